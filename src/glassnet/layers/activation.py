@@ -1,0 +1,69 @@
+"""A layer that applies an activation function elementwise (or row-wise, softmax)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glassnet import activations
+from glassnet._typing import Array
+from glassnet.activations import ActivationFunction
+from glassnet.layers.base import Layer, registry
+
+__all__ = ["Activation"]
+
+
+@registry.register("activation")
+class Activation(Layer):
+    """Applies ``activation`` to its input; has no parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Activation("relu").forward(np.array([[-1.0, 2.0]]))
+    array([[0., 2.]])
+    """
+
+    has_output_activation = True
+
+    def __init__(
+        self,
+        activation: Any,
+        *,
+        input_dim: Any = None,
+        input_shape: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name, input_shape=input_shape, input_dim=input_dim)
+        self.activation: ActivationFunction = activations.get(activation)
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        """``y = f(x)``."""
+        y = self.activation.forward(x)
+        self._x, self._y = x, y
+        return y
+
+    def backward(self, grad_output: Array) -> Array:
+        """Vector-Jacobian product of the activation."""
+        # y = f(x)  =>  dx = (Jacobian of f at x)^T @ dy; elementwise f gives
+        #               dx = f'(x) * dy, softmax couples each row
+        return self.activation.backward(self._x, self._y, grad_output)
+
+    @property
+    def output_activation(self) -> ActivationFunction:
+        """The activation this layer applies."""
+        return self.activation
+
+    @property
+    def logits(self) -> Array:
+        """The input of the last forward pass (this layer's pre-activation)."""
+        return self._x
+
+    def backward_from_logits(self, grad_logits: Array) -> Array:
+        """dL/dz is already dL/d(input) for this layer."""
+        return grad_logits
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config

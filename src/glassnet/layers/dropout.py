@@ -1,0 +1,81 @@
+"""Inverted dropout: zero a random share of the inputs while training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet._typing import Array, Shape
+from glassnet._validation import check_in_range, check_seed
+from glassnet.errors import NotBuiltError
+from glassnet.layers.base import Layer, registry
+
+__all__ = ["Dropout"]
+
+
+@registry.register("dropout")
+class Dropout(Layer):
+    """Sets each input to 0 with probability ``rate`` while training.
+
+    The kept inputs are scaled by ``1 / (1 - rate)`` so the expected output equals
+    the input, and inference (``training=False``) is the identity, as in Keras.
+    The mask is drawn from the model's seeded generator, or from
+    ``numpy.random.default_rng(seed)`` if the layer is given its own ``seed``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Dropout(0.5, seed=0)
+    >>> layer.build((4,), np.random.default_rng(1))
+    >>> x = np.ones((1, 4))
+    >>> layer.forward(x, training=False)
+    array([[1., 1., 1., 1.]])
+    >>> y = layer.forward(x, training=True)
+    >>> bool(np.isin(y, [0.0, 2.0]).all())
+    True
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        seed: int | None = None,
+        *,
+        input_dim: Any = None,
+        input_shape: Any = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name, input_shape=input_shape, input_dim=input_dim)
+        self.rate = check_in_range(rate, "rate", 0.0, 1.0)
+        self.seed = check_seed(seed)
+        self._rng: np.random.Generator | None = None
+
+    def build(
+        self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32
+    ) -> None:
+        """Keep the generator the masks are drawn from."""
+        self._rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        super().build(input_shape, rng, dtype)
+
+    def forward(self, x: Array, *, training: bool = False) -> Array:
+        """Identity at inference; masked and rescaled while training."""
+        if not training or self.rate == 0.0:
+            self._scale: Array | float = 1.0
+            return x
+        rng = self._rng
+        if rng is None:
+            raise NotBuiltError("Dropout must be built before forward(training=True).")
+        keep = rng.random(x.shape) >= self.rate
+        self._scale = keep.astype(x.dtype) / x.dtype.type(1.0 - self.rate)
+        return x * self._scale
+
+    def backward(self, grad_output: Array) -> Array:
+        """Pass the gradient through the kept units only."""
+        # y = x * mask / (1 - rate)  =>  dx = dy * mask / (1 - rate)
+        return grad_output * self._scale
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        config = super().get_config()
+        config.update(rate=self.rate, seed=self.seed)
+        return config

@@ -1,0 +1,179 @@
+"""The training and inference loops, as plain functions over a model.
+
+Batch, mini-batch and stochastic gradient descent are one loop: ``batch_size=len(x)``
+is batch gradient descent, ``batch_size=1`` is stochastic. Each epoch the rows are
+shuffled with the model's own seeded generator, so the same seed gives bit-identical
+weights.
+
+The loop stores each batch's predictions (made before that batch's update, as Keras
+reports them) and computes the epoch's loss and metrics once at the end of the epoch,
+vectorized. Because every loss and metric is a mean over samples, this equals Keras'
+sample-weighted running mean over batches, without any per-batch bookkeeping.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from glassnet._typing import Array
+from glassnet.callbacks import CallbackList, History
+from glassnet.errors import TrainingWarning
+from glassnet.losses import Loss
+
+if TYPE_CHECKING:
+    from glassnet.models.sequential import Sequential
+
+__all__ = [
+    "compute_logs",
+    "fit_loop",
+    "make_gradient_step",
+    "make_train_step",
+    "predict_loop",
+]
+
+TrainStep = Callable[[Array, Array], Array]
+
+
+def make_gradient_step(model: Sequential, loss: Loss) -> TrainStep:
+    """Return ``gradients(x_batch, y_batch) -> predictions`` that fills every grad.
+
+    forward (training mode) -> dL/d(output) -> backward through every layer.
+    When the output activation and the loss fuse (sigmoid + binary cross-entropy,
+    softmax + categorical cross-entropy), the gradient starts at the logits:
+    dL/dz = (p - y) / n, exact where p(1 - p) would underflow to 0.
+    """
+    layers = model.layers
+    last = layers[-1]
+    earlier = layers[:-1][::-1]
+    fused = model.fused_loss(loss)
+
+    def gradients(x: Array, y: Array) -> Array:
+        out = x
+        for layer in layers:
+            out = layer.forward(out, training=True)
+        if fused is not None:
+            grad = last.backward_from_logits(fused.backward(y, last.logits))
+        else:
+            grad = last.backward(loss.backward(y, out))
+        for layer in earlier:
+            grad = layer.backward(grad)
+        return out
+
+    return gradients
+
+
+def make_train_step(model: Sequential) -> TrainStep:
+    """Return ``step(x_batch, y_batch) -> predictions``: gradients, then one update."""
+    optimizer, loss = model.require_compiled("fit")
+    gradients = make_gradient_step(model, loss)
+    apply = optimizer.apply
+    triples = model.parameter_triples
+
+    def step(x: Array, y: Array) -> Array:
+        out = gradients(x, y)
+        apply(triples())
+        return out
+
+    return step
+
+
+def compute_logs(model: Sequential, y_true: Array, y_pred: Array) -> dict[str, float]:
+    """The loss and every compiled metric over all samples, as ``{"loss": ...}``."""
+    _, loss = model.require_compiled("evaluate")
+    logs = {"loss": float(loss.forward(y_true, y_pred))}
+    for metric in model.metrics:
+        logs[metric.name] = float(np.mean(metric.per_sample(y_true, y_pred)))
+    return logs
+
+
+def predict_loop(
+    model: Sequential, x: Array, batch_size: int, verbose: int = 0
+) -> Array:
+    """Forward ``x`` in batches with ``training=False`` and stack the outputs."""
+    n = len(x)
+    out_shape = model.compute_output_shape(x.shape[1:])
+    result = np.empty((n, *out_shape), dtype=model.dtype)
+    starts = range(0, n, batch_size)
+    if verbose:
+        starts = tqdm(
+            starts,
+            ascii=".=",
+            leave=True,
+            bar_format="{n_fmt}/{total_fmt} [{bar:30}] - {elapsed}",
+        )
+    for start in starts:
+        stop = min(start + batch_size, n)
+        result[start:stop] = model.forward(x[start:stop], training=False)
+    return result
+
+
+def fit_loop(
+    model: Sequential,
+    x: Array,
+    y: Array,
+    *,
+    batch_size: int,
+    epochs: int,
+    shuffle: bool,
+    validation: tuple[Array, Array] | None,
+    callbacks: CallbackList,
+    history: History,
+    initial_epoch: int = 0,
+) -> History:
+    """Train ``model`` on ``(x, y)``; every argument was validated by the caller."""
+    n = len(x)
+    step = make_train_step(model)
+    out_shape = model.compute_output_shape(x.shape[1:])
+    batch_hooks = callbacks.wants_batch_hooks
+    logs: dict[str, float] = {}
+    callbacks.on_train_begin()
+    # Divergence is detected once per epoch below (with advice), so NumPy's overflow
+    # warnings from a diverging matmul are silenced rather than printed per batch.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(initial_epoch, epochs):
+            callbacks.on_epoch_begin(epoch)
+            if shuffle:
+                order = model.rng.permutation(n)
+                xs, ys = x[order], y[order]
+            else:
+                xs, ys = x, y
+            predictions = np.empty((n, *out_shape), dtype=model.dtype)
+            for batch, start in enumerate(range(0, n, batch_size)):
+                stop = min(start + batch_size, n)
+                if batch_hooks:
+                    callbacks.on_train_batch_begin(batch)
+                predictions[start:stop] = step(xs[start:stop], ys[start:stop])
+                if batch_hooks:
+                    callbacks.on_train_batch_end(batch, {"size": stop - start})
+            logs = compute_logs(model, ys, predictions)
+            if validation is not None:
+                x_val, y_val = validation
+                val_pred = predict_loop(model, x_val, batch_size)
+                val_logs = compute_logs(model, y_val, val_pred)
+                logs.update({f"val_{key}": value for key, value in val_logs.items()})
+            if not math.isfinite(logs["loss"]):
+                _warn_diverged(model, epoch)
+            callbacks.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+    callbacks.on_train_end(logs)
+    return history
+
+
+def _warn_diverged(model: Sequential, epoch: int) -> None:
+    optimizer, _ = model.require_compiled("fit")
+    warnings.warn(
+        TrainingWarning(
+            f"The loss became NaN or inf at epoch {epoch + 1}, so training stopped. "
+            f"Try a smaller learning_rate (now {optimizer.learning_rate:g}), "
+            "standardize the inputs, or check the labels for the loss."
+        ),
+        stacklevel=4,
+    )
+    model.stop_training = True

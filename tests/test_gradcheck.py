@@ -1,0 +1,134 @@
+"""Every registered activation, loss and layer passes the float64 gradient check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glassnet import activations, gradcheck, losses
+from glassnet.activations import ActivationFunction
+from glassnet.layers import Activation, Dense, Dropout, Layer
+from glassnet.layers import registry as layer_registry
+from glassnet.models import Sequential
+
+RNG = np.random.default_rng(1234)
+
+
+def away_from_kinks(shape: tuple[int, ...]) -> np.ndarray:
+    """Random inputs kept 0.1 away from 0, where relu/step/leaky_relu have kinks."""
+    x = RNG.normal(size=shape)
+    return np.where(np.abs(x) < 0.1, x + np.sign(x + 1e-12) * 0.2, x)
+
+
+@pytest.mark.parametrize("name", activations.registry.primary_names())
+def test_every_activation(name: str) -> None:
+    report = gradcheck(activations.get(name), away_from_kinks((4, 5)))
+    assert report.passed, str(report)
+
+
+def loss_case(name: str, from_logits: bool) -> tuple[np.ndarray, np.ndarray]:
+    n, k = 4, 3
+    if name == "sparse_categorical_crossentropy":
+        y_true = RNG.integers(0, k, n).astype(float)
+    elif name == "categorical_crossentropy":
+        y_true = np.eye(k)[RNG.integers(0, k, n)]
+    else:
+        y_true = RNG.uniform(0.1, 0.9, (n, k)).round()
+    if from_logits:
+        return RNG.normal(size=(n, k)), y_true
+    p = RNG.uniform(0.1, 0.9, (n, k))
+    if "categorical" in name:
+        p = p / p.sum(axis=1, keepdims=True)
+    return p, y_true
+
+
+@pytest.mark.parametrize("name", losses.registry.primary_names())
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_every_loss(name: str, from_logits: bool) -> None:
+    loss = losses.get(name)
+    if from_logits:
+        if not hasattr(loss, "from_logits"):
+            pytest.skip(f"{name} takes no logits")
+        loss = type(loss).from_config({**loss.get_config(), "from_logits": True})
+    y_pred, y_true = loss_case(name, from_logits)
+    report = gradcheck(loss, y_pred, y_true)
+    assert report.passed, str(report)
+
+
+LAYERS: dict[str, Layer] = {
+    "dense": Dense(3, activation="tanh"),
+    "activation": Activation("softmax"),
+    "dropout": Dropout(0.3),
+}
+
+
+def test_the_layer_cases_cover_the_registry() -> None:
+    assert set(LAYERS) == set(layer_registry.primary_names())
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("training", [False, True])
+def test_every_layer(name: str, training: bool) -> None:
+    report = gradcheck(LAYERS[name], away_from_kinks((5, 4)), training=training)
+    assert report.passed, str(report)
+
+
+def test_dense_without_bias_and_with_every_activation() -> None:
+    for activation in activations.registry.primary_names():
+        layer = Dense(2, activation=activation, use_bias=False)
+        report = gradcheck(layer, away_from_kinks((3, 4)))
+        assert report.passed, (activation, str(report))
+        assert set(report.errors) == {"W", "x"}
+
+
+@pytest.mark.parametrize(
+    ("output", "loss", "y"),
+    [
+        ("sigmoid", "binary_crossentropy", np.array([[0.0], [1.0], [1.0]])),
+        ("linear", "mse", np.array([[0.5], [-1.0], [2.0]])),
+        ("linear", "mae", np.array([[0.5], [-1.0], [2.0]])),
+        ("softmax", "sparse_categorical_crossentropy", np.array([0, 1, 1])),
+    ],
+)
+def test_whole_models_every_tensor(output: str, loss: str, y: np.ndarray) -> None:
+    units = 2 if loss.startswith("sparse") else 1
+    model = Sequential(
+        [
+            Dense(4, activation="tanh", input_dim=3),
+            Dropout(0.25),
+            Dense(units, activation=output),
+        ],
+        seed=0,
+    )
+    model.compile(loss=loss, optimizer="sgd")
+    for training in (False, True):
+        report = gradcheck(model, RNG.normal(size=(3, 3)), y, training=training)
+        assert report.passed, str(report)
+        assert set(report.errors) == {"dense.W", "dense.b", "dense_1.W", "dense_1.b"}
+
+
+def test_a_wrong_backward_is_caught() -> None:
+    class WrongSigmoid(ActivationFunction):
+        name = "wrong_sigmoid"
+
+        def forward(self, x):
+            return 1 / (1 + np.exp(-x))
+
+        def backward(self, x, y, grad_y):
+            return grad_y * y * (y - 1)  # seeds/004's sign bug
+
+    report = gradcheck(WrongSigmoid(), RNG.normal(size=(3, 3)))
+    assert not report.passed
+    assert report.max_error > 0.5
+    assert "FAILED" in str(report)
+
+
+def test_a_sign_error_in_one_layer_is_pinned_to_that_tensor() -> None:
+    class FlippedDense(Dense):
+        def backward_from_logits(self, grad_logits):
+            grad_x = super().backward_from_logits(grad_logits)
+            self.grads["W"] = -self.grads["W"]
+            return grad_x
+
+    report = gradcheck(FlippedDense(2), RNG.normal(size=(3, 2)))
+    assert report.worst == "W" and report.errors["b"] < 1e-7
