@@ -1,0 +1,390 @@
+"""The example scripts run, and give the seed tutorials' numbers (see SEEDS.md).
+
+Each module under examples/ is imported with the examples folder on ``sys.path`` and
+its functions are called directly; ``examples/demo.py`` also runs as a subprocess.
+Independent references (hand-written NumPy loops, values computed with ``math.exp``)
+are written out here rather than taken from glassnet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import math
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from glassnet.errors import ConvergenceWarning
+from glassnet.initializers import RandomNormal
+from glassnet.layers import Dense
+from glassnet.models import Sequential
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+MODULES = sorted(path.stem for path in EXAMPLES.glob("*.py"))
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+XOR_Y = np.array([[0], [1], [1], [0]])
+
+
+def load(name: str) -> ModuleType:
+    """Import ``examples/<name>.py`` as a top-level module."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
+    return importlib.import_module(name)
+
+
+def sigmoid(z: float | np.ndarray) -> float | np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def mostly_decreasing(values: list[float], share: float = 0.95) -> bool:
+    steps = np.diff(np.asarray(values))
+    return bool(np.mean(steps <= 0) >= share)
+
+
+def test_every_example_is_covered() -> None:
+    assert MODULES == [
+        "demo",
+        "seed_000_neuron",
+        "seed_001_backprop",
+        "seed_002_gradient_descent",
+        "seed_002_keras_xor",
+        "seed_003_neuron_and_perceptron",
+        "seed_004_vectorized",
+    ]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_example_main_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    load(name).main()  # seed_003 fits XOR on purpose and catches its own warning
+    assert capsys.readouterr().out.strip()
+
+
+# --- seeds/000 ------------------------------------------------------------------------
+
+
+def test_seed_000_neuron_and_network_exact() -> None:
+    s0 = load("seed_000_neuron")
+    # sigmoid(0*2 + 1*3 + 4) = sigmoid(7)
+    assert s0.one_neuron() == 0.9990889488055994
+    assert 1 / (1 + math.exp(-7)) == 0.9990889488055994
+    # h1 = h2 = sigmoid(3); o1 = sigmoid(0*h1 + 1*h2 + 0) = sigmoid(sigmoid(3))
+    assert s0.feedforward_network() == 0.7216325609518421
+    assert 1 / (1 + math.exp(-1 / (1 + math.exp(-3)))) == 0.7216325609518421
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_seed_000_gender_network(seed: int) -> None:
+    s0 = load("seed_000_neuron")
+    model, losses = s0.train_gender_network(seed=seed, verbose=False)
+    assert len(losses) == 1000
+    emily = model.predict(s0.EMILY, verbose=0)[0, 0]
+    frank = model.predict(s0.FRANK, verbose=0)[0, 0]
+    assert emily > 0.9  # the tutorial: about 0.951, female
+    assert frank < 0.1  # the tutorial: about 0.039, male
+    assert losses[-1] < losses[0] / 20
+    assert mostly_decreasing(losses)
+    np.testing.assert_array_equal(model.predict_classes(s0.PEOPLE), s0.FEMALE)
+
+
+def test_seed_000_gender_network_is_the_tutorials_per_sample_sgd() -> None:
+    # The tutorial's loop, written out: for each person in order, forward, the chain
+    # rule for d(y - o1)^2, and w -= 0.1 * dL/dw, 1000 times over the table.
+    s0 = load("seed_000_neuron")
+    seed = 3
+    # The example's initial weights: same architecture and seed, N(0, 1) everywhere.
+    normal = RandomNormal(stddev=1.0)
+    twin = Sequential(seed=seed, dtype="float64")
+    twin.add(
+        Dense(
+            2,
+            "sigmoid",
+            input_dim=2,
+            kernel_initializer=normal,
+            bias_initializer=normal,
+        )
+    )
+    twin.add(Dense(1, "sigmoid", kernel_initializer=normal, bias_initializer=normal))
+    w1, b1, w2, b2 = twin.get_weights()
+    x_all, y_all = s0.PEOPLE.astype(float), s0.FEMALE.astype(float)
+    for _ in range(1000):
+        for x, y in zip(x_all, y_all, strict=True):
+            h = sigmoid(x @ w1 + b1)  # (2,)
+            o = sigmoid(h @ w2 + b2)  # (1,)
+            d_o = -2 * (y - o) * o * (1 - o)  # dL/d(sum_o1)
+            d_h = (w2 @ d_o) * h * (1 - h)  # dL/d(sum_h)
+            w2 = w2 - 0.1 * np.outer(h, d_o)
+            b2 = b2 - 0.1 * d_o
+            w1 = w1 - 0.1 * np.outer(x, d_h)
+            b1 = b1 - 0.1 * d_h
+    model, _ = s0.train_gender_network(seed=seed, verbose=False)
+    for got, expected in zip(model.get_weights(), [w1, b1, w2, b2], strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_seed_000_prints_loss_every_10_epochs(capsys: pytest.CaptureFixture[str]):
+    s0 = load("seed_000_neuron")
+    s0.train_gender_network(verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 100
+    assert lines[0].startswith("Epoch 0 loss: ")
+    assert lines[-1].startswith("Epoch 990 loss: ")
+
+
+# --- seeds/001 ------------------------------------------------------------------------
+
+
+def test_seed_001_chain_rule_example() -> None:
+    s1 = load("seed_001_backprop")
+    # All weights 1, biases 0, x = [-2, -1], y = 1, L = (y - o1)^2:
+    #   h1 = sigmoid(w1 x1 + w2 x2 + b1) = sigmoid(-3)
+    #   o1 = sigmoid(w5 h1 + w6 h2 + b3) = sigmoid(2 h1)
+    #   dL/dw1 = dL/do1 * do1/dh1 * dh1/dw1
+    #          = -2 (1 - o1) * w5 o1 (1 - o1) * x1 h1 (1 - h1)
+    h1 = 1 / (1 + math.exp(3))
+    o1 = 1 / (1 + math.exp(-2 * h1))
+    dl_dw1 = (-2 * (1 - o1)) * (o1 * (1 - o1)) * (-2 * h1 * (1 - h1))
+    got = s1.chain_rule_example()
+    assert round(got["h1"], 4) == 0.0474
+    assert round(got["o1"], 3) == 0.524
+    assert f"{got['dL/dw1']:.7f}" == "0.0214695"
+    assert got["h1"] == pytest.approx(h1, rel=1e-13)
+    assert got["o1"] == pytest.approx(o1, rel=1e-13)
+    assert got["loss"] == pytest.approx((1 - o1) ** 2, rel=1e-13)
+    assert got["dL/dw1"] == pytest.approx(dl_dw1, rel=1e-12)
+    assert got["dL/dw1"] > 0  # increasing w1 increases the loss
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        0,
+        1,
+        2,
+        pytest.param(
+            3,
+            marks=pytest.mark.xfail(
+                reason="this start ends in a local minimum that maps the first three "
+                "people to the same saturated hidden code (unscaled inputs); 1 of "
+                "the first 40 seeds does this",
+                strict=False,
+            ),
+        ),
+        4,
+        5,
+    ],
+)
+def test_seed_001_trains_on_the_second_table(seed: int) -> None:
+    s1 = load("seed_001_backprop")
+    model = s1.train_on_second_table(seed)
+    np.testing.assert_array_equal(model.predict_classes(s1.TABLE), s1.LABELS)
+
+
+# --- seeds/002 ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def xor_run() -> tuple[object, str]:
+    """``seed_002_keras_xor.main()`` as written, with its printed output."""
+    xor = load("seed_002_keras_xor")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        model = xor.main()
+    return model, out.getvalue()
+
+
+def test_seed_002_keras_xor_main(xor_run: tuple[Sequential, str]) -> None:
+    model, out = xor_run
+    # the summary: 30, 0, 11 and 0 parameters, 41 in total
+    rows = [line.split() for line in out.splitlines() if "(None, " in line]
+    assert [row[-1] for row in rows] == ["30", "0", "11", "0"]
+    assert "Total params: 41" in out
+    # ends with predict_classes == [[0], [1], [1], [0]], then the probabilities
+    assert "[[0]\n [1]\n [1]\n [0]]" in out
+    np.testing.assert_array_equal(model.predict_classes(XOR_X), XOR_Y)
+    assert model.predict_classes(XOR_X).shape == (4, 1)
+
+
+def test_seed_002_keras_xor_epochs_to_accuracy_1(
+    xor_run: tuple[Sequential, str],
+) -> None:
+    # With seed=1 the network reaches accuracy 1.0 within 1500 epochs: at epoch 229
+    # (accuracy of the predictions made before each update, as Keras reports it),
+    # and keeps it to the end.
+    model, _ = xor_run
+    accuracy = model.history.history["accuracy"]
+    assert len(accuracy) == 1500
+    first = accuracy.index(1.0) + 1
+    assert 200 <= first <= 260
+    assert all(value == 1.0 for value in accuracy[first - 1 :])
+
+
+def test_seed_002_keras_xor_before_training_and_per_epoch_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    xor = load("seed_002_keras_xor")
+    untrained = xor.build(seed=1).predict(XOR_X.astype(float), verbose=0)
+    assert np.all(np.abs(untrained - 0.5) < 0.15)  # "about 0.5 everywhere"
+    xor.main(epochs=100)  # the tutorial's fit(epochs=100): one line per epoch
+    lines = [line for line in capsys.readouterr().out.splitlines() if "Epoch" in line]
+    assert len(lines) == 100
+    assert lines[0].startswith("Epoch 1/100")
+    assert " - loss: " in lines[-1]
+    assert " - accuracy: " in lines[-1]
+
+
+def test_seed_002_gradient_descent_modes() -> None:
+    gd = load("seed_002_gradient_descent")
+    epochs = 100
+    n = len(gd.two_moons()[0])
+    results = gd.compare(epochs=epochs)
+    assert list(results) == ["batch", "mini-batch", "stochastic"]
+    assert results["batch"]["updates"] == epochs
+    assert results["mini-batch"]["updates"] == epochs * math.ceil(n / 16)
+    assert results["stochastic"]["updates"] == epochs * n
+    for mode, result in results.items():
+        assert result["accuracy"] >= 0.8, mode
+        assert math.isfinite(result["loss"]), mode
+    # more, noisier updates per epoch get further in the same number of epochs
+    assert results["stochastic"]["loss"] < results["batch"]["loss"]
+
+
+# --- seeds/003 ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    ("gate", "labels"), [("AND", [0, 0, 0, 1]), ("OR", [0, 1, 1, 1])]
+)
+def test_seed_003_perceptron_learns_and_or(gate: str, labels: list[int], seed: int):
+    s3 = load("seed_003_neuron_and_perceptron")
+    p = s3.perceptron_on(labels, seed=seed)
+    np.testing.assert_array_equal(p.predict(s3.GATE_INPUTS), labels)
+    assert p.converged_
+    assert p.updates_per_epoch_[-1] == 0
+
+
+def test_seed_003_perceptron_warns_on_xor() -> None:
+    s3 = load("seed_003_neuron_and_perceptron")
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        p = s3.perceptron_on([0, 1, 1, 0])
+    assert not p.converged_
+    assert p.errors_[-1] > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_seed_003_random_neuron_is_deterministic(seed: int) -> None:
+    s3 = load("seed_003_neuron_and_perceptron")
+    neuron, output = s3.random_neuron(seed)
+    again, output_again = s3.random_neuron(seed)
+    np.testing.assert_array_equal(neuron.weights, again.weights)
+    assert output == output_again
+    assert neuron.weights.shape == (3,)
+    assert neuron.bias == 0.0
+    # random normal weights from numpy's Generator with that seed, sigmoid output
+    np.testing.assert_array_equal(
+        neuron.weights, np.random.default_rng(seed).standard_normal(3)
+    )
+    z = float(np.dot(neuron.weights, [0.5, -1.0, 2.0]))
+    assert output == pytest.approx(1 / (1 + math.exp(-z)), rel=1e-15)
+    other, _ = s3.random_neuron(seed + 100)
+    assert not np.array_equal(neuron.weights, other.weights)
+
+
+# --- seeds/004 ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_004_default() -> tuple[Sequential, list[float], str]:
+    """The documented default run: 60,000 full-batch iterations (about 2-3 s)."""
+    s4 = load("seed_004_vectorized")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        model, errors = s4.train()
+    return model, errors, out.getvalue()
+
+
+def test_seed_004_default_60000_iterations_drive_the_error_to_0(
+    seed_004_default: tuple[Sequential, list[float], str],
+) -> None:
+    s4 = load("seed_004_vectorized")
+    model, errors, out = seed_004_default
+    assert len(errors) == 60_000
+    assert errors[-1] < 0.05
+    assert errors[-1] < errors[0] / 50
+    assert mostly_decreasing(errors, share=0.99)
+    checkpoints = errors[::10_000]
+    assert np.all(np.diff(checkpoints) < 0)
+    np.testing.assert_array_equal(model.predict(s4.X, verbose=0).round(), s4.Y)
+    # the error printed every 10,000 iterations, as in the tutorial
+    lines = out.splitlines()
+    assert [line.split(":")[0].split()[-1] for line in lines] == [
+        "0",
+        "10000",
+        "20000",
+        "30000",
+        "40000",
+        "50000",
+    ]
+    # w0 (3x4) and w1 (4x1), no biases: the constant third input plays the bias
+    assert [w.shape for w in model.get_weights()] == [(3, 4), (4, 1)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_seed_004_error_falls_for_other_seeds(seed: int) -> None:
+    s4 = load("seed_004_vectorized")
+    _, errors = s4.train(iterations=5_000, seed=seed, verbose=False)
+    assert errors[-1] < 0.05
+    assert mostly_decreasing(errors, share=0.99)
+
+
+def test_seed_004_step_is_the_tutorials_corrected_step() -> None:
+    # The tutorial's loop with both bugs fixed: sigmoid'(y) = y (1 - y) and the
+    # hidden delta l2_delta @ w1.T. Continue from glassnet's weights after one
+    # iteration (the initial weights are internal to train()) for 49 more.
+    s4 = load("seed_004_vectorized")
+    x, y = s4.X.astype(float), s4.Y.astype(float)
+    after_one, _ = s4.train(iterations=1, verbose=False)
+    w0, w1 = after_one.get_weights()
+    assert np.all(np.abs(w0) < 1.5)
+    assert np.all(np.abs(w1) < 1.5)
+    for _ in range(49):
+        l1 = sigmoid(x @ w0)
+        l2 = sigmoid(l1 @ w1)
+        l2_delta = (y - l2) * l2 * (1 - l2)
+        l1_delta = (l2_delta @ w1.T) * l1 * (1 - l1)
+        w1 = w1 + l1.T @ l2_delta
+        w0 = w0 + x.T @ l1_delta
+    after_fifty, _ = s4.train(iterations=50, verbose=False)
+    for got, expected in zip(after_fifty.get_weights(), [w0, w1], strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-13)
+
+
+# --- demo -----------------------------------------------------------------------------
+
+
+def test_demo_script_runs() -> None:
+    # The whole tour takes a few seconds; the timeout keeps a hang from stalling CI.
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "demo.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for seed in ("000", "001", "002", "003", "004"):
+        assert f"=== seeds/{seed}" in out
+    assert "0.9990889488055994" in out
+    assert "0.7216325609518421" in out
+    assert "dL/dw1 = 0.0214695" in out
+    assert "predict_classes: [0 1 1 0]" in out
