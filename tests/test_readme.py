@@ -1,0 +1,21 @@
+"""The README's Python examples run as written (they share one namespace, in order)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_blocks_run() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    assert len(blocks) >= 2
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(
+            compile(block, str(README), "exec"), namespace
+        )  # our own README, no file input
+    model = namespace["model"]
+    assert model.predict_classes(namespace["x"]).ravel().tolist() == [0, 1, 1, 0]
+    assert namespace["report"].passed
