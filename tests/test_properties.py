@@ -16,7 +16,9 @@ sizes = st.integers(min_value=1, max_value=6)
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=sizes, n_in=sizes, units=sizes, use_bias=st.booleans(), seed=st.integers(0, 99))
+@given(
+    n=sizes, n_in=sizes, units=sizes, use_bias=st.booleans(), seed=st.integers(0, 99)
+)
 def test_dense_shapes_and_gradients(n, n_in, units, use_bias, seed) -> None:
     rng = np.random.default_rng(seed)
     layer = Dense(units, activation="tanh", use_bias=use_bias)
@@ -37,7 +39,9 @@ def test_predict_does_not_depend_on_batch_size(n, batch_size, seed) -> None:
     x = np.random.default_rng(seed).normal(size=(n, 3))
     whole = model.predict(x, batch_size=max(n, 1), verbose=0)
     batched = model.predict(x, batch_size=batch_size, verbose=0)
-    np.testing.assert_allclose(batched, whole, rtol=1e-5, atol=1e-6)  # float32 BLAS blocking
+    np.testing.assert_allclose(
+        batched, whole, rtol=1e-5, atol=1e-6
+    )  # float32 BLAS blocking
 
 
 @settings(max_examples=25, deadline=None)
@@ -58,4 +62,6 @@ def test_weights_round_trip(seed, dtype) -> None:
     clone = Sequential([Dense(3, input_dim=2), Dense(1)], seed=seed + 1, dtype=dtype)
     clone.set_weights(model.get_weights())
     x = np.random.default_rng(seed).normal(size=(4, 2))
-    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        clone.predict(x, verbose=0), model.predict(x, verbose=0)
+    )

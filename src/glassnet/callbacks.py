@@ -188,6 +188,9 @@ class ProgressBar(Callback):
                 file=self._out(),
                 ascii=".=",
                 leave=True,
+                # Draw only epochs that take a while: a fast epoch prints just its
+                # final line, so logs and notebooks are not flooded with 0% bars.
+                delay=0.5,
                 bar_format=_BAR_FORMAT,
             )
 
@@ -200,9 +203,13 @@ class ProgressBar(Callback):
         if self._bar is not None:
             # The final line carries the epoch's logs (braces escaped for format()).
             safe = text.replace("{", "{{").replace("}", "}}")
-            self._bar.bar_format = f"{_BAR_FORMAT} - {safe}"
-            self._bar.close()
-            self._bar = None
+            bar, self._bar = self._bar, None
+            bar.bar_format = f"{_BAR_FORMAT} - {safe}"
+            if bar.last_print_t < bar.start_t + bar.delay:
+                # A fast epoch never drew its bar (see `delay`): print its last line.
+                print(str(bar), file=self._out())
+                bar.disable = True
+            bar.close()
         elif self.verbose == 2:
             seconds = time.perf_counter() - self._start
             print(f"{self._epoch_label} - {seconds:.2f}s - {text}", file=self._out())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +25,7 @@ from tqdm.auto import tqdm
 from glassnet._typing import Array
 from glassnet.callbacks import CallbackList, History
 from glassnet.errors import TrainingWarning
+from glassnet.layers.dense import Dense
 from glassnet.losses import Loss
 
 if TYPE_CHECKING:
@@ -46,23 +48,30 @@ def make_gradient_step(model: Sequential, loss: Loss) -> TrainStep:
     forward (training mode) -> dL/d(output) -> backward through every layer.
     When the output activation and the loss fuse (sigmoid + binary cross-entropy,
     softmax + categorical cross-entropy), the gradient starts at the logits:
-    dL/dz = (p - y) / n, exact where p(1 - p) would underflow to 0.
+    dL/dz = (p - y) / n, exact where p(1 - p) would underflow to 0, and p is the
+    output the forward pass just computed.
     """
     layers = model.layers
     last = layers[-1]
-    earlier = layers[:-1][::-1]
     fused = model.fused_loss(loss)
+    # The layers below the last, top-down. The first layer's input is the data, whose
+    # gradient nobody reads, so a Dense layer there skips dx = dz @ W.T, as costly as
+    # its dW (exactly Dense: a subclass may override backward without the keyword).
+    below = [layer.backward for layer in layers[-2::-1]]
+    if below and type(layers[0]) is Dense:
+        below[-1] = partial(layers[0].backward, input_grad=False)
 
     def gradients(x: Array, y: Array) -> Array:
         out = x
         for layer in layers:
             out = layer.forward(out, training=True)
         if fused is not None:
-            grad = last.backward_from_logits(fused.backward(y, last.logits))
+            grad = fused.logits_gradient(y, last.logits, out)
+            grad = last.backward_from_logits(grad)
         else:
             grad = last.backward(loss.backward(y, out))
-        for layer in earlier:
-            grad = layer.backward(grad)
+        for backward in below:
+            grad = backward(grad)
         return out
 
     return gradients

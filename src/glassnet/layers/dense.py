@@ -90,20 +90,32 @@ class Dense(Layer):
         self._x, self._z, self._y = x, z, y
         return y
 
-    def backward(self, grad_output: Array) -> Array:
-        """Back through the activation, then through the affine map."""
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array:
+        """Back through the activation, then through the affine map.
+
+        ``input_grad=False`` fills the grads but skips ``dx`` and returns an empty
+        array: the training loop asks for this from a first layer, whose input is
+        the data (nobody reads its gradient, and ``dx`` costs as much as ``dW``).
+        """
         # y = f(z)  =>  dz = (vector-Jacobian product of f at z) applied to dy
         grad_z = self.activation.backward(self._z, self._y, grad_output)
-        return self.backward_from_logits(grad_z)
+        if input_grad:
+            return self.backward_from_logits(grad_z)
+        self._fill_grads(grad_z)
+        return np.empty(0, grad_z.dtype)
 
     def backward_from_logits(self, grad_logits: Array) -> Array:
         """Backward through ``z = x @ W + b`` only, given dL/dz."""
         # z = x @ W + b  =>  dW = x.T @ dz,  db = sum over the batch of dz,
         #                    dx = dz @ W.T
+        self._fill_grads(grad_logits)
+        return grad_logits @ self.params["W"].T
+
+    def _fill_grads(self, grad_logits: Array) -> None:
+        """``dW = x.T @ dz`` and ``db = sum(dz)``: see backward_from_logits."""
         self.grads["W"] = self._x.T @ grad_logits
         if self.use_bias:
             self.grads["b"] = grad_logits.sum(axis=0)
-        return grad_logits @ self.params["W"].T
 
     @property
     def output_activation(self) -> ActivationFunction:
