@@ -480,9 +480,16 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         self, y_true: npt.ArrayLike, logits: Array, output: Array
     ) -> Array:
         """``(softmax(z) - onehot(labels)) / n``, with ``output = softmax(z)``."""
-        s = _as_float(output)
-        # One-hot rows sum to 1, so _softmax_gradient's factor sum(t) drops out.
-        return (s - _one_hot(y_true, s)) / (s.size // s.shape[-1])
+        # One-hot rows sum to 1, so _softmax_gradient's factor sum(t) drops out:
+        # copy softmax(z), subtract 1 at each row's label, divide by n (no one-hot).
+        grad = np.array(_as_float(output))
+        rows = grad.reshape(-1, grad.shape[-1])
+        labels = np.asarray(y_true).reshape(-1).astype(np.intp, copy=False)
+        if labels.shape != rows.shape[:1]:
+            return (grad - _one_hot(y_true, grad)) / len(rows)  # explains the shape
+        rows[np.arange(len(rows)), labels] -= 1
+        grad /= len(rows)
+        return grad
 
     def _check_targets(self, y: Array, output_shape: Shape, name: str) -> Array:
         k = output_shape[-1]

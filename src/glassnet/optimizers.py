@@ -41,6 +41,9 @@ registry = Registry("optimizer")
 State = dict[str, Array]
 _CLIP_KEYS = ("clipnorm", "clipvalue", "global_clipnorm")
 Triple = tuple[str, Array, Array]
+Slot = tuple[
+    str, int, int, tuple[int, ...]
+]  # (name, start, stop, shape) in a flat buffer
 
 
 class _Default(float):
@@ -121,6 +124,8 @@ class Optimizer:
         self.name = type(self).__name__.lower() if name is None else name
         self.iterations = 0
         self.state: dict[str, State] = {}
+        # (flat param buffer, flat state slots, [(name, per-name views)]): apply_flat
+        self._flat: tuple[Array, State, list[tuple[str, State]]] | None = None
 
     @property
     def learning_rate(self) -> float:
@@ -157,9 +162,59 @@ class Optimizer:
                 param -= decay * param
             self._update(param, grad, slots)
 
+    def apply_flat(self, param: Array, grad: Array, layout: list[Slot]) -> None:
+        """Update a whole model at once: the same step as :meth:`apply`, elementwise.
+
+        ``param`` and ``grad`` are flat buffers; ``layout`` lists each named
+        parameter as ``(name, start, stop, shape)``, a slice of them. The state is
+        one flat buffer per slot too, and ``state[name][slot]`` are views into it,
+        so it stays keyed by name (for saving and inspection) while each step is a
+        handful of NumPy calls over one contiguous array, whatever the number of
+        tensors: per-call overhead, not arithmetic, dominates small networks.
+        """
+        if self.clipnorm is not None:  # per-tensor norms need the tensors
+            self.apply(
+                (name, param[a:b].reshape(shape), grad[a:b].reshape(shape))
+                for name, a, b, shape in layout
+            )
+            return
+        slots = self._flat_state(param, layout)
+        self.iterations += 1
+        self._begin_step()
+        if self.global_clipnorm is not None:
+            grad = _clip_global([("", param, grad)], self.global_clipnorm)[0][2]
+        elif self.clipvalue is not None:
+            grad = np.clip(grad, -self.clipvalue, self.clipvalue)
+        if self.weight_decay:
+            param -= (self._learning_rate * self.weight_decay) * param
+        self._update(param, grad, slots)
+
+    def _flat_state(self, param: Array, layout: list[Slot]) -> State:
+        """The flat state for ``param``, made (from any per-name state) when needed.
+
+        It is remade when the model's buffer changes, or when someone replaced a
+        per-name state dict (e.g. a loaded checkpoint), whose values it copies.
+        """
+        flat = self._flat
+        if flat is not None and flat[0] is param:
+            if all(self.state.get(name) is views for name, views in flat[2]):
+                return flat[1]
+        slots = self._new_state(param)
+        named = []
+        for name, a, b, shape in layout:
+            views = {slot: array[a:b].reshape(shape) for slot, array in slots.items()}
+            for slot, old in self.state.get(name, {}).items():
+                if slot in views:
+                    views[slot][...] = old
+            self.state[name] = views
+            named.append((name, views))
+        self._flat = (param, slots, named)
+        return slots
+
     def reset(self) -> None:
         """Forget all per-parameter state and set ``iterations`` back to 0."""
         self.state.clear()
+        self._flat = None
         self.iterations = 0
 
     def _begin_step(self) -> None:

@@ -113,9 +113,11 @@ class Dense(Layer):
 
     def _fill_grads(self, grad_logits: Array) -> None:
         """``dW = x.T @ dz`` and ``db = sum(dz)``: see backward_from_logits."""
-        self.grads["W"] = self._x.T @ grad_logits
+        # Written into the existing arrays: in a model they are views into one flat
+        # buffer that the optimizer updates in a single pass (models/flat.py).
+        np.matmul(self._x.T, grad_logits, out=self.grads["W"])
         if self.use_bias:
-            self.grads["b"] = grad_logits.sum(axis=0)
+            grad_logits.sum(axis=0, out=self.grads["b"])
 
     @property
     def output_activation(self) -> ActivationFunction:

@@ -30,6 +30,7 @@ from glassnet.layers import Layer
 from glassnet.layers import get as get_layer
 from glassnet.losses import Loss
 from glassnet.metrics import Metric
+from glassnet.models.flat import FlatParameters, flatten_parameters
 from glassnet.models.summary import print_summary
 from glassnet.optimizers import Optimizer
 from glassnet.training import fit_loop, predict_loop
@@ -101,6 +102,8 @@ class Sequential:
         self.compiled = False
         self.stop_training = False
         self.history: History | None = None
+        #: every parameter as a view into one buffer, once built (models/flat.py)
+        self.flat: FlatParameters | None = None
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise GlassnetTypeError(
@@ -149,6 +152,7 @@ class Sequential:
             except Exception:
                 self.layers.pop()
                 raise
+            self._flatten()
         elif layer.declared_input_shape is not None:
             self.build(layer.declared_input_shape)
 
@@ -158,7 +162,9 @@ class Sequential:
             raise InvalidArgumentError("There are no layers to pop.")
         layer = self.layers.pop()
         if not self.layers:
-            self.built, self.input_shape = False, None
+            self.built, self.input_shape, self.flat = False, None, None
+        elif self.built:
+            self._flatten()
         return layer
 
     def build(self, input_shape: Any = None) -> None:
@@ -180,9 +186,7 @@ class Sequential:
             raise InvalidArgumentError(
                 "Add at least one layer before building the model."
             )
-        self.compute_output_shape(
-            shape
-        )  # validates every layer before any weight exists
+        self.compute_output_shape(shape)  # checks every layer before any weight exists
         current = shape
         try:
             for layer in self.layers:
@@ -193,6 +197,11 @@ class Sequential:
                 layer.params, layer.grads, layer.built = {}, {}, False
             raise
         self.input_shape, self.built = shape, True
+        self._flatten()
+
+    def _flatten(self) -> None:
+        """Hold all parameters and gradients in two flat buffers (models/flat.py)."""
+        self.flat = flatten_parameters(self.layers, self.dtype)
 
     def _normalize_build_shape(self, input_shape: Any) -> Shape:
         if input_shape is None:
