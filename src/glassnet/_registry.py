@@ -25,9 +25,10 @@ from typing import Any, TypeVar
 
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, UnknownNameError
 
-__all__ = ["Registry", "canonical_name", "did_you_mean"]
+__all__ = ["Configurable", "Registry", "canonical_name", "did_you_mean"]
 
 T = TypeVar("T")
+C = TypeVar("C", bound="Configurable")
 
 
 def canonical_name(name: str) -> str:
@@ -160,3 +161,51 @@ class Registry:
         if name in by_class_name:
             return by_class_name[name]
         return self.lookup(name)
+
+
+class Configurable:
+    """What every registered object shares: a name, a config, equality by config.
+
+    A subclass sets the class attribute ``registry`` and returns its constructor
+    arguments from :meth:`get_config`; :meth:`from_config` rebuilds an equal object.
+    Activations and losses derive from it.
+    """
+
+    registry: Registry
+
+    @property
+    def name(self) -> str:
+        """The registry's primary name (the class name for unregistered classes)."""
+        try:
+            return self.registry.name_of(type(self))
+        except UnknownNameError:
+            return type(self).__name__
+
+    def get_config(self) -> dict[str, Any]:
+        """JSON-able constructor arguments."""
+        return {}
+
+    @classmethod
+    def from_config(cls: type[C], config: dict[str, Any]) -> C:
+        """Rebuild an object from :meth:`get_config` output."""
+        try:
+            return cls(**config)
+        except GlassnetTypeError:
+            raise
+        except TypeError as error:
+            raise InvalidArgumentError(
+                f"Invalid config for {cls.__name__}: {error}. Received: "
+                f"config={config!r}"
+            ) from None
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Configurable):
+            return NotImplemented
+        return type(self) is type(other) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(self.get_config().items()))))

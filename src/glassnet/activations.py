@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from glassnet._registry import Registry
+from glassnet._registry import Configurable, Registry
 from glassnet._special import erfc
 from glassnet._typing import Array
 from glassnet._validation import check_bool, check_nonnegative_float
-from glassnet.errors import GlassnetTypeError, InvalidArgumentError, UnknownNameError
+from glassnet.errors import GlassnetTypeError, InvalidArgumentError
 
 __all__ = [
     "ELU",
@@ -47,10 +47,8 @@ __all__ = [
 
 registry = Registry("activation")
 
-_A = TypeVar("_A", bound="ActivationFunction")
 
-
-class ActivationFunction:
+class ActivationFunction(Configurable):
     """Base class of activation functions.
 
     Subclasses implement ``forward`` and ``backward``; constructor arguments, if any,
@@ -65,6 +63,8 @@ class ActivationFunction:
     True
     """
 
+    registry = registry
+
     def forward(self, x: Array) -> Array:
         """Return ``y = f(x)``, same shape and float dtype as ``x``."""
         raise NotImplementedError
@@ -75,43 +75,6 @@ class ActivationFunction:
 
     def __call__(self, x: Array) -> Array:
         return self.forward(x)
-
-    @property
-    def name(self) -> str:
-        """The registry's primary name (the class name for unregistered classes)."""
-        try:
-            return registry.name_of(type(self))
-        except UnknownNameError:
-            return type(self).__name__
-
-    def get_config(self) -> dict[str, Any]:
-        """JSON-able constructor arguments."""
-        return {}
-
-    @classmethod
-    def from_config(cls: type[_A], config: dict[str, Any]) -> _A:
-        """Rebuild an activation from ``get_config()``'s output."""
-        try:
-            return cls(**config)
-        except GlassnetTypeError:
-            raise
-        except TypeError as error:
-            raise InvalidArgumentError(
-                f"Invalid config for {cls.__name__}: {error}. Received: "
-                f"config={config!r}"
-            ) from None
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ActivationFunction):
-            return NotImplemented
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash((type(self), tuple(sorted(self.get_config().items()))))
 
 
 def _check_finite_number(value: Any, name: str) -> float:

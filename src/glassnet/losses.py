@@ -17,20 +17,17 @@ array([[1.],
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._registry import Registry
+from glassnet._registry import Configurable, Registry
 from glassnet._typing import Array, Shape
 from glassnet._validation import as_float_array, check_bool
 from glassnet.errors import (
     DataError,
-    GlassnetTypeError,
-    InvalidArgumentError,
     ShapeError,
-    UnknownNameError,
 )
 
 __all__ = [
@@ -50,8 +47,6 @@ registry = Registry("loss")
 # Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] so that
 # log(0) never happens when from_logits=False.
 EPSILON = 1e-7
-
-_L = TypeVar("_L", bound="Loss")
 
 
 def _clip(p: Array) -> Array:
@@ -102,7 +97,7 @@ def _check_shape(y: Array, output_shape: Shape, name: str) -> Array:
     )
 
 
-class Loss:
+class Loss(Configurable):
     """Base class of losses: mean over the batch of a per-sample loss.
 
     Examples
@@ -111,6 +106,8 @@ class Loss:
     >>> loss.name, loss.get_config(), loss.fused_activation
     ('binary_crossentropy', {'from_logits': False}, 'sigmoid')
     """
+
+    registry = registry
 
     fused_activation: str | None = None
 
@@ -163,43 +160,6 @@ class Loss:
 
     def _check_targets(self, y: Array, output_shape: Shape, name: str) -> Array:
         return _check_shape(y, output_shape, name)
-
-    @property
-    def name(self) -> str:
-        """The registry's primary name (the class name for unregistered classes)."""
-        try:
-            return registry.name_of(type(self))
-        except UnknownNameError:
-            return type(self).__name__
-
-    def get_config(self) -> dict[str, Any]:
-        """JSON-able constructor arguments."""
-        return {}
-
-    @classmethod
-    def from_config(cls: type[_L], config: dict[str, Any]) -> _L:
-        """Rebuild a loss from ``get_config()``'s output."""
-        try:
-            return cls(**config)
-        except GlassnetTypeError:
-            raise
-        except TypeError as error:
-            raise InvalidArgumentError(
-                f"Invalid config for {cls.__name__}: {error}. Received: "
-                f"config={config!r}"
-            ) from None
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Loss):
-            return NotImplemented
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash((type(self), tuple(sorted(self.get_config().items()))))
 
 
 @registry.register("mean_squared_error", "mse")
