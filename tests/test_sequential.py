@@ -224,3 +224,12 @@ def test_pop_removes_the_last_layer() -> None:
     model = xor_model()
     layer = model.pop()
     assert isinstance(layer, Activation) and len(model.layers) == 3
+
+
+def test_multi_dimensional_input_shape_keeps_every_axis() -> None:
+    model = Sequential([Activation("relu", input_shape=(3, 4))])
+    assert model.input_shape == (3, 4)
+    unbuilt = Sequential([Activation("tanh")])
+    unbuilt.compile(loss="mse", optimizer="sgd")
+    unbuilt.fit(np.ones((2, 3, 4)), np.zeros((2, 3, 4)), verbose=0)
+    assert unbuilt.input_shape == (3, 4)

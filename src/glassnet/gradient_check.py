@@ -196,7 +196,7 @@ def _model_checks(
         )
     copy = Sequential.from_config(model.get_config(), dtype="float64")
     if not copy.built:
-        copy.build(x.shape[1:])
+        copy.build((None, *x.shape[1:]))
     if model.built:
         copy.set_weights(model.get_weights())
     y_arr = chosen.validate_targets(y, copy.compute_output_shape(x.shape[1:]), "y")

@@ -154,7 +154,7 @@ class Sequential:
                 raise
             self._flatten()
         elif layer.declared_input_shape is not None:
-            self.build(layer.declared_input_shape)
+            self.build((None, *layer.declared_input_shape))
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""
@@ -488,7 +488,7 @@ class Sequential:
                     f"Every callback must be a glassnet Callback. Received: {callback!r}"
                 )
         if not self.built:
-            self.build(x_arr.shape[1:])
+            self.build((None, *x_arr.shape[1:]))
         history = History()
         chain = [*user_callbacks, history]
         if verbose:
@@ -579,10 +579,17 @@ class Sequential:
         self,
         line_length: int | None = None,
         print_fn: Callable[[str], object] | None = None,
+        explain: bool = False,
     ) -> None:
-        """Print the layers, their output shapes and parameter counts (Keras layout)."""
+        """Print the layers, their output shapes and parameter counts (Keras layout).
+
+        ``explain=True`` adds, under each layer, how its parameter count is formed
+        (``2 x 10 + 10 = 30``), its forward FLOPs per sample and its memory
+        (conventions in ``glassnet.models.summary``).
+        """
         self.built_input_shape()
-        print_summary(self, line_length or 65, print_fn)
+        explain = check_bool(explain, "explain")
+        print_summary(self, line_length or 65, print_fn, explain=explain)
 
     # -- configs -------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:

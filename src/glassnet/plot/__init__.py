@@ -1,0 +1,29 @@
+"""Pictures of a model: training history, decision boundaries, the network itself.
+
+matplotlib is an optional extra (``pip install glassnet[plot]``); it is imported
+only when a picture is drawn. Every function returns a ``matplotlib.figure.Figure``
+and saves it as a PNG when given ``path=``.
+
+- :func:`plot_history`: loss and metrics per epoch, training against validation.
+- :func:`plot_decision_boundary`: for a 2-input model, what it decides over the
+  plane, and (``neurons=True``) what every hidden neuron does, as TensorFlow
+  Playground shows it; :class:`DecisionBoundaryFrames` saves such a picture every
+  N epochs during ``fit``.
+- :func:`plot_network`: neurons and connections, coloured and sized by weight.
+
+>>> import glassnet.plot
+>>> sorted(glassnet.plot.__all__)
+['DecisionBoundaryFrames', 'plot_decision_boundary', 'plot_history', 'plot_network']
+"""
+
+from glassnet.plot.boundary import plot_decision_boundary
+from glassnet.plot.frames import DecisionBoundaryFrames
+from glassnet.plot.history import plot_history
+from glassnet.plot.network import plot_network
+
+__all__ = [
+    "DecisionBoundaryFrames",
+    "plot_decision_boundary",
+    "plot_history",
+    "plot_network",
+]
