@@ -18,12 +18,14 @@ __all__ = [
     "GlassnetTypeError",
     "GlassnetWarning",
     "InvalidArgumentError",
+    "ModelFileError",
     "NotBuiltError",
     "NotCompiledError",
     "NotFittedError",
     "ShapeError",
     "TrainingWarning",
     "UnknownNameError",
+    "UnsafeFileError",
 ]
 
 
@@ -73,3 +75,20 @@ class ConvergenceWarning(GlassnetWarning):
 
 class TrainingWarning(GlassnetWarning):
     """Training was stopped early for a reason the user should know (NaN loss, ...)."""
+
+
+class ModelFileError(GlassnetError, ValueError):
+    """A model or weights file cannot be used: corrupt, truncated, or not this model's.
+
+    The message says what was wrong and where (file, archive member, layer, weight).
+    A load that raises it leaves the model exactly as it was.
+    """
+
+
+class UnsafeFileError(ModelFileError):
+    """A file holds something glassnet refuses to read on principle.
+
+    HDF5 links or external storage, archive members that climb out of the archive,
+    decompression bombs, or a config that names code (a module or a class outside
+    glassnet's registries). No part of such a file is used.
+    """

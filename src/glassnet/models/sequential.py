@@ -625,6 +625,33 @@ class Sequential:
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self.layers)} built={self.built}>"
 
+    # -- files (glassnet.io) -------------------------------------------------------
+    def to_json(self, **json_kwargs: Any) -> str:
+        """The architecture as JSON in Keras' layout (see :mod:`glassnet.io`)."""
+        from glassnet.io import model_to_json
+
+        return model_to_json(self, **json_kwargs)
+
+    def save(
+        self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True
+    ) -> None:
+        """Save everything to ``.keras`` (or legacy ``.h5``): see ``glassnet.io``."""
+        from glassnet.io import save_model
+
+        save_model(self, filepath, overwrite, include_optimizer)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save the weights to ``.weights.h5``, ``.h5`` or ``.safetensors``."""
+        from glassnet.io import save_weights
+
+        save_weights(self, filepath, overwrite)
+
+    def load_weights(self, filepath: Any, *, allow_nonfinite: bool = False) -> None:
+        """Load weights saved by glassnet or Keras; unchanged if the file is refused."""
+        from glassnet.io import load_weights
+
+        load_weights(self, filepath, allow_nonfinite=allow_nonfinite)
+
 
 def metrics_get(identifier: Any, loss: Loss, units: int) -> Metric:
     """Resolve one entry of ``compile(metrics=...)``."""

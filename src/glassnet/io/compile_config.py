@@ -1,0 +1,208 @@
+"""Compile settings (optimizer, loss, metrics) in Keras' ``compile_config`` layout.
+
+A ``.keras`` archive's config.json carries them as ``compile_config``; a legacy
+``.h5`` model carries them as the ``training_config`` attribute (with the optimizer
+under ``optimizer_config``). glassnet writes both so Keras compiles the model on load,
+and reads them back from files written by glassnet, Keras 3 or Keras 2. Settings
+that only change how Keras executes (``run_eagerly``, ``jit_compile``,
+``steps_per_execution``) are ignored; anything that would change training and that
+glassnet lacks (a learning-rate schedule, loss weights, an unknown optimizer) is
+refused with its name, and ``load_model(..., compile=False)`` skips this part.
+
+>>> from glassnet.models import Sequential
+>>> from glassnet.layers import Dense
+>>> model = Sequential([Dense(1, input_dim=2)])
+>>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+>>> config = compile_to_config(model)
+>>> config["optimizer"]["class_name"], config["loss"], config["metrics"]
+('SGD', 'mean_squared_error', ['mae'])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from glassnet import losses, metrics, optimizers
+from glassnet.errors import GlassnetError, ModelFileError
+from glassnet.io.keras_compat import (
+    LOSS_NEUTRAL,
+    OPTIMIZER_NEUTRAL,
+    check_claims,
+    strip_neutral,
+)
+
+if TYPE_CHECKING:
+    from glassnet.models import Sequential
+
+__all__ = ["compile_from_config", "compile_to_config", "training_config"]
+
+_IGNORED = {"run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"}
+_NEUTRAL = {
+    "loss_weights": (None,),
+    "weighted_metrics": (None,),
+    "sample_weight_mode": (None,),
+}
+_ADVICE = " Pass compile=False to load the model without its training settings."
+
+
+def compile_to_config(model: Sequential) -> dict[str, Any] | None:
+    """The model's compile settings as Keras 3 writes them (None if not compiled)."""
+    if not model.compiled or model.optimizer is None or model.loss is None:
+        return None
+    optimizer = model.optimizer
+    entries = [_metric_entry(m) for m in model.metrics]
+    return {
+        "optimizer": {
+            "module": "keras.optimizers",
+            "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(),
+            "registered_name": None,
+        },
+        "loss": _keras_entry(losses.serialize(model.loss), "keras.losses"),
+        "loss_weights": None,
+        "metrics": entries or None,
+        "weighted_metrics": None,
+        "run_eagerly": False,
+        "steps_per_execution": 1,
+        "jit_compile": False,
+    }
+
+
+def training_config(model: Sequential) -> dict[str, Any] | None:
+    """The legacy ``.h5`` form: like :func:`compile_to_config`, optimizer renamed."""
+    config = compile_to_config(model)
+    if config is None:
+        return None
+    optimizer = config.pop("optimizer")
+    return {
+        **config,
+        "optimizer_config": {k: optimizer[k] for k in ("class_name", "config")},
+    }
+
+
+def _keras_entry(value: Any, module: str) -> Any:
+    if isinstance(value, dict):
+        return {"module": module, **value, "registered_name": None}
+    return value
+
+
+def _metric_entry(metric: metrics.Metric) -> Any:
+    cls = type(metric)
+    name = metric.name
+    if name in ("accuracy", "acc"):
+        return name  # glassnet (and Keras) pick the variant from the loss again
+    if name in metrics.registry and metrics.registry.lookup(name) is cls:
+        if metric.get_config() == cls(name=name).get_config():
+            return name
+    config = {"class_name": cls.__name__, "config": metric.get_config()}
+    return _keras_entry(config, "keras.metrics")
+
+
+def compile_from_config(
+    model: Sequential,
+    config: Any,
+    where: str,
+    custom_objects: dict[str, type] | None = None,
+) -> None:
+    """Compile ``model`` as a Keras ``compile_config`` or legacy ``training_config`` says."""
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{where}: the compile settings must be a JSON object.")
+    config = dict(config)
+    if "optimizer_config" in config:  # the legacy .h5 spelling
+        config["optimizer"] = config.pop("optimizer_config")
+    config = {k: v for k, v in config.items() if k not in _IGNORED}
+    config = strip_neutral(config, _NEUTRAL, where)
+    unknown = sorted(set(config) - {"optimizer", "loss", "metrics", "weighted_metrics"})
+    if unknown:
+        raise ModelFileError(
+            f"{where}: unsupported compile setting(s) {unknown}.{_ADVICE}"
+        )
+    optimizer = _optimizer(
+        config.get("optimizer"), f"{where}: optimizer", custom_objects
+    )
+    loss = _loss(config.get("loss"), f"{where}: loss", custom_objects)
+    entries = config.get("metrics") or []
+    entries = [*entries, *(config.get("weighted_metrics") or [])]
+    if not isinstance(entries, list) or len(entries) > 100:
+        raise ModelFileError(f"{where}: 'metrics' must be a list.")
+    wanted = [_metric(m, f"{where}: metrics[{i}]") for i, m in enumerate(entries)]
+    try:
+        model.compile(optimizer=optimizer, loss=loss, metrics=wanted)
+    except GlassnetError as error:
+        raise ModelFileError(f"{where}: {error}{_ADVICE}") from error
+
+
+def _builtin_function(value: dict[str, Any]) -> str | None:
+    """Keras writes a loss or metric *function* as a dict naming it.
+
+    Only the name is used, looked up in glassnet's registry like any other name.
+    """
+    module = value.get("module")
+    if (
+        value.get("class_name") == "function"
+        and isinstance(module, str)
+        and (module == "builtins" or module.startswith("keras"))
+        and isinstance(value.get("config"), str)
+    ):
+        return str(value["config"])
+    return None
+
+
+def _split(value: dict[str, Any], where: str) -> tuple[Any, dict[str, Any]]:
+    check_claims(value, where)
+    config = value.get("config") or {}
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{where}: 'config' must be a JSON object.")
+    return value.get("class_name"), dict(config)
+
+
+def _optimizer(value: Any, where: str, custom_objects: dict[str, type] | None) -> Any:
+    if isinstance(value, dict):
+        class_name, config = _split(value, where)
+        config = strip_neutral(config, OPTIMIZER_NEUTRAL, where)
+        if isinstance(config.get("learning_rate"), dict):
+            raise ModelFileError(
+                f"{where}: the learning rate is a schedule "
+                f"({str(config['learning_rate'].get('class_name'))[:60]}), which "
+                f"glassnet does not have (use a LearningRateScheduler callback).{_ADVICE}"
+            )
+        value = {"class_name": class_name, "config": config}
+    try:
+        return optimizers.get(value, custom_objects=custom_objects)
+    except GlassnetError as error:
+        raise ModelFileError(f"{where}: {error}{_ADVICE}") from None
+
+
+def _loss(value: Any, where: str, custom_objects: dict[str, type] | None) -> Any:
+    if value is None:
+        raise ModelFileError(f"{where}: the file has no loss.{_ADVICE}")
+    if isinstance(value, dict):
+        value = _builtin_function(value) or value
+    if isinstance(value, dict):
+        class_name, config = _split(value, where)
+        value = {
+            "class_name": class_name,
+            "config": strip_neutral(config, LOSS_NEUTRAL, where),
+        }
+    try:
+        return losses.get(value, custom_objects=custom_objects)
+    except GlassnetError as error:
+        raise ModelFileError(f"{where}: {error}{_ADVICE}") from None
+
+
+def _metric(value: Any, where: str) -> Any:
+    if isinstance(value, dict):
+        value = _builtin_function(value) or value
+    if isinstance(value, dict):
+        class_name, config = _split(value, where)
+        config = strip_neutral(config, {"dtype": (None, "float32", "float64")}, where)
+        value = {"class_name": class_name, "config": config}
+    if not isinstance(value, (str, dict)):
+        raise ModelFileError(f"{where}: a metric must be a name or a config.{_ADVICE}")
+    if isinstance(value, str) and value.strip().lower() in ("accuracy", "acc"):
+        return value
+    try:
+        registry_value = metrics.registry.get(value, base=metrics.Metric)
+    except GlassnetError as error:
+        raise ModelFileError(f"{where}: {error}{_ADVICE}") from None
+    return value if isinstance(value, str) else registry_value

@@ -1,0 +1,259 @@
+"""The ``.keras`` archive: Keras 3's zip of config.json, metadata.json, model.weights.h5.
+
+- ``config.json``: the architecture (:mod:`glassnet.io.architecture`) plus
+  ``compile_config`` (:mod:`glassnet.io.compile_config`), as Keras writes it.
+- ``metadata.json``: ``keras_version`` and ``date_saved`` as Keras writes them, and a
+  ``"glassnet"`` section Keras ignores: the glassnet version and the random
+  generators' states (:mod:`glassnet.io.training_state`).
+- ``model.weights.h5``: the Keras 3 weights layout (:mod:`glassnet.io.keras_h5`),
+  with the optimizer state under ``optimizer/vars`` unless ``include_optimizer=False``.
+
+Members are stored uncompressed, as Keras stores them. Reading opens members by
+their expected names only, after checking every entry of the zip directory: no
+unexpected, duplicate, encrypted or absolute names, nothing that climbs out with
+``..``, declared sizes within :mod:`glassnet.io.limits`, and a compression ratio no
+decompression bomb would have. Each member is then read with a byte counter that
+stops at its declared size.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import zipfile
+from typing import IO, TYPE_CHECKING, Any
+
+from glassnet import __version__
+from glassnet._typing import Array
+from glassnet.errors import ModelFileError, UnsafeFileError
+from glassnet.io import hdf5, keras_h5, limits, safe_json
+from glassnet.io.architecture import model_from_config, model_to_config
+from glassnet.io.compile_config import compile_from_config, compile_to_config
+from glassnet.io.keras_compat import KERAS_VERSION
+from glassnet.io.slots import commit
+from glassnet.io.training_state import (
+    dump_generator,
+    restore_generator,
+    restore_optimizer,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from glassnet.models import Sequential
+
+__all__ = ["read_archive", "read_model", "read_weights", "write_archive"]
+
+CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+_MEMBERS = (METADATA, CONFIG, WEIGHTS)
+_BOMB_FLOOR = 2**20  # members smaller than this are not checked for their ratio
+
+
+def write_archive(
+    handle: IO[bytes], model: Sequential, include_optimizer: bool
+) -> None:
+    """Write ``model`` as a ``.keras`` archive into the open binary ``handle``."""
+    h5py = hdf5.load_h5py()
+    config = model_to_config(model)
+    compile_config = compile_to_config(model)
+    if compile_config is not None:
+        config["compile_config"] = compile_config
+    metadata = {
+        "keras_version": KERAS_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        "glassnet": {
+            "version": __version__,
+            "rng": dump_generator(model.rng),
+            "layer_rngs": {
+                layer.name: dump_generator(generator)
+                for layer, generator in _own_generators(model)
+            },
+        },
+    }
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as file:
+        keras_h5.write_weights(file, model, include_optimizer)
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(METADATA, safe_json.dumps(metadata))
+        archive.writestr(CONFIG, safe_json.dumps(config))
+        archive.writestr(WEIGHTS, weights.getvalue())
+
+
+def _own_generators(model: Sequential) -> list[tuple[Any, np.random.Generator]]:
+    """Layers that draw from their own generator (``Dropout(seed=...)``)."""
+    import numpy as np
+
+    found = []
+    for layer in model.layers:
+        generator = getattr(layer, "_rng", None)
+        if isinstance(generator, np.random.Generator) and generator is not model.rng:
+            found.append((layer, generator))
+    return found
+
+
+def read_archive(path: str, where: str) -> tuple[Any, Any, bytes]:
+    """``(config, metadata, weights bytes)`` from a checked ``.keras`` archive."""
+    with open(path, "rb") as handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+        except zipfile.BadZipFile as error:
+            raise ModelFileError(f"{where}: not a zip archive ({error}).") from None
+        with archive:
+            infos = _checked_members(archive.infolist(), where)
+            data = {
+                name: _read_member(archive, info, where) for name, info in infos.items()
+            }
+    config = safe_json.loads(data[CONFIG], f"{where}: {CONFIG}")
+    metadata = safe_json.loads(data[METADATA], f"{where}: {METADATA}")
+    if not isinstance(metadata, dict):
+        raise ModelFileError(f"{where}: {METADATA} must be a JSON object.")
+    return config, metadata, data[WEIGHTS]
+
+
+def _checked_members(
+    infos: list[zipfile.ZipInfo], where: str
+) -> dict[str, zipfile.ZipInfo]:
+    if len(infos) > limits.MAX_ARCHIVE_MEMBERS:
+        raise UnsafeFileError(f"{where}: the archive has {len(infos)} members.")
+    found: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ":" in name or ".." in parts or "\0" in name:
+            raise UnsafeFileError(
+                f"{where}: the member {name[:100]!r} would be written outside the "
+                "archive's folder (an absolute or '..' path); refused."
+            )
+        if name not in _MEMBERS:
+            raise ModelFileError(
+                f"{where}: unexpected member {name[:100]!r}; glassnet reads archives "
+                f"holding exactly {', '.join(_MEMBERS)}."
+            )
+        if name in found:
+            raise UnsafeFileError(
+                f"{where}: the member {name!r} appears twice (readers disagree on which "
+                "copy counts); refused."
+            )
+        if info.flag_bits & 0x1:
+            raise ModelFileError(f"{where}: the member {name!r} is encrypted.")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ModelFileError(
+                f"{where}: the member {name!r} uses compression method "
+                f"{info.compress_type}; glassnet reads stored or deflated members."
+            )
+        cap = limits.MAX_FILE_BYTES if name == WEIGHTS else limits.MAX_JSON_BYTES
+        if info.file_size > cap:
+            raise UnsafeFileError(
+                f"{where}: the member {name!r} declares {info.file_size} bytes "
+                f"uncompressed; the limit is {cap}."
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _BOMB_FLOOR and ratio > limits.MAX_COMPRESSION_RATIO:
+            raise UnsafeFileError(
+                f"{where}: the member {name!r} would inflate {ratio:.0f}-fold "
+                f"(limit {limits.MAX_COMPRESSION_RATIO}): a decompression bomb?"
+            )
+        found[name] = info
+    missing = [name for name in _MEMBERS if name not in found]
+    if missing:
+        raise ModelFileError(
+            f"{where}: the archive lacks {', '.join(missing)}; is it a Keras 3 .keras file?"
+        )
+    return found
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    """The member's bytes, never more than its declared size."""
+    chunks, total = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(2**20):
+            total += len(chunk)
+            if total > info.file_size:
+                raise UnsafeFileError(
+                    f"{where}: the member {info.filename!r} inflates beyond its declared "
+                    f"{info.file_size} bytes."
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _open_weights(weights: bytes, where: str) -> Any:
+    try:
+        return hdf5.load_h5py().File(io.BytesIO(weights), "r")
+    except OSError as error:
+        raise ModelFileError(
+            f"{where}: {WEIGHTS} is not an HDF5 file ({error})."
+        ) from None
+
+
+def read_weights(
+    path: str, model: Sequential, where: str, allow_nonfinite: bool = False
+) -> list[Array]:
+    """Only the layer weights of a ``.keras`` archive, for ``model.load_weights``."""
+    _, _, weights = read_archive(path, where)
+    with _open_weights(weights, where) as file:
+        return keras_h5.read_layer_weights(
+            file, model, f"{where}: {WEIGHTS}", allow_nonfinite
+        )
+
+
+def read_model(
+    path: str,
+    where: str,
+    custom_objects: dict[str, type] | None = None,
+    compile: bool = True,
+    allow_nonfinite: bool = False,
+) -> Sequential:
+    """Rebuild, fill, compile and restore the training state of a ``.keras`` model."""
+    config, metadata, weights = read_archive(path, where)
+    ours = metadata.get("glassnet")
+    if ours is not None and not isinstance(ours, dict):
+        raise ModelFileError(f"{where}: {METADATA}: 'glassnet' must be a JSON object.")
+    model = model_from_config(config, f"{where}: {CONFIG}", custom_objects, "default")
+    here = f"{where}: {WEIGHTS}"
+    state = None
+    with _open_weights(weights, where) as file:
+        arrays = (
+            keras_h5.read_layer_weights(file, model, here, allow_nonfinite)
+            if model.built
+            else []
+        )
+        compile_config = (
+            config.get("compile_config") if isinstance(config, dict) else None
+        )
+        if compile and compile_config:  # Keras writes {} for an uncompiled model
+            compile_from_config(
+                model,
+                compile_config,
+                f"{where}: {CONFIG}: compile_config",
+                custom_objects,
+            )
+            if model.built:
+                state = keras_h5.read_optimizer_state(
+                    file,
+                    model,
+                    here,
+                    strict=ours is not None,
+                    allow_nonfinite=allow_nonfinite,
+                )
+    if arrays:
+        commit(model, arrays, allow_nonfinite)
+    if state is not None and model.optimizer is not None:
+        restore_optimizer(model.optimizer, *state)
+    if ours is not None:
+        _restore_generators(model, ours, f"{where}: {METADATA}")
+    return model
+
+
+def _restore_generators(model: Sequential, ours: dict[str, Any], where: str) -> None:
+    if "rng" in ours:
+        restore_generator(model.rng, ours["rng"], f"{where}: glassnet.rng")
+    saved = ours.get("layer_rngs") or {}
+    own = {layer.name: generator for layer, generator in _own_generators(model)}
+    if not isinstance(saved, dict) or set(saved) - set(own):
+        raise ModelFileError(
+            f"{where}: glassnet.layer_rngs names layers without their own generator: "
+            f"{sorted(set(saved) - set(own))[:10] if isinstance(saved, dict) else saved!r}."
+        )
+    for name, state in saved.items():
+        restore_generator(own[name], state, f"{where}: glassnet.layer_rngs.{name}")

@@ -1,0 +1,221 @@
+"""How glassnet's names map onto Keras' names in files, and what it ignores or refuses.
+
+Keras configs carry settings glassnet has no use for (``trainable``, dtype policies,
+regularizers set to ``None``). A setting at its neutral value is dropped; any other
+value is refused with an error that names the layer, the setting and the value,
+because silently ignoring, say, an L2 regularizer or a frozen layer would train a
+different model than the file describes.
+
+A config may also claim where its class lives (``"module": "keras.layers"``,
+``"registered_name"``). glassnet never imports anything a file names: it looks the
+``class_name`` up in its own closed registries. A claim pointing anywhere but Keras or
+glassnet is refused as unsafe (:func:`check_claims`).
+
+>>> snake_case("Dense"), snake_case("GlorotUniform")
+('dense', 'glorot_uniform')
+>>> dtype_name({"class_name": "DTypePolicy", "config": {"name": "float64"}}, "here")
+'float64'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from glassnet.errors import ModelFileError, UnsafeFileError
+
+if TYPE_CHECKING:
+    from glassnet.layers import Layer
+    from glassnet.models import Sequential
+
+__all__ = [
+    "BACKEND",
+    "KERAS_VERSION",
+    "KERAS_WEIGHT_NAMES",
+    "LAYER_NEUTRAL",
+    "LOSS_NEUTRAL",
+    "OPTIMIZER_NEUTRAL",
+    "check_claims",
+    "dtype_name",
+    "keras_layer_paths",
+    "keras_weight_name",
+    "snake_case",
+    "strip_neutral",
+]
+
+#: The Keras release whose file layouts glassnet writes and is tested against.
+KERAS_VERSION = "3.15.1"
+
+#: What glassnet writes where Keras writes its backend ("tensorflow", "torch", ...).
+BACKEND = "glassnet"
+
+#: glassnet parameter names and the Keras variable names for the same tensors.
+#: Dense keeps Keras' orientation (W is (n_in, n_out), like Keras' kernel).
+KERAS_WEIGHT_NAMES = {"W": "kernel", "b": "bias"}
+
+_ANY = object()  # a neutral-table entry that accepts every value
+
+#: Layer settings Keras writes that glassnet drops at these values (else refuses).
+LAYER_NEUTRAL: dict[str, tuple[Any, ...]] = {
+    "trainable": (True,),
+    "kernel_regularizer": (None,),
+    "bias_regularizer": (None,),
+    "activity_regularizer": (None,),
+    "kernel_constraint": (None,),
+    "bias_constraint": (None,),
+    "quantization_config": (None,),
+    "lora_rank": (None, 0),
+    "lora_alpha": (_ANY,),  # only used with a lora_rank, refused above
+    "noise_shape": (None,),
+    "batch_size": (None,),
+    "sparse": (False, None),
+    "ragged": (False, None),
+    "optional": (False,),
+    "autocast": (True,),
+}
+
+#: Optimizer settings Keras writes that glassnet drops at these values.
+OPTIMIZER_NEUTRAL: dict[str, tuple[Any, ...]] = {
+    "use_ema": (False,),
+    "ema_momentum": (_ANY,),  # only used with use_ema
+    "ema_overwrite_frequency": (_ANY,),
+    "loss_scale_factor": (None,),
+    "gradient_accumulation_steps": (None,),
+    "decay": (0.0, 0, None),  # Keras 2's per-step learning-rate decay
+    "is_legacy_optimizer": (_ANY,),
+    "jit_compile": (_ANY,),
+}
+
+#: Loss settings Keras writes that glassnet drops at these values.
+LOSS_NEUTRAL: dict[str, tuple[Any, ...]] = {
+    "name": (_ANY,),
+    "reduction": ("sum_over_batch_size", "auto", "AUTO", None),
+    "label_smoothing": (0.0, 0),
+    "axis": (-1,),
+    "dtype": (None, "float32", "float64"),
+    "ignore_class": (None,),
+}
+
+
+def snake_case(name: str) -> str:
+    """Keras' ``to_snake_case``: how Keras names a layer's group in a weights file."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def keras_layer_paths(model: Sequential) -> list[tuple[str, Layer]]:
+    """Each layer's group name in a Keras 3 weights file: ``dense``, ``dense_1``, ...
+
+    Keras names these groups by class and position, not by ``layer.name`` (which
+    varies between two builds of the same model), counting each class separately.
+    """
+    used: dict[str, int] = {}
+    paths = []
+    for layer in model.layers:
+        base = snake_case(type(layer).__name__)
+        if base in used:
+            used[base] += 1
+            paths.append((f"{base}_{used[base]}", layer))
+        else:
+            used[base] = 0
+            paths.append((base, layer))
+    return paths
+
+
+def keras_weight_name(key: str) -> str:
+    """``"W"`` -> ``"kernel"``, ``"b"`` -> ``"bias"``; other names are kept."""
+    return KERAS_WEIGHT_NAMES.get(key, key)
+
+
+def check_claims(spec: dict[str, Any], where: str) -> None:
+    """Refuse a ``module``/``registered_name`` that points outside Keras or glassnet.
+
+    Nothing is imported either way; this only stops glassnet from quietly reading
+    a config that was meant to run someone's code.
+    """
+    class_name = spec.get("class_name")
+    if class_name in ("function", "__lambda__", "__typespec__"):
+        raise UnsafeFileError(
+            f"{where}: the config holds a Python function or lambda "
+            f"({str(spec.get('config'))[:60]!r}). glassnet never runs code from a "
+            "file; use one of its named activations instead."
+        )
+    module = spec.get("module")
+    if module is not None:
+        if not isinstance(module, str) or not _is_ours(module):
+            raise UnsafeFileError(
+                f"{where}: the config names the module {str(module)[:100]!r}. glassnet "
+                "never imports code named by a file; it reads only Keras' built-in "
+                "classes and its own, looked up in its registries."
+            )
+    registered = spec.get("registered_name")
+    if registered is not None and registered != class_name:
+        if not isinstance(registered, str) or not _is_plain_registered(registered):
+            raise UnsafeFileError(
+                f"{where}: the config names the registered object "
+                f"{str(registered)[:100]!r}, a custom class glassnet does not have. "
+                "Pass the class in custom_objects= if you trust it."
+            )
+
+
+def _is_ours(module: str) -> bool:
+    return module in ("keras", "glassnet") or module.startswith(("keras.", "glassnet."))
+
+
+def _is_plain_registered(name: str) -> bool:
+    # Keras writes registered_name "function" for built-in functions and the class
+    # name (e.g. "Adam") for its own objects; "package>Name" marks a custom class.
+    return ">" not in name and "." not in name
+
+
+def dtype_name(value: Any, where: str) -> str:
+    """The float dtype a Keras dtype entry (a string or a DTypePolicy) stands for."""
+    name = value
+    if isinstance(value, dict):
+        check_claims(value, where)
+        config = value.get("config")
+        if value.get("class_name") not in ("DTypePolicy", "FloatDTypePolicy") or (
+            not isinstance(config, dict)
+        ):
+            raise ModelFileError(
+                f"{where}: unsupported dtype policy {str(value)[:200]}; glassnet "
+                "computes in float32 or float64."
+            )
+        name = config.get("name")
+    if name not in ("float32", "float64"):
+        raise ModelFileError(
+            f"{where}: dtype {str(name)[:100]!r} is not supported; glassnet computes "
+            "in float32 or float64 (mixed precision and float16 are not available)."
+        )
+    return str(name)
+
+
+def strip_neutral(
+    config: dict[str, Any], table: dict[str, tuple[Any, ...]], where: str
+) -> dict[str, Any]:
+    """``config`` without the keys of ``table`` that hold a neutral value.
+
+    A key of ``table`` with any other value is refused, naming it.
+
+    >>> strip_neutral({"units": 3, "trainable": True}, LAYER_NEUTRAL, "dense")
+    {'units': 3}
+    >>> strip_neutral({"units": 3, "trainable": False}, LAYER_NEUTRAL, "layer 'dense'")
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.ModelFileError: layer 'dense': `trainable=False` is not supported ...
+    """
+    kept = {}
+    for key, value in config.items():
+        allowed = table.get(key)
+        if allowed is None:
+            kept[key] = value
+        elif _ANY not in allowed and not any(
+            value is neutral or (type(value) is type(neutral) and value == neutral)
+            for neutral in allowed
+        ):
+            raise ModelFileError(
+                f"{where}: `{key}={str(value)[:100]}` is not supported by glassnet "
+                f"(it reads {key} only as {' or '.join(map(repr, allowed))})."
+            )
+    return kept

@@ -1,0 +1,171 @@
+"""The Keras 3 weights layout (``.weights.h5``, and ``model.weights.h5`` in ``.keras``).
+
+What Keras 3 writes for a Sequential model, and glassnet too::
+
+    /layers/dense/vars            attrs: name="dense"   (the layer's own name)
+    /layers/dense/vars/0          kernel, (n_in, units)   glassnet's W
+    /layers/dense/vars/1          bias, (units,)          glassnet's b
+    /layers/activation/vars       (empty: no weights)
+    /layers/dense_1/vars/0 ...
+    /optimizer/vars               attrs: name="adam"    (only with optimizer state)
+    /optimizer/vars/0             iteration count, /1 learning rate, /2... slots
+    /vars                         attrs: name="sequential"  (the model's own: none)
+
+Groups are named by layer *class* and position (``dense``, ``dense_1``), not by the
+layer's name: see :func:`~glassnet.io.keras_compat.keras_layer_paths`. Datasets keep
+the model's dtype, so float64 weights stay float64. Reading checks every dataset (see
+:mod:`glassnet.io.hdf5`) and refuses missing or extra weights, naming the group.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from glassnet._typing import Array
+from glassnet.errors import GlassnetWarning, ModelFileError
+from glassnet.io import hdf5
+from glassnet.io.keras_compat import keras_layer_paths, keras_weight_name
+from glassnet.io.slots import weight_slots
+from glassnet.io.training_state import slot_values, variable_order
+
+if TYPE_CHECKING:
+    from glassnet.models import Sequential
+
+__all__ = ["read_layer_weights", "read_optimizer_state", "write_weights"]
+
+
+def write_weights(
+    root: Any, model: Sequential, include_optimizer: bool = False
+) -> None:
+    """Write ``model``'s weights (and optionally optimizer state) into an open file."""
+    layers = root.create_group("layers")
+    for path, layer in keras_layer_paths(model):
+        group = layers.create_group(path).create_group("vars")
+        group.attrs["name"] = layer.name or path
+        for index, value in enumerate(layer.params.values()):
+            group.create_dataset(str(index), data=value)
+    optimizer = model.optimizer
+    if include_optimizer and model.compiled and optimizer is not None and model.built:
+        group = root.create_group("optimizer").create_group("vars")
+        group.attrs["name"] = optimizer.name
+        group.create_dataset("0", data=np.int64(optimizer.iterations))
+        group.create_dataset("1", data=np.float32(optimizer.learning_rate))
+        for index, value in enumerate(slot_values(model), start=2):
+            group.create_dataset(str(index), data=value)
+    root.create_group("vars").attrs["name"] = model.name
+
+
+def read_layer_weights(
+    root: Any, model: Sequential, where: str, allow_nonfinite: bool = False
+) -> list[Array]:
+    """Every weight of ``model`` from the file, checked, in ``get_weights`` order."""
+    hdf5.scan(root, where)
+    shapes = {(s.layer_index, s.key): s for s in weight_slots(model)}
+    layers = hdf5.get_group(root, "layers", where, required=False)
+    if layers is None:  # tf.keras 2.13+ wrote this name
+        layers = hdf5.get_group(root, "_layer_checkpoint_dependencies", where, False)
+    if layers is None:
+        if shapes:
+            raise ModelFileError(
+                f"{where}: no 'layers' group; this is not a Keras 3 weights file."
+            )
+        return []
+    expected = keras_layer_paths(model)
+    extra = sorted(set(layers) - {path for path, _ in expected})
+    for name in extra:
+        variables = hdf5.get_group(
+            hdf5.get_group(layers, name, where), "vars", where, required=False
+        )
+        if variables is not None and len(variables):
+            raise ModelFileError(
+                f"{where}: the file has weights for a layer 'layers/{name}' that the "
+                "model does not have (the architectures differ)."
+            )
+    arrays = []
+    for layer_index, (path, layer) in enumerate(expected):
+        keys = list(layer.params)
+        here = f"{where}: layers/{path}/vars (layer '{layer.name}')"
+        group = hdf5.get_group(layers, path, where, required=bool(keys))
+        variables = (
+            None if group is None else hdf5.get_group(group, "vars", here, False)
+        )
+        stored = set() if variables is None else set(variables)
+        wanted = {str(i) for i in range(len(keys))}
+        if stored != wanted:
+            raise ModelFileError(
+                f"{here}: expected the weights {sorted(wanted) or 'none'} "
+                f"({', '.join(map(keras_weight_name, keys)) or 'no weights'}); the file "
+                f"has {sorted(stored)[:10] or 'none'}."
+            )
+        for index, key in enumerate(keys):
+            slot = shapes[layer_index, key]
+            arrays.append(
+                hdf5.read_weight(
+                    hdf5.get_dataset(variables, str(index), here),
+                    slot.shape,
+                    model.dtype,
+                    f"{here}/{index} ({keras_weight_name(key)}, glassnet '{slot.name}')",
+                    allow_nonfinite,
+                )
+            )
+    return arrays
+
+
+def read_optimizer_state(
+    root: Any, model: Sequential, where: str, *, strict: bool, allow_nonfinite: bool
+) -> tuple[int, dict[str, dict[str, Array]]] | None:
+    """``(iterations, state)`` from ``optimizer/vars``; None when the file has none.
+
+    A file whose optimizer variables do not match the compiled optimizer is an error
+    when glassnet wrote it (``strict``); for a Keras file it is skipped with a
+    warning, as Keras itself does, and training restarts the optimizer from scratch.
+    """
+    optimizer = model.optimizer
+    group = hdf5.get_group(root, "optimizer", where, required=False)
+    variables = None if group is None else hdf5.get_group(group, "vars", where, False)
+    if optimizer is None or variables is None or not len(variables):
+        return None
+    here = f"{where}: optimizer/vars"
+    params = {s.name: s.shape for s in weight_slots(model)}
+    order = variable_order(optimizer, list(params))
+    wanted = {str(i) for i in range(len(order) + 2)}
+    if set(variables) == {"0", "1"} and not strict:
+        return None  # Keras compiled the model but never trained it: nothing to resume
+    if set(variables) != wanted:
+        message = (
+            f"{here}: the file has {len(variables)} optimizer variables; glassnet's "
+            f"{type(optimizer).__name__} with this configuration needs {len(wanted)}"
+        )
+        if strict:
+            raise ModelFileError(message + ".")
+        _warn(message + "; the optimizer starts from scratch.")
+        return None
+    iterations = hdf5.read_int(hdf5.get_dataset(variables, "0", here), f"{here}/0")
+    hdf5.read_weight(
+        hdf5.get_dataset(variables, "1", here),
+        (),
+        np.dtype("float64"),
+        f"{here}/1 (learning rate)",
+    )
+    state: dict[str, dict[str, Array]] = {}
+    for index, (name, slot) in enumerate(order, start=2):
+        label = f"{here}/{index} ({name} {slot})"
+        dataset = hdf5.get_dataset(variables, str(index), here)
+        if not strict and tuple(dataset.shape) != params[name]:
+            _warn(
+                f"{label}: shape {dataset.shape} does not fit; the optimizer starts "
+                "from scratch."
+            )
+            return None
+        value = hdf5.read_weight(
+            dataset, params[name], model.dtype, label, allow_nonfinite
+        )
+        state.setdefault(name, {})[slot] = value
+    return iterations, state
+
+
+def _warn(message: str) -> None:
+    warnings.warn(GlassnetWarning(message), stacklevel=4)

@@ -1,0 +1,328 @@
+"""Reading one layer config at a time: Keras' spelling in, a glassnet layer out.
+
+:class:`LayerReader` takes the layer entries of a Keras-layout model config (Keras 3,
+Keras 2, or glassnet's own) and, for each:
+
+- refuses ``module``/``registered_name`` claims outside Keras and glassnet and any
+  serialized function (:func:`~glassnet.io.keras_compat.check_claims`);
+- reads the input shape from an ``InputLayer`` (``batch_shape``) or Keras 2's
+  ``batch_input_shape``, and the dtype from each layer's dtype policy;
+- drops Keras settings at their neutral value and refuses the rest by name;
+- looks the class up in glassnet's layer registry (or ``custom_objects``), and
+  accepts only the constructor arguments that class has;
+- reads Keras' activation *layers* (ReLU, LeakyReLU, ELU, Softmax) as glassnet
+  Activation layers;
+- resolves activations and initializers in their registries. An initializer glassnet
+  lacks is an error, or, when the file's weights will replace the initial values
+  anyway, glassnet's default for that argument with a :class:`GlassnetWarning`.
+
+Nothing is allocated until :func:`check_parameter_count` has compared the declared
+architecture with :data:`~glassnet.io.limits.MAX_PARAMETERS`.
+
+>>> reader = LayerReader("config.json", None, "error")
+>>> reader.read(0, {"class_name": "InputLayer", "config": {"batch_shape": [None, 4]}})
+>>> reader.read(1, {"class_name": "Dense", "config": {"units": 2, "trainable": True}})
+>>> [type(layer).__name__ for layer in reader.instantiate(reader.input_shape)]
+['Dense']
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from typing import Any, Literal
+
+from glassnet import activations, initializers
+from glassnet._registry import did_you_mean
+from glassnet.errors import (
+    GlassnetError,
+    GlassnetTypeError,
+    GlassnetWarning,
+    ModelFileError,
+    UnsafeFileError,
+)
+from glassnet.io import limits
+from glassnet.io.keras_compat import (
+    LAYER_NEUTRAL,
+    check_claims,
+    dtype_name,
+    strip_neutral,
+)
+from glassnet.layers import Activation, Layer
+from glassnet.layers import registry as layer_registry
+
+__all__ = [
+    "LayerReader",
+    "Unknown",
+    "check_custom_objects",
+    "check_parameter_count",
+    "read_batch_shape",
+]
+
+Unknown = Literal["error", "default"]
+
+_SPEC_KEYS = {"class_name", "config", "module", "registered_name", "build_config"}
+_SPEC_KEYS |= {"shared_object_id", "name", "inbound_nodes"}
+_INPUT_KEYS = {"name", "sparse", "ragged", "optional", "batch_size"}
+
+
+class LayerReader:
+    """Translates layer configs one by one, then instantiates them together."""
+
+    def __init__(
+        self, where: str, custom_objects: dict[str, type] | None, unknown: Unknown
+    ) -> None:
+        self.where = where
+        self.custom_objects = custom_objects
+        self.unknown = unknown
+        self.input_shape: tuple[int, ...] | None = None
+        self.dtypes: list[tuple[str, str]] = []
+        self.pending: list[tuple[Any, dict[str, Any], str]] = []
+
+    def read(self, index: int, spec: Any) -> None:
+        where = f"{self.where}: layer #{index}"
+        if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
+            raise ModelFileError(
+                f"{where}: a layer config must be an object with a 'class_name'."
+            )
+        extra = sorted(set(spec) - _SPEC_KEYS)
+        if extra or spec.get("inbound_nodes"):
+            raise ModelFileError(
+                f"{where}: unexpected keys {extra or ['inbound_nodes']} (glassnet reads "
+                "Sequential layer configs only)."
+            )
+        check_claims(spec, where)
+        class_name = spec["class_name"]
+        config = spec.get("config", {})
+        if not isinstance(config, dict):
+            raise ModelFileError(
+                f"{where}: the layer's 'config' must be a JSON object."
+            )
+        where = f"{where} ({str(config.get('name'))[:80]!r}, {class_name[:60]})"
+        config = dict(config)
+        dtype = config.pop("dtype", None)
+        batch_shape = config.pop("batch_shape", None)
+        if config.get("batch_input_shape") is not None:
+            batch_shape = config.pop("batch_input_shape")
+        config.pop("batch_input_shape", None)
+        if batch_shape is not None:
+            if self.pending or self.input_shape is not None:
+                raise ModelFileError(
+                    f"{where}: only the first layer may declare the input shape."
+                )
+            self.input_shape = read_batch_shape(batch_shape, where)
+        if class_name == "InputLayer":
+            unknown = sorted(set(config) - _INPUT_KEYS)
+            if unknown:
+                raise ModelFileError(f"{where}: unsupported setting(s) {unknown}.")
+            strip_neutral(config, LAYER_NEUTRAL, where)
+            if self.input_shape is None:
+                raise ModelFileError(f"{where}: the InputLayer has no batch_shape.")
+            return
+        if dtype is not None:
+            self.dtypes.append((where, dtype_name(dtype, where)))
+        config = strip_neutral(config, LAYER_NEUTRAL, where)
+        if class_name in _ACTIVATION_LAYERS:
+            config = {
+                "name": config.pop("name", None),
+                "activation": _ACTIVATION_LAYERS[class_name](config, where),
+            }
+            self.pending.append((Activation, config, where))
+            return
+        cls = self._layer_class(class_name, where)
+        self.pending.append((cls, self._translate(cls, config, where), where))
+
+    def _layer_class(self, class_name: str, where: str) -> type:
+        if self.custom_objects and class_name in self.custom_objects:
+            return self.custom_objects[class_name]
+        for cls in layer_registry.classes():
+            if cls.__name__ == class_name:
+                return cls
+        try:
+            return layer_registry.lookup(class_name)
+        except GlassnetError as error:
+            raise ModelFileError(
+                f"{where}: glassnet has no layer {class_name[:60]!r} (a Keras layer it "
+                f"does not implement?). {error}"
+            ) from None
+
+    def _translate(
+        self, cls: type, config: dict[str, Any], where: str
+    ) -> dict[str, Any]:
+        parameters = inspect.signature(cls).parameters
+        open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        result = {}
+        for key, value in config.items():
+            if key not in parameters and not open_ended:
+                raise ModelFileError(
+                    f"{where}: the file sets `{key[:60]}`, which glassnet's "
+                    f"{cls.__name__} does not have." + did_you_mean(key, parameters)
+                )
+            if key == "activation":
+                value = _activation(value, f"{where}: activation", self.custom_objects)
+            elif key.endswith("_initializer"):
+                default = parameters[key].default if key in parameters else None
+                value = self._initializer(value, f"{where}: {key}", default)
+            result[key] = value
+        return result
+
+    def _initializer(self, value: Any, where: str, default: Any) -> Any:
+        try:
+            if isinstance(value, dict):
+                check_claims(value, where)
+                config = value.get("config") or {}
+                if not isinstance(config, dict):
+                    raise ModelFileError(
+                        f"{where}: the initializer config must be an object."
+                    )
+                config = {k: v for k, v in config.items() if k != "seed"}
+                config = strip_neutral(
+                    config, {"input_axes": (None,), "output_axes": (None,)}, where
+                )
+                value = {"class_name": value.get("class_name"), "config": config}
+            return initializers.get(value, custom_objects=self.custom_objects)
+        except GlassnetError as error:
+            if isinstance(error, UnsafeFileError):
+                raise
+            if self.unknown == "default" and default is not None:
+                warnings.warn(
+                    GlassnetWarning(
+                        f"{where}: {error} The layer gets glassnet's default "
+                        f"({default!r}) instead; this only affects how the weights "
+                        "start, and the file's weights replace them."
+                    ),
+                    stacklevel=2,
+                )
+                return initializers.get(default)
+            if isinstance(error, ModelFileError):
+                raise
+            raise ModelFileError(f"{where}: {error}") from None
+
+    def dtype(self, model_dtype: Any) -> str:
+        names = {name for _, name in self.dtypes}
+        if len(names) > 1:
+            detail = ", ".join(f"{w.split(': ')[-1]} {n}" for w, n in self.dtypes)
+            raise ModelFileError(
+                f"{self.where}: the layers mix dtypes ({detail}); a glassnet model "
+                "computes in one dtype."
+            )
+        if names:
+            return names.pop()
+        if model_dtype is not None:
+            return dtype_name(model_dtype, f"{self.where}: dtype")
+        return "float32"
+
+    def instantiate(self, input_shape: tuple[int, ...] | None) -> list[Layer]:
+        layers = []
+        for index, (cls, config, where) in enumerate(self.pending):
+            config = dict(config)
+            declares = config.get("input_shape") is not None or config.get("input_dim")
+            if index == 0 and input_shape is not None and not declares:
+                if "input_shape" in inspect.signature(cls).parameters:
+                    config["input_shape"] = list(input_shape)
+            try:
+                layer = cls.from_config(config)
+            except (GlassnetError, TypeError, ValueError) as error:
+                raise ModelFileError(f"{where}: {error}") from error
+            if not isinstance(layer, Layer):
+                raise ModelFileError(
+                    f"{where}: {cls.__name__} is not a glassnet Layer."
+                )
+            layers.append(layer)
+        return layers
+
+
+def _activation(value: Any, where: str, custom_objects: dict[str, type] | None) -> Any:
+    if isinstance(value, dict):
+        check_claims(value, where)
+    try:
+        return activations.get(value, custom_objects=custom_objects)
+    except GlassnetError as error:
+        raise ModelFileError(
+            f"{where}: {str(value)[:100]!r} is not an activation glassnet has. {error}"
+        ) from None
+
+
+def _keras_relu(config: dict[str, Any], where: str) -> Any:
+    neutral = {"max_value": (None,), "negative_slope": (0.0, 0), "threshold": (0.0, 0)}
+    unknown = set(strip_neutral(config, neutral, where))
+    if unknown:
+        raise ModelFileError(f"{where}: unsupported setting(s) {sorted(unknown)}.")
+    return activations.get("relu")
+
+
+def _keras_activation_layer(class_name: str, keys: dict[str, str]) -> Any:
+    def read(config: dict[str, Any], where: str) -> Any:
+        unknown = set(config) - set(keys)
+        if unknown:
+            raise ModelFileError(f"{where}: unsupported setting(s) {sorted(unknown)}.")
+        arguments = {keys[k]: v for k, v in config.items() if k in keys}
+        return _activation({"class_name": class_name, "config": arguments}, where, None)
+
+    return read
+
+
+#: Keras layers that are an activation function: read as glassnet Activation layers.
+#: (Keras 2 called LeakyReLU's slope ``alpha``.)
+_ACTIVATION_LAYERS = {
+    "ReLU": _keras_relu,
+    "LeakyReLU": _keras_activation_layer(
+        "LeakyReLU", {"negative_slope": "negative_slope", "alpha": "negative_slope"}
+    ),
+    "ELU": _keras_activation_layer("ELU", {"alpha": "alpha"}),
+    "Softmax": _keras_activation_layer("Softmax", {"axis": "axis"}),
+}
+
+
+def read_batch_shape(value: Any, where: str) -> tuple[int, ...]:
+    """Validate a Keras batch shape ``[null, n, ...]``; return the per-sample shape."""
+    ok = isinstance(value, list) and 2 <= len(value) <= 8
+    dims = value[1:] if ok else []
+    if ok and (value[0] is None or _dim(value[0])) and all(_dim(d) for d in dims):
+        return tuple(int(d) for d in dims)
+    raise ModelFileError(
+        f"{where}: the input shape must look like [null, 3] (positive sizes). "
+        f"Received: {str(value)[:100]}"
+    )
+
+
+def _dim(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 2**31
+
+
+def check_parameter_count(
+    layers: list[Layer], input_shape: tuple[int, ...] | None, where: str
+) -> None:
+    """Refuse architectures whose weights would exceed MAX_PARAMETERS, before any exist."""
+    if not layers:
+        return
+    shape = input_shape or layers[0].declared_input_shape
+    if shape is None:
+        return
+    total = 0
+    for layer in layers:
+        units = getattr(layer, "units", None)
+        if isinstance(units, int):
+            total += (math.prod(shape) + 1) * units
+        try:
+            shape = layer.output_shape(shape)
+        except GlassnetError:
+            return  # the build reports the bad shape with its own message
+    if total > limits.MAX_PARAMETERS:
+        raise ModelFileError(
+            f"{where}: the architecture declares about {total} parameters; the limit "
+            f"is {limits.MAX_PARAMETERS} (glassnet.io.limits.MAX_PARAMETERS)."
+        )
+
+
+def check_custom_objects(custom_objects: Any) -> None:
+    if custom_objects is None:
+        return
+    if not isinstance(custom_objects, dict) or not all(
+        isinstance(k, str) and isinstance(v, type) for k, v in custom_objects.items()
+    ):
+        raise GlassnetTypeError(
+            "Argument `custom_objects` must map class names to classes, e.g. "
+            "{'MyLayer': MyLayer}. Received: " + str(custom_objects)[:100]
+        )

@@ -1,0 +1,180 @@
+"""The legacy Keras 2 HDF5 layout (``.h5``): weights files and whole-model files.
+
+What Keras 2's ``model.save_weights("basic_weights.h5")`` wrote (seeds/002), and what
+glassnet writes for ``save_weights("x.h5")``::
+
+    /                     attrs: layer_names=[b"dense", b"activation", ...],
+                                 backend, keras_version
+    /dense                attrs: weight_names=[b"dense/kernel:0", b"dense/bias:0"]
+    /dense/dense/kernel:0     (n_in, units)   glassnet's W
+    /dense/dense/bias:0       (units,)        glassnet's b
+    /activation           attrs: weight_names=[]   (no weights)
+
+A whole model (``model.save("x.h5")``, which Keras 3 still writes) adds the root
+attributes ``model_config`` (the architecture, JSON) and ``training_config`` (compile
+settings, JSON) and moves the groups above under ``/model_weights``. Keras 2 also
+wrote ``/optimizer_weights``; glassnet does not read it (use ``.keras`` to resume
+training). Weights are matched by order, as Keras does: the k-th layer with weights
+in the file fills the k-th layer with weights in the model, each tensor by position
+(kernel, then bias), every shape checked first. Keras 3 reads these files with
+``model.load_weights("x.h5")``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from glassnet import __version__
+from glassnet._typing import Array
+from glassnet.errors import InvalidArgumentError, ModelFileError
+from glassnet.io import hdf5, safe_json
+from glassnet.io.architecture import model_from_config, model_to_config
+from glassnet.io.compile_config import compile_from_config, training_config
+from glassnet.io.keras_compat import BACKEND, KERAS_VERSION, keras_weight_name
+from glassnet.io.slots import commit, weight_slots
+
+if TYPE_CHECKING:
+    from glassnet.models import Sequential
+
+__all__ = ["read_model", "read_weights", "write_model", "write_weights"]
+
+
+def write_weights(group: Any, model: Sequential) -> None:
+    """Write the Keras 2 weights layout into an open HDF5 file or group."""
+    for layer in model.layers:
+        if not layer.name or "/" in layer.name or layer.name in (".", ".."):
+            raise InvalidArgumentError(
+                f"Layer names become HDF5 group names in a .h5 file, so they cannot "
+                f"contain '/' or be '.' or '..'. Received: name={layer.name!r}"
+            )
+    hdf5.write_string_list(
+        group, "layer_names", [str(layer.name) for layer in model.layers]
+    )
+    group.attrs["backend"] = BACKEND
+    group.attrs["keras_version"] = KERAS_VERSION
+    group.attrs["glassnet_version"] = __version__
+    for layer in model.layers:
+        layer_group = group.create_group(str(layer.name))
+        names = [f"{layer.name}/{keras_weight_name(key)}:0" for key in layer.params]
+        hdf5.write_string_list(layer_group, "weight_names", names)
+        for name, value in zip(names, layer.params.values(), strict=True):
+            layer_group.create_dataset(name, data=value)
+
+
+def read_weights(
+    root: Any, model: Sequential, where: str, allow_nonfinite: bool = False
+) -> list[Array]:
+    """Every weight of ``model`` from a legacy file, checked, in ``get_weights`` order."""
+    hdf5.scan(root, where)
+    group = root
+    if "layer_names" not in root.attrs and "model_weights" in root:
+        group = hdf5.get_group(root, "model_weights", where)
+        where = f"{where}: model_weights"
+    if "layer_names" not in group.attrs and "layer_names0" not in group.attrs:
+        raise ModelFileError(
+            f"{where}: no 'layer_names' attribute; this is not a Keras 2 weights file "
+            "(Keras 3 weights files end in .weights.h5)."
+        )
+    stored = []
+    for name in hdf5.read_string_list(group, "layer_names", where):
+        layer_group = hdf5.get_group(group, name, f"{where}: layer_names")
+        weight_names = hdf5.read_string_list(
+            layer_group, "weight_names", f"{where}/{name}"
+        )
+        if weight_names:
+            stored.append((name, layer_group, weight_names))
+    _check_top_level(group, where)
+    slots = {(s.layer_index, s.key): s for s in weight_slots(model)}
+    layers = [(i, layer) for i, layer in enumerate(model.layers) if layer.params]
+    if len(stored) != len(layers):
+        raise ModelFileError(
+            f"{where}: the file has weights for {len(stored)} layer(s) "
+            f"({', '.join(n for n, _, _ in stored)[:200]}); the model has {len(layers)} "
+            f"layer(s) with weights ({', '.join(str(x.name) for _, x in layers)[:200]})."
+        )
+    arrays = []
+    for (name, layer_group, weight_names), (index, layer) in zip(
+        stored, layers, strict=True
+    ):
+        here = f"{where}/{name} (model layer '{layer.name}')"
+        keys = list(layer.params)
+        if len(weight_names) != len(keys):
+            raise ModelFileError(
+                f"{here}: {len(weight_names)} weight(s) in the file, {len(keys)} in the "
+                f"layer ({', '.join(map(keras_weight_name, keys))})."
+            )
+        for weight_name, key in zip(weight_names, keys, strict=True):
+            slot = slots[index, key]
+            label = f"{here}/{weight_name} (glassnet '{slot.name}')"
+            dataset = _resolve(layer_group, weight_name, label)
+            arrays.append(
+                hdf5.read_weight(
+                    dataset, slot.shape, model.dtype, label, allow_nonfinite
+                )
+            )
+    return arrays
+
+
+def _resolve(group: Any, path: str, where: str) -> Any:
+    """Follow a relative ``a/b/kernel:0`` path one checked hard link at a time."""
+    parts = path.split("/")
+    if not path or len(parts) > 8 or any(p in ("", ".", "..") for p in parts):
+        raise ModelFileError(f"{where}: invalid weight path {path[:100]!r}.")
+    for part in parts[:-1]:
+        group = hdf5.get_group(group, part, where)
+    return hdf5.get_dataset(group, parts[-1], where)
+
+
+def _check_top_level(group: Any, where: str) -> None:
+    top = hdf5.get_group(group, "top_level_model_weights", where, required=False)
+    if top is not None and hdf5.read_string_list(top, "weight_names", where):
+        raise ModelFileError(
+            f"{where}: the file has model-level weights, which a glassnet Sequential "
+            "model does not have."
+        )
+
+
+def write_model(root: Any, model: Sequential) -> None:
+    """A whole model in the legacy layout (architecture, compile settings, weights)."""
+    root.attrs["backend"] = BACKEND
+    root.attrs["keras_version"] = KERAS_VERSION
+    root.attrs["glassnet_version"] = __version__
+    root.attrs["model_config"] = safe_json.dumps(model_to_config(model, legacy=True))
+    training = training_config(model)
+    if training is not None:
+        root.attrs["training_config"] = safe_json.dumps(training)
+    write_weights(root.create_group("model_weights"), model)
+
+
+def read_model(
+    root: Any,
+    where: str,
+    custom_objects: dict[str, type] | None = None,
+    compile: bool = True,
+    allow_nonfinite: bool = False,
+) -> Sequential:
+    """Rebuild, fill and (optionally) compile the model a legacy ``.h5`` file holds."""
+    hdf5.scan(root, where)
+    text = hdf5.read_string(root, "model_config", where)
+    if text is None:
+        raise ModelFileError(
+            f"{where}: no 'model_config' attribute, so no architecture: this is a "
+            "weights file. Build the model, then call model.load_weights(path)."
+        )
+    config = safe_json.loads(text, f"{where}: model_config")
+    model = model_from_config(
+        config, f"{where}: model_config", custom_objects, "default"
+    )
+    arrays = read_weights(root, model, where, allow_nonfinite) if model.built else []
+    training = hdf5.read_string(root, "training_config", where) if compile else None
+    if training is not None:
+        where_training = f"{where}: training_config"
+        compile_from_config(
+            model,
+            safe_json.loads(training, where_training),
+            where_training,
+            custom_objects,
+        )
+    if arrays:
+        commit(model, arrays, allow_nonfinite)
+    return model

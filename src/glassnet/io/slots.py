@@ -1,0 +1,92 @@
+"""The weights a model expects from a file, and the one place loaded weights go in.
+
+Every weights reader works the same way: list what the model expects
+(:func:`weight_slots`: layer, parameter, shape), read and check each array from the
+file against that list, and only when *all* of them passed hand the list to
+:func:`commit`, which calls ``model.set_weights`` (itself all-or-nothing). A file that
+fails anywhere therefore leaves the model's weights exactly as they were.
+
+>>> from glassnet.models import Sequential
+>>> from glassnet.layers import Dense
+>>> model = Sequential([Dense(3, input_dim=2), Dense(1)])
+>>> [(s.name, s.shape) for s in weight_slots(model)]
+[('dense.W', (2, 3)), ('dense.b', (3,)), ('dense_1.W', (3, 1)), ('dense_1.b', (1,))]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from glassnet._typing import Array
+from glassnet.errors import GlassnetTypeError, NotBuiltError, ShapeError
+
+if TYPE_CHECKING:
+    from glassnet.layers import Layer
+    from glassnet.models import Sequential
+
+__all__ = ["WeightSlot", "commit", "require_model", "weight_slots"]
+
+
+@dataclass(frozen=True)
+class WeightSlot:
+    """One parameter the model expects: ``layers[layer_index].params[key]``."""
+
+    layer_index: int
+    layer: Layer
+    key: str
+    shape: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        """glassnet's stable parameter name, e.g. ``"dense_1.W"``."""
+        return f"{self.layer.name}.{self.key}"
+
+
+def require_model(model: object, what: str) -> Sequential:
+    """``model`` if it is a glassnet Sequential, else a GlassnetTypeError."""
+    from glassnet.models import Sequential
+
+    if not isinstance(model, Sequential):
+        raise GlassnetTypeError(
+            f"{what} expects a glassnet Sequential model. "
+            f"Received: {type(model).__name__}"
+        )
+    return model
+
+
+def weight_slots(model: Sequential, what: str = "load_weights") -> list[WeightSlot]:
+    """Every parameter of the built ``model``, in ``get_weights`` order."""
+    if not model.built:
+        raise NotBuiltError(
+            f"{what} needs a built model, so it knows each weight's shape: give the "
+            "first layer input_dim=..., or call model.build((None, n_features)) first."
+        )
+    return [
+        WeightSlot(index, layer, key, tuple(param.shape))
+        for index, layer in enumerate(model.layers)
+        for key, param in layer.params.items()
+    ]
+
+
+def commit(
+    model: Sequential, arrays: list[Array], allow_nonfinite: bool = False
+) -> None:
+    """Write fully validated ``arrays`` into the model (all or nothing).
+
+    ``model.set_weights`` checks everything again; it refuses NaN and inf, so weights
+    the caller explicitly allowed to be non-finite are copied in place here, after
+    the same count and shape checks.
+    """
+    if not allow_nonfinite:
+        model.set_weights(arrays)
+        return
+    slots = weight_slots(model)
+    if len(arrays) != len(slots) or any(
+        a.shape != s.shape for a, s in zip(arrays, slots, strict=False)
+    ):
+        raise ShapeError(
+            f"Expected {len(slots)} weights shaped {[s.shape for s in slots]}."
+        )
+    for slot, array in zip(slots, arrays, strict=True):
+        slot.layer.params[slot.key][...] = array

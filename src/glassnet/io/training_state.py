@@ -1,0 +1,143 @@
+"""What a checkpoint needs beyond the weights to resume training bit for bit.
+
+Two things change during training besides the weights:
+
+- the **optimizer state**: ``optimizer.iterations`` and each parameter's slots
+  (``optimizer.state["dense.W"]["m"]`` for Adam's first moment, ...);
+- the model's **random generator**, which shuffles every epoch and draws the
+  dropout masks. Its ``bit_generator.state`` is a small dict of integers, stored as
+  JSON in the ``.keras`` archive's metadata.json (layers built with their own
+  ``Dropout(seed=...)`` generator are stored too, by layer name).
+
+Optimizer variables are stored where Keras 3 keeps them, ``optimizer/vars/<i>`` in
+the weights file, in Keras' order: ``0`` the iteration count, ``1`` the learning
+rate, then the slots. glassnet's slots are Keras' under other names (SGD ``v`` is
+``momentum``; Adam ``m``, ``v``, ``v_max`` are ``momentum``, ``velocity``,
+``velocity_hat``; RMSprop ``v``, ``m``, ``mg`` are ``velocity``, ``momentum``,
+``average_gradient``; Adagrad ``acc`` is ``accumulator``), and the update rules are
+the same, so Keras resumes from a glassnet file and glassnet from a Keras one.
+
+>>> from glassnet.optimizers import Adam
+>>> variable_order(Adam(amsgrad=True), ["dense.W", "dense.b"])
+[('dense.W', 'm'), ('dense.W', 'v'), ('dense.b', 'm'), ('dense.b', 'v'),
+ ('dense.W', 'v_max'), ('dense.b', 'v_max')]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from glassnet import optimizers
+from glassnet._typing import Array
+from glassnet.errors import ModelFileError
+from glassnet.optimizers import Optimizer
+
+if TYPE_CHECKING:
+    from glassnet.models import Sequential
+
+__all__ = [
+    "dump_generator",
+    "initial_slots",
+    "restore_generator",
+    "restore_optimizer",
+    "slot_values",
+    "variable_order",
+]
+
+#: For each optimizer, its slots grouped as Keras 3 creates its variables: within
+#: a group the slots of one parameter are interleaved, groups follow each other.
+_KERAS_GROUPS: dict[type, list[tuple[str, ...]]] = {
+    optimizers.SGD: [("v",)],
+    optimizers.Adagrad: [("acc",)],
+    optimizers.RMSprop: [("v",), ("m",), ("mg",)],
+    optimizers.Adam: [("m", "v"), ("v_max",)],
+    optimizers.AdamW: [("m", "v"), ("v_max",)],
+}
+
+
+def initial_slots(optimizer: Optimizer, param: Array) -> dict[str, Array]:
+    """The fresh state the optimizer would create for ``param``."""
+    return optimizer._new_state(param)
+
+
+def variable_order(optimizer: Optimizer, names: list[str]) -> list[tuple[str, str]]:
+    """``(parameter, slot)`` for ``optimizer/vars/2``, ``/3``, ... in Keras' order."""
+    slots = list(initial_slots(optimizer, np.zeros(0)))
+    groups = [
+        tuple(s for s in group if s in slots)
+        for group in _KERAS_GROUPS.get(type(optimizer), [])
+    ]
+    covered = {s for group in groups for s in group}
+    groups.append(tuple(sorted(set(slots) - covered)))  # custom optimizers' slots
+    return [
+        (name, slot) for group in groups if group for name in names for slot in group
+    ]
+
+
+def slot_values(model: Sequential) -> list[Array]:
+    """The optimizer's slot arrays in :func:`variable_order` (fresh ones if unset)."""
+    optimizer = model.optimizer
+    assert optimizer is not None
+    params = {
+        f"{layer.name}.{key}": p
+        for layer in model.layers
+        for key, p in layer.params.items()
+    }
+    values = []
+    for name, slot in variable_order(optimizer, list(params)):
+        state = optimizer.state.get(name) or initial_slots(optimizer, params[name])
+        values.append(np.array(state[slot], dtype=params[name].dtype))
+    return values
+
+
+def restore_optimizer(
+    optimizer: Optimizer, iterations: int, state: dict[str, dict[str, Array]]
+) -> None:
+    """Install validated state: the next ``apply`` continues where the file stopped."""
+    optimizer.reset()
+    optimizer.state.update(state)
+    optimizer.iterations = iterations
+
+
+def dump_generator(generator: np.random.Generator) -> dict[str, Any]:
+    """``generator.bit_generator.state``: a JSON-able dict of names and integers."""
+    return dict(generator.bit_generator.state)
+
+
+def restore_generator(generator: np.random.Generator, state: Any, where: str) -> None:
+    """Set ``generator`` to a saved state after checking it has the same structure."""
+    current = generator.bit_generator.state
+    _check_same_structure(current, state, where)
+    try:
+        generator.bit_generator.state = state
+    except (TypeError, ValueError, OverflowError) as error:
+        raise ModelFileError(
+            f"{where}: invalid random generator state ({error})."
+        ) from None
+
+
+def _check_same_structure(reference: Any, value: Any, where: str) -> None:
+    if isinstance(reference, dict):
+        if not isinstance(value, dict) or set(value) != set(reference):
+            raise ModelFileError(
+                f"{where}: the random generator state must have the keys "
+                f"{sorted(reference)}."
+            )
+        for key in reference:
+            _check_same_structure(reference[key], value[key], f"{where}.{key}")
+    elif isinstance(reference, str):
+        if value != reference:
+            raise ModelFileError(
+                f"{where}: expected {reference!r}, found {str(value)[:40]!r}."
+            )
+    elif isinstance(reference, int):
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not 0 <= value < 2**128
+        ):
+            raise ModelFileError(f"{where}: expected an integer in [0, 2**128).")
+    else:
+        raise ModelFileError(f"{where}: this random generator cannot be restored.")
