@@ -114,3 +114,16 @@ def test_add_and_pop_after_build_keep_the_buffer_whole() -> None:
         for layer in m.layers
         for p in layer.params.values()
     )
+
+
+def test_a_deep_copied_model_still_trains() -> None:
+    import copy
+
+    m = model()
+    m.compile(loss="mse", optimizer="sgd")
+    clone = copy.deepcopy(m)
+    before = clone.predict(np.ones((1, 3)), verbose=0)
+    clone.fit(np.ones((4, 3)), np.zeros((4, 2)), epochs=3, verbose=0)
+    assert not np.array_equal(clone.predict(np.ones((1, 3)), verbose=0), before)
+    assert np.shares_memory(clone.layers[0].params["W"], clone.flat.params)
+    np.testing.assert_array_equal(m.predict(np.ones((1, 3)), verbose=0), before)

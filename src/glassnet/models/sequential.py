@@ -622,6 +622,14 @@ class Sequential:
             model.build(tuple(shape))
         return model
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A copied model (copy.deepcopy, or joblib handing it to a worker process)
+        # gets independent copies of what were views into its flat buffer: rebuild
+        # the buffer so the layers and the optimizer share one array again.
+        self.__dict__.update(state)
+        if self.built:
+            self._flatten()
+
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self.layers)} built={self.built}>"
 
