@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image  # matplotlib depends on Pillow
 
-from glassnet.datasets import people_second_table, two_moons
+from glassnet.datasets import blobs, circles, people_second_table, spirals, two_moons
 from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.optimizers import SGD, Adam
@@ -56,6 +56,27 @@ def seed_001_network() -> Sequential:
     return model
 
 
+def datasets_figure() -> Figure:
+    """The generated data sets of glassnet.datasets, side by side."""
+    figure = Figure(figsize=(10, 2.8))
+    sets = {
+        "two_moons(300, noise=0.1)": two_moons(300, noise=0.1, seed=0),
+        "circles(300, noise=0.05)": circles(300, noise=0.05, seed=0),
+        "spirals(300, noise=0.02, n_classes=3)": spirals(
+            300, noise=0.02, n_classes=3, seed=0
+        ),
+        "blobs(300, centers=4)": blobs(300, centers=4, seed=0),
+    }
+    for index, (title, (x, y)) in enumerate(sets.items(), start=1):
+        axes = figure.add_subplot(1, 4, index)
+        axes.scatter(x[:, 0], x[:, 1], c=y, s=8, cmap="tab10", vmin=0, vmax=9)
+        axes.set_title(title, fontsize=9)
+        axes.set_xticks([])
+        axes.set_yticks([])
+    figure.tight_layout()
+    return figure
+
+
 def save(figure: Figure, name: str) -> None:
     """Save as a PNG with a 128-colour palette: a quarter of the size, same look."""
     path = HERE / name
@@ -75,6 +96,7 @@ def main() -> None:
     boundary = plot_decision_boundary(model, x, y, neurons=True, resolution=80)
     save(boundary, "decision_boundary.png")
     save(plot_network(seed_001_network()), "network_seed_001.png")
+    save(datasets_figure(), "datasets.png")
     for path in sorted(HERE.glob("*.png")):
         print(f"{path.name}: {path.stat().st_size / 1024:.0f} KB")
 
