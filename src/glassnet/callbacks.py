@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from glassnet._validation import (
     check_bool,
@@ -182,6 +181,9 @@ class ProgressBar(Callback):
         self._epoch_label = f"Epoch {epoch + 1}/{self.params['epochs']}"
         self._start = time.perf_counter()
         if self.verbose == 1:
+            # Imported here: tqdm costs tens of milliseconds at `import glassnet`.
+            from tqdm.auto import tqdm
+
             self._bar = tqdm(
                 total=self.params["samples"],
                 desc=self._epoch_label,
