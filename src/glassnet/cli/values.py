@@ -1,0 +1,100 @@
+"""Flag value types for argparse: each parses one flag's text or explains what it wants.
+
+A refused value becomes argparse's one-line error with exit code 2:
+``glassnet: error: argument --epochs: must be a positive integer, got '0'``.
+
+>>> layer_sizes("16,8")
+[16, 8]
+>>> fraction("0.2")
+0.2
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+__all__ = [
+    "column_list",
+    "fraction",
+    "layer_sizes",
+    "nonnegative_int",
+    "positive_float",
+    "positive_int",
+]
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (epochs, batch size)."""
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def nonnegative_int(text: str) -> int:
+    """An integer >= 0 (seed, patience, row)."""
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (learning rate)."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number in [0, 1) (validation split, dropout rate)."""
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a number from 0 up to (not including) 1, got {text!r}"
+        )
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def layer_sizes(text: str) -> list[int]:
+    """``"16,8"`` -> ``[16, 8]``; ``""`` gives no hidden layer (a linear model)."""
+    sizes = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit() or int(part) < 1:
+            raise argparse.ArgumentTypeError(
+                f"must be positive layer sizes separated by commas, such as 16,8; "
+                f"got {text!r}"
+            )
+        sizes.append(int(part))
+    return sizes
+
+
+def column_list(text: str) -> list[str]:
+    """``"a,b"`` -> ``["a", "b"]``."""
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"must be column names separated by commas, got {text!r}"
+        )
+    return names
