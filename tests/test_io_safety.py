@@ -18,6 +18,7 @@ import sys
 import tempfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +29,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassnet.io.limits as limits
-from glassnet.errors import GlassnetError, ModelFileError, UnsafeFileError
+from glassnet.errors import (
+    GlassnetError,
+    GlassnetWarning,
+    ModelFileError,
+    UnsafeFileError,
+)
 from glassnet.io.safe_json import loads
 from glassnet.layers import Activation, Dense, Dropout
 from glassnet.models import Sequential, load_model, model_from_json
@@ -117,6 +123,46 @@ def _pickle_bytes(f: h5py.File, folder: Path) -> None:
     f["layers/dense/vars/0"] = np.void(pickle.dumps(print))
 
 
+def _kernel(f: h5py.File, **kwargs: object) -> h5py.Dataset:
+    """The first kernel, recreated empty with ``kwargs`` (chunks, compression...)."""
+    del f["layers/dense/vars/0"]
+    return f["layers/dense/vars"].create_dataset(
+        "0", shape=(3, 5), dtype="f4", **kwargs
+    )
+
+
+def _big_chunk(f: h5py.File, folder: Path) -> None:
+    _kernel(f, chunks=(64, 64), maxshape=(None, None))[...] = np.ones((3, 5))
+
+
+def _stream_bomb(f: h5py.File, folder: Path) -> None:
+    """A chunk of the kernel's own shape whose deflate stream inflates to 64 MiB."""
+    stream = zlib.compress(bytes(64 * 2**20), 9)  # 64 KB
+    kernel = _kernel(f, chunks=(3, 5), compression="gzip")
+    kernel.id.write_direct_chunk((0, 0), stream, 0)
+
+
+def _garbage_chunk(f: h5py.File, folder: Path) -> None:
+    _kernel(f, chunks=(3, 5), compression="gzip").id.write_direct_chunk(
+        (0, 0), b"not deflate" * 10, 0
+    )
+
+
+def _filter_order(codes: list[int]) -> Callable[[h5py.File, Path], None]:
+    def damage(f: h5py.File, folder: Path) -> None:
+        plist = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        plist.set_chunk((3, 5))
+        for code in codes:
+            plist.set_filter(code, h5py.h5z.FLAG_OPTIONAL, (4,) if code == 1 else ())
+        del f["layers/dense/vars/0"]
+        space = h5py.h5s.create_simple((3, 5))
+        group = f["layers/dense/vars"]
+        h5py.h5d.create(group.id, b"0", h5py.h5t.IEEE_F32LE, space, dcpl=plist)
+        group["0"][...] = np.ones((3, 5))
+
+    return damage
+
+
 WEIGHTS_H5_CASES = [
     (
         "external-link",
@@ -166,6 +212,32 @@ WEIGHTS_H5_CASES = [
     ("nan-weight", _nan, ModelFileError, "NaN or inf.*allow_nonfinite=True"),
     ("never-written", _unwritten, ModelFileError, "stores 0"),
     ("filter-plugin", _lzf, UnsafeFileError, "filter"),
+    (
+        "hard-link-cycle",
+        lambda f, d: f.__setitem__("layers/dense/vars/loop", f["layers/dense/vars"]),
+        UnsafeFileError,
+        "layers/dense/vars/loop is a hard link to a group already reached",
+    ),
+    (
+        "hard-link-to-root",
+        lambda f, d: f.__setitem__("layers/dense/loop", f["/"]),
+        UnsafeFileError,
+        "a cycle of links",
+    ),
+    ("chunk-larger-than-weight", _big_chunk, UnsafeFileError, "chunks of .*larger"),
+    (
+        "deflate-stream-bomb",
+        _stream_bomb,
+        UnsafeFileError,
+        r"chunk at \(0, 0\) inflates beyond the 60 bytes",
+    ),
+    ("deflate-garbage", _garbage_chunk, ModelFileError, "not valid deflate data"),
+    (
+        "deflate-then-shuffle",
+        _filter_order([1, 2]),
+        UnsafeFileError,
+        r"filters \[1, 2\] are in an order",
+    ),
 ]
 
 
@@ -180,6 +252,21 @@ def test_weights_h5_refusals(tmp_path, damage, error, match):
     with h5py.File(path, "r+") as f:
         damage(f, tmp_path)
     assert_refused(path, error, match)
+
+
+def test_compressed_and_chunked_weights_still_load(tmp_path):
+    """Deflate, shuffle and fletcher32, in chunks smaller than the weight, as h5py
+    writes them: inflated once by the check, once by HDF5, and equal to the original."""
+    path = tmp_path / "w.weights.h5"
+    model = make_model()
+    model.save_weights(path)
+    with h5py.File(path, "r+") as f:
+        kernel = f["layers/dense/vars/0"][()]
+        options = {"compression": "gzip", "shuffle": True, "fletcher32": True}
+        _kernel(f, chunks=(2, 3), **options)[...] = kernel
+    copy = make_model(seed=42)
+    copy.load_weights(path)
+    assert np.array_equal(copy.get_weights()[0], model.get_weights()[0])
 
 
 def test_nonfinite_weights_load_when_asked(tmp_path):
@@ -495,7 +582,11 @@ ARCHIVE_CASES = [
     ),
     (
         "pickled-weights",
-        lambda m: [*{**m, "model.weights.h5": pickle.dumps(print)}.items()],
+        # padded (a pickle ends at its STOP opcode) to the size of the model's
+        # weights, so it gets as far as being opened as HDF5
+        lambda m: [
+            *{**m, "model.weights.h5": pickle.dumps(print) + bytes(512)}.items()
+        ],
         ModelFileError,
         r"model\.weights\.h5 is not an HDF5 file",
     ),
@@ -603,6 +694,181 @@ def test_optimizer_state_that_does_not_fit_is_refused(tmp_path):
     assert load_model(path, compile=False).built  # the rest of the file is fine
 
 
+def test_a_symlink_member_is_refused(tmp_path):
+    path = tmp_path / "m.keras"
+    make_model().save(path)
+    members = _members(path)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            if name == "metadata.json":
+                info.external_attr = 0o120777 << 16  # S_IFLNK, content unchanged
+            archive.writestr(info, data)
+    assert_refused(path, UnsafeFileError, "metadata.json' is a symbolic link")
+    assert_refused(path, UnsafeFileError, "symbolic link", load="model")
+
+
+def test_a_weights_member_larger_than_its_model_needs_is_refused(tmp_path):
+    """The architecture bounds the weights member before it is inflated."""
+    path = tmp_path / "m.keras"
+    make_model().save(path)
+    members = _members(path)
+    padded = members["model.weights.h5"] + bytes(3 * 2**20)  # HDF5 ignores the tail
+    _rebuild(path, [*{**members, "model.weights.h5": padded}.items()])
+    message = r"declares \d+ bytes, more than the \d+ that 32 parameters in 4 layers"
+    assert_refused(path, UnsafeFileError, message, load="model")
+    assert_refused(path, UnsafeFileError, message)
+
+
+def test_a_model_of_many_small_layers_loads(tmp_path):
+    """HDF5's bookkeeping per layer is within MAX_WEIGHT_BYTES_PER_LAYER."""
+    layers = [Dense(1, input_dim=3), *(Dense(1) for _ in range(199))]
+    model = Sequential(layers, seed=0)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(X, np.zeros((5, 1)), epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    copy = load_model(tmp_path / "m.keras")
+    assert np.array_equal(copy.predict(X, verbose=0), model.predict(X, verbose=0))
+
+
+@pytest.mark.parametrize("name", ["m.keras", "m.h5"])
+def test_an_architecture_larger_than_the_file_is_refused_before_it_is_built(
+    tmp_path, monkeypatch, name
+):
+    """2**20 units fit MAX_PARAMETERS, not the 32 parameters the file stores."""
+    path = tmp_path / name
+    make_model().save(path)
+    wide = _layer_config(1, units=2**20)
+    if name.endswith(".keras"):
+        _rebuild(path, _with_config(wide)(_members(path)))
+    else:
+        with h5py.File(path, "r+") as f:
+            config = json.loads(f.attrs["model_config"])
+            wide(config)
+            f.attrs["model_config"] = json.dumps(config)
+    built: list[object] = []
+    monkeypatch.setattr(Sequential, "build", lambda *args: built.append(args))
+    with pytest.raises(ModelFileError, match=r"about 6291458 parameters, but the file"):
+        load_model(path)
+    assert not built
+
+
+def test_loading_draws_no_initial_values_before_the_weights_are_checked(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "m.keras"
+    make_model().save(path)
+    members = _members(path)
+    weights = io.BytesIO(members["model.weights.h5"])
+    with h5py.File(weights, "r+") as f:
+        del f["layers/dense_1/vars/1"]
+    _rebuild(path, [*{**members, "model.weights.h5": weights.getvalue()}.items()])
+    from glassnet import initializers
+
+    drawn: list[tuple[int, ...]] = []
+    sample = initializers.GlorotUniform.sample
+    monkeypatch.setattr(
+        initializers.GlorotUniform,
+        "sample",
+        lambda self, shape, rng: drawn.append(shape) or sample(self, shape, rng),
+    )
+    with pytest.raises(ModelFileError, match="expected the weights"):
+        load_model(path)
+    assert not drawn
+
+
+@pytest.mark.parametrize("name", ["m.h5", "keras-written.keras"])
+def test_a_loaded_model_s_generator_is_where_a_fresh_build_leaves_it(tmp_path, name):
+    """Layers start at zero when a file's weights replace them, yet the generator
+    (which shuffles and draws dropout masks in fit) moves on as if they were drawn;
+    the initializers stay the file's."""
+    model = Sequential([Dense(4, input_dim=3), Dropout(0.5), Dense(2)], seed=11)
+    path = tmp_path / name
+    model.save(path)
+    if name == "keras-written.keras":  # no "glassnet" section: nothing to restore
+        members = _members(path)
+        metadata = json.loads(members["metadata.json"])
+        del metadata["glassnet"]
+        members["metadata.json"] = json.dumps(metadata).encode()
+        _rebuild(path, [*members.items()])
+    copy = load_model(path)
+    assert copy.rng.bit_generator.state == model.rng.bit_generator.state
+    assert copy.get_config() == model.get_config()
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(copy.get_weights(), model.get_weights(), strict=True)
+    )
+
+
+def _keras_initializer(class_name: str) -> Callable[[dict], None]:
+    return _layer_config(1, kernel_initializer={"class_name": class_name, "config": {}})
+
+
+@pytest.mark.parametrize(
+    ("class_name", "error", "match"),
+    [
+        ("subprocess.Popen", UnsafeFileError, "names a Python object"),
+        ("evil_pkg>Backdoor", UnsafeFileError, "names a Python object"),
+        ("__class__", UnsafeFileError, "names a Python object"),
+        ("MyInitializer", ModelFileError, "Unknown initializer 'MyInitializer'"),
+    ],
+)
+def test_only_keras_initializers_are_replaced_by_a_default(
+    tmp_path, class_name, error, match
+):
+    path = tmp_path / "m.keras"
+    make_model().save(path)
+    _rebuild(path, _with_config(_keras_initializer(class_name))(_members(path)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused, not replaced with a warning
+        assert_refused(path, error, match, load="model")
+
+
+def test_a_keras_initializer_glassnet_lacks_is_replaced_in_load_model(tmp_path):
+    path = tmp_path / "m.keras"
+    make_model().save(path)
+    _rebuild(path, _with_config(_keras_initializer("Identity"))(_members(path)))
+    with pytest.warns(GlassnetWarning, match="Identity.*glorot_uniform"):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    ("place", "edit"),
+    [
+        ("compile_config", lambda c: c["compile_config"].update(
+            loss={"module": "os", "class_name": "system", "config": {}})),
+        ("a neutral setting", _layer_config(
+            1, lora_alpha={"module": "os", "class_name": "system", "config": "x"})),
+        ("an unread key", lambda c: c.update(
+            build_config={"input_shape": {"registered_name": "evil_pkg>X"}})),
+    ],
+)  # fmt: skip
+def test_weights_are_never_taken_from_a_file_whose_config_names_code(
+    tmp_path, place, edit
+):
+    path = tmp_path / "m.keras"
+    make_model().save(path)
+    _rebuild(path, _with_config(edit)(_members(path)))
+    assert_refused(path, UnsafeFileError, "config.json")
+    assert_refused(path, UnsafeFileError, "config.json", load="model")
+    with pytest.raises(UnsafeFileError):
+        load_model(path, compile=False)
+
+
+def test_legacy_weights_are_never_taken_from_a_file_whose_configs_name_code(
+    tmp_path,
+):
+    path = tmp_path / "m.h5"
+    make_model().save(path)
+    with h5py.File(path, "r+") as f:
+        training = json.loads(f.attrs["training_config"])
+        training["loss"] = {"module": "os", "class_name": "system", "config": {}}
+        f.attrs["training_config"] = json.dumps(training)
+    assert_refused(path, UnsafeFileError, r"training_config: loss")
+    with pytest.raises(UnsafeFileError, match=r"training_config: loss"):
+        load_model(path, compile=False)
+
+
 def test_a_config_naming_a_module_never_imports_it(tmp_path, monkeypatch):
     (tmp_path / "glassnet_canary.py").write_text(
         "import os\nos.environ['GLASSNET_CANARY'] = 'ran'\nclass Canary: pass\n"
@@ -684,6 +950,36 @@ def test_json_size_is_capped_before_parsing(monkeypatch):
     monkeypatch.setattr(limits, "MAX_JSON_BYTES", 1000)
     with pytest.raises(ModelFileError, match="limit is 1000"):
         loads(" " * 1001, "config.json")
+
+
+@pytest.mark.parametrize("unit", [b"0,", b"[],", b"{},"])
+def test_json_that_expands_when_parsed_is_refused_before_parsing(unit):
+    """6 MiB of small values would be hundreds of MB of Python objects."""
+    text = b"[" + unit * (3 * 2**20) + b"0]"
+    with pytest.raises(ModelFileError, match="MAX_JSON_VALUES"):
+        loads(text, "config.json")
+    with pytest.raises(ModelFileError, match="MAX_JSON_VALUES"):
+        loads(text.decode(), "config.json")
+
+
+def test_large_legitimate_json_is_within_the_value_cap():
+    model = Sequential([Dense(4, input_dim=3), *(Dense(4) for _ in range(49))])
+    assert len(model_from_json(model.to_json()).layers) == 50
+    header = {
+        f"layer{i}.w{j}": {"dtype": "F32", "shape": [64, 64], "data_offsets": [0, 4]}
+        for i in range(1000)
+        for j in range(5)
+    }
+    assert len(loads(json.dumps(header), "header")) == 5000
+    deep = [[[[[[[[[[[]]]]]]]]]]] * 10_000
+    assert loads(json.dumps(deep), "x") == deep
+
+
+def test_text_that_is_not_unicode_is_refused():
+    """Bytes that were not UTF-8, handed over as lone surrogates."""
+    text = b'{"class_name": "\xff"}'.decode("utf-8", "surrogateescape")
+    with pytest.raises(ModelFileError, match=r"not valid Unicode.*surrogates"):
+        model_from_json(text)
 
 
 def test_custom_objects_are_the_way_to_bring_your_own_class():

@@ -23,8 +23,9 @@ text), and each load must:
 - leave the model exactly as it was: weights bit-identical, optimizer state and
   random generator untouched.
 
-Known weaknesses are marked ``xfail(strict=True)`` with the reason (see the ``W_*``
-constants in make_corpus.py): when a loader is fixed, the mark must go.
+A known weakness is marked ``xfail(strict=True)`` with the reason (a case's
+``known={loader: reason}`` in make_corpus.py): when the loader is fixed, the mark
+must go. There are none at the moment.
 """
 
 from __future__ import annotations

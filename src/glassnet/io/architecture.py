@@ -16,8 +16,10 @@ addition (Keras ignores it). Reading accepts that, Keras 3's and Keras 2's layou
 (``batch_input_shape``, a bare list of layers), and glassnet's own ``get_config()``.
 
 Reading is safe: the text is parsed by :mod:`glassnet.io.safe_json`, every
-``class_name`` is looked up in glassnet's closed registries (never imported), and
-the declared number of parameters is checked before any weight is allocated.
+``class_name`` is looked up in glassnet's closed registries (never imported), no
+object anywhere in the document may name code, and the declared number of
+parameters is checked (against the limits, and against the bytes a file stores
+for its weights) before any weight is allocated.
 
 >>> from glassnet.models import Sequential
 >>> from glassnet.layers import Dense, Activation
@@ -30,12 +32,21 @@ the declared number of parameters is checked before any weight is allocated.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+from collections.abc import Iterator
 from typing import Any
 
-from glassnet import __version__
+from glassnet import __version__, initializers
 from glassnet.errors import GlassnetError, GlassnetTypeError, ModelFileError
 from glassnet.io import limits, safe_json
-from glassnet.io.keras_compat import BACKEND, KERAS_VERSION, check_claims, strip_neutral
+from glassnet.io.keras_compat import (
+    BACKEND,
+    KERAS_VERSION,
+    check_all_claims,
+    check_claims,
+    strip_neutral,
+)
 from glassnet.io.layer_configs import (
     LayerReader,
     Unknown,
@@ -43,9 +54,16 @@ from glassnet.io.layer_configs import (
     check_parameter_count,
     read_batch_shape,
 )
+from glassnet.layers import Layer
 from glassnet.models.sequential import Sequential
 
-__all__ = ["model_from_config", "model_from_json", "model_to_config", "model_to_json"]
+__all__ = [
+    "draw_initial_weights",
+    "model_from_config",
+    "model_from_json",
+    "model_to_config",
+    "model_to_json",
+]
 
 _MODEL_KEYS = {"name", "layers", "build_input_shape", "dtype", "seed"}
 
@@ -151,12 +169,19 @@ def model_from_config(
     where: str,
     custom_objects: dict[str, type] | None = None,
     unknown_initializers: Unknown = "error",
+    stored_bytes: int | None = None,
 ) -> Sequential:
     """Build the model a parsed Keras-layout ``document`` describes.
 
-    ``unknown_initializers="default"`` replaces an initializer glassnet lacks by the
-    layer's default with a warning; loaders use it only when the file's weights
-    overwrite the initial values anyway.
+    ``unknown_initializers="default"`` replaces a Keras initializer glassnet lacks
+    by the layer's default with a warning; loaders use it only when the file's
+    weights overwrite the initial values anyway.
+
+    ``stored_bytes`` is given by loaders whose file holds the weights: the bytes it
+    has for them. An architecture needing more is refused before it is built, and
+    the layers are built with zeros instead of drawing initial values the file
+    replaces (:func:`draw_initial_weights` then moves the model's generator on as
+    the draws would have, once the weights are in).
     """
     check_custom_objects(custom_objects)
     if not isinstance(document, dict) or "class_name" not in document:
@@ -191,6 +216,9 @@ def model_from_config(
     reader = LayerReader(where, custom_objects, unknown_initializers)
     for index, spec in enumerate(specs):
         reader.read(index, spec)
+    # The reader checked what it uses; settings it drops (neutral values, parts
+    # of the document it does not read) may not name code either.
+    check_all_claims(document, where)
     input_shape = reader.input_shape
     if input_shape is None and config.get("build_input_shape") is not None:
         input_shape = read_batch_shape(
@@ -198,17 +226,73 @@ def model_from_config(
         )
     dtype = reader.dtype(config.get("dtype"))
     layers = reader.instantiate(input_shape)
-    check_parameter_count(layers, input_shape, where)
+    check_parameter_count(layers, input_shape, where, stored_bytes)
     try:
         model = Sequential(
             name=config.get("name"), seed=config.get("seed"), dtype=dtype
         )
-        for layer in layers:
-            model.add(layer)
-        if input_shape is not None and not model.built:
-            model.build((None, *input_shape))
+        with _zero_initializers(layers, stored_bytes is not None):
+            for layer in layers:
+                model.add(layer)
+            if input_shape is not None and not model.built:
+                model.build((None, *input_shape))
     except GlassnetError as error:
         raise ModelFileError(
             f"{where}: the model could not be built: {error}"
         ) from error
     return model
+
+
+@contextlib.contextmanager
+def _zero_initializers(layers: list[Layer], active: bool) -> Iterator[None]:
+    """While active, every ``*_initializer`` of ``layers`` is Zeros, then restored.
+
+    Building a model from a file whose weights replace the initial values would
+    otherwise draw (and throw away) every initial value first, before the file's
+    weights are even read. The layers keep their real initializers for
+    ``get_config``, ``to_json`` and later builds.
+    """
+    saved = [
+        (layer, key, getattr(layer, key))
+        for layer in (layers if active else [])
+        for key in _initializer_attributes(layer)
+    ]
+    zeros = initializers.Zeros()
+    for layer, key, _ in saved:
+        setattr(layer, key, zeros)
+    try:
+        yield
+    finally:
+        for layer, key, value in saved:
+            setattr(layer, key, value)
+
+
+def draw_initial_weights(model: Sequential) -> None:
+    """Advance ``model.rng`` exactly as building the model drew its initial weights.
+
+    A model built with zeros (:func:`model_from_config` with ``stored_bytes``) has
+    not touched its generator; this draws the values a normal build would and
+    drops them, one layer at a time, so a loaded model's generator (which shuffles
+    and draws dropout masks in ``fit``) ends where a normal build leaves it, as the
+    seed promises. Loaders call it once the file's weights are in, and only when
+    the file does not restore the generator itself; a model without a seed has
+    nothing to reproduce.
+    """
+    if not model.built or model.seed is None or model.input_shape is None:
+        return
+    shape = model.input_shape
+    for layer in model.layers:
+        if _initializer_attributes(layer):  # only these skipped their draws
+            twin = copy.copy(layer)
+            twin.params, twin.grads = {}, {}
+            twin.build(shape, model.rng, model.dtype)
+        shape = layer.output_shape(shape)
+
+
+def _initializer_attributes(layer: Layer) -> list[str]:
+    """The names of the layer's initializers (``kernel_initializer``...)."""
+    return [
+        key
+        for key, value in vars(layer).items()
+        if key.endswith("_initializer") and isinstance(value, initializers.Initializer)
+    ]

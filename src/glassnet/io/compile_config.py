@@ -28,6 +28,7 @@ from glassnet.io.keras_compat import (
     LOSS_NEUTRAL,
     OPTIMIZER_NEUTRAL,
     check_claims,
+    keras_function_name,
     strip_neutral,
 )
 
@@ -132,22 +133,6 @@ def compile_from_config(
         raise ModelFileError(f"{where}: {error}{_ADVICE}") from error
 
 
-def _builtin_function(value: dict[str, Any]) -> str | None:
-    """Keras writes a loss or metric *function* as a dict naming it.
-
-    Only the name is used, looked up in glassnet's registry like any other name.
-    """
-    module = value.get("module")
-    if (
-        value.get("class_name") == "function"
-        and isinstance(module, str)
-        and (module == "builtins" or module.startswith("keras"))
-        and isinstance(value.get("config"), str)
-    ):
-        return str(value["config"])
-    return None
-
-
 def _split(value: dict[str, Any], where: str) -> tuple[Any, dict[str, Any]]:
     check_claims(value, where)
     config = value.get("config") or {}
@@ -177,7 +162,7 @@ def _loss(value: Any, where: str, custom_objects: dict[str, type] | None) -> Any
     if value is None:
         raise ModelFileError(f"{where}: the file has no loss.{_ADVICE}")
     if isinstance(value, dict):
-        value = _builtin_function(value) or value
+        value = keras_function_name(value) or value
     if isinstance(value, dict):
         class_name, config = _split(value, where)
         value = {
@@ -192,7 +177,7 @@ def _loss(value: Any, where: str, custom_objects: dict[str, type] | None) -> Any
 
 def _metric(value: Any, where: str) -> Any:
     if isinstance(value, dict):
-        value = _builtin_function(value) or value
+        value = keras_function_name(value) or value
     if isinstance(value, dict):
         class_name, config = _split(value, where)
         config = strip_neutral(config, {"dtype": (None, "float32", "float64")}, where)

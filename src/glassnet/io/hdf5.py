@@ -7,10 +7,12 @@ whose bytes live in a different file), *virtual datasets* (stitched from other
 files), and filter plugins loaded by id. glassnet's readers:
 
 - walk the whole file once (:func:`scan`) and refuse any link that is not a plain
-  hard link, any dataset with external storage, and any virtual dataset;
+  hard link, a group reached twice (a cycle of hard links), any dataset with
+  external storage, and any virtual dataset;
 - read only the groups and datasets they expect, by name;
-- check each dataset's dtype (floats only), shape (against the model) and the bytes
-  actually stored (against the shape) *before* reading it (:func:`read_weight`).
+- check each dataset's dtype (floats only), shape (against the model), the bytes
+  actually stored (against the shape), its chunks (no larger than the weight) and
+  what each deflated chunk inflates to *before* reading it (:func:`read_weight`).
 
 h5py is imported on first use, so ``import glassnet`` does not pay for it.
 
@@ -30,6 +32,7 @@ glassnet.errors.UnsafeFileError: weights.h5: /elsewhere is an external link; ...
 from __future__ import annotations
 
 import math
+import zlib
 from types import ModuleType
 from typing import Any
 
@@ -52,7 +55,11 @@ __all__ = [
 ]
 
 # Filters whose decoding is built into HDF5: deflate (gzip), shuffle, fletcher32.
-_ALLOWED_FILTERS = {1: "deflate", 2: "shuffle", 3: "fletcher32"}
+_DEFLATE, _FLETCHER32 = 1, 3
+_ALLOWED_FILTERS = {_DEFLATE: "deflate", 2: "shuffle", _FLETCHER32: "fletcher32"}
+# Chunks up to this size are accepted for any weight (h5py's own chunk guesses for
+# a small dataset are never larger).
+_CHUNK_FLOOR = 2**20
 # Keras splits long name lists over several attributes below this size.
 _HEADER_LIMIT = 64512
 
@@ -72,31 +79,60 @@ def _a_link(link: Any) -> str:
 
 
 def scan(root: Any, where: str) -> None:
-    """Refuse files holding soft/external links, external storage or virtual datasets."""
+    """Refuse files holding soft/external links, external storage or virtual datasets.
+
+    A group reached a second time is refused too: hard links can make a group its
+    own descendant (or the root's), and a walk that followed such a cycle would go
+    round it until the object limit, however small the file. Keras never links a
+    group twice. Paths are spelled out only for an error message, so a deep file
+    costs no ever-longer strings.
+    """
     h5py = load_h5py()
     seen = 0
-    stack: list[tuple[str, Any]] = [("", root)]
+    visited = {_identity(root)}
+    stack = [root]
     while stack:
-        path, group = stack.pop()
+        group = stack.pop()
         for name in group:
             seen += 1
             if seen > limits.MAX_HDF5_OBJECTS:
                 raise UnsafeFileError(
-                    f"{where}: more than {limits.MAX_HDF5_OBJECTS} objects (or a cycle "
-                    "of links); glassnet.io.limits.MAX_HDF5_OBJECTS."
+                    f"{where}: more than {limits.MAX_HDF5_OBJECTS} objects; "
+                    "glassnet.io.limits.MAX_HDF5_OBJECTS."
                 )
-            full = f"{path}/{name}"
             link = group.get(name, getlink=True)
             if not isinstance(link, h5py.HardLink):
                 raise UnsafeFileError(
-                    f"{where}: {full} is {_a_link(link)}; glassnet reads "
-                    "self-contained files with plain groups and datasets only."
+                    f"{where}: {_path(group, name)} is {_a_link(link)}; glassnet "
+                    "reads self-contained files with plain groups and datasets only."
                 )
             item = group[name]
             if isinstance(item, h5py.Group):
-                stack.append((full, item))
+                identity = _identity(item)
+                if identity in visited:
+                    raise UnsafeFileError(
+                        f"{where}: {_path(group, name)} is a hard link to a group "
+                        "already reached by another path (a cycle of links, or a "
+                        "shared group); glassnet reads trees of groups only."
+                    )
+                visited.add(identity)
+                stack.append(item)
             elif isinstance(item, h5py.Dataset):
-                _check_storage(item, f"{where}: {full}")
+                _check_storage(item, f"{where}: {_path(group, name)}")
+
+
+def _identity(group: Any) -> tuple[int, int]:
+    """Which object ``group`` is, however it was reached: (file number, address).
+
+    A key rather than the ObjectID itself, so that walking a file does not keep a
+    handle open on every group it has seen.
+    """
+    info = load_h5py().h5o.get_info(group.id)
+    return int(info.fileno), int(info.addr)
+
+
+def _path(group: Any, name: str) -> str:
+    return f"{(group.name or '').rstrip('/')}/{name}"
 
 
 def _check_storage(dataset: Any, where: str) -> None:
@@ -190,6 +226,8 @@ def read_weight(
             f"{where}: the weight declares {nbytes} bytes but the file stores {storage}; "
             "it is truncated or was never written."
         )
+    if chunked:
+        _check_chunks(dataset, filters, nbytes, where)
     values = np.asarray(dataset[()], dtype=dtype)
     if not allow_nonfinite and not np.isfinite(values).all():
         count = int(values.size - np.isfinite(values).sum())
@@ -198,6 +236,64 @@ def read_weight(
             "allow_nonfinite=True to load it anyway."
         )
     return values
+
+
+def _check_chunks(dataset: Any, filters: list[int], nbytes: int, where: str) -> None:
+    """Refuse chunks that would make HDF5 allocate or inflate more than the weight.
+
+    HDF5 reads a chunked dataset one whole chunk at a time, so a (3, 5) weight
+    stored in one 8192 x 8192 chunk costs 256 MiB to read. And its deflate filter
+    grows its buffer until the stream ends, whatever the chunk's size: a chunk of
+    the right shape can still hold a stream of 256 MiB of zeros in 260 KB. So
+    every deflated chunk is inflated here first, by zlib, never beyond its size.
+    """
+    shape, chunks = dataset.shape, dataset.chunks
+    itemsize = dataset.dtype.itemsize
+    chunk_bytes = math.prod(chunks) * itemsize
+    if any(c > max(n, 1) for c, n in zip(chunks, shape, strict=True)) or (
+        chunk_bytes > max(nbytes, _CHUNK_FLOOR)
+    ):
+        raise UnsafeFileError(
+            f"{where}: the weight of shape {shape} is stored in chunks of "
+            f"{chunks}, larger than the weight itself; refused (reading it would "
+            f"take {chunk_bytes} bytes)."
+        )
+    if _DEFLATE not in filters:
+        return
+    position = filters.index(_DEFLATE)
+    # Read in reverse, the pipeline must reach deflate's stream directly: only
+    # fletcher32 (which appends a 4-byte checksum) may follow it, as h5py writes
+    # [shuffle,] deflate[, fletcher32]. A second deflate would inflate the first's
+    # output beyond what is checked here.
+    if filters.count(_DEFLATE) > 1 or set(filters[position + 1 :]) - {_FLETCHER32}:
+        raise UnsafeFileError(
+            f"{where}: the weight's filters {filters} are in an order glassnet does "
+            "not read ([shuffle,] deflate[, fletcher32])."
+        )
+    limit = chunk_bytes + 4 * filters[:position].count(_FLETCHER32)
+    for index in range(dataset.id.get_num_chunks()):
+        info = dataset.id.get_chunk_info(index)
+        if info.filter_mask & (1 << position):
+            continue  # stored without deflate: HDF5 reads its stored bytes as they are
+        _, raw = dataset.id.read_direct_chunk(info.chunk_offset)
+        inflater = zlib.decompressobj()
+        try:
+            inflated = len(inflater.decompress(raw, limit + 1))
+        except zlib.error as error:
+            raise ModelFileError(
+                f"{where}: the chunk at {info.chunk_offset} is not valid deflate data "
+                f"({error})."
+            ) from None
+        if inflated > limit:
+            raise UnsafeFileError(
+                f"{where}: the chunk at {info.chunk_offset} inflates beyond the "
+                f"{chunk_bytes} bytes of a chunk: a decompression bomb?"
+            )
+        if not inflater.eof:
+            raise ModelFileError(
+                f"{where}: the chunk at {info.chunk_offset} holds a deflate stream "
+                "that is cut short."
+            )
 
 
 def read_int(dataset: Any, where: str) -> int:

@@ -10,27 +10,38 @@
 
 Members are stored uncompressed, as Keras stores them. Reading opens members by
 their expected names only, after checking every entry of the zip directory: no
-unexpected, duplicate, encrypted or absolute names, nothing that climbs out with
-``..``, declared sizes within :mod:`glassnet.io.limits`, and a compression ratio no
-decompression bomb would have. Each member is then read with a byte counter that
-stops at its declared size.
+unexpected, duplicate, encrypted, absolute or symlink entries, nothing that climbs
+out with ``..``, declared sizes within :mod:`glassnet.io.limits`, and a compression
+ratio no decompression bomb would have. config.json is read first: the model it
+describes bounds the size ``model.weights.h5`` may declare, and only then is that
+member inflated, once, into a buffer of its declared size. Every member is read
+with a byte counter that stops at its declared size.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
+import math
+import mmap
+import stat
 import zipfile
+from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from glassnet import __version__
 from glassnet._typing import Array
 from glassnet.errors import ModelFileError, UnsafeFileError
 from glassnet.io import hdf5, keras_h5, limits, safe_json
-from glassnet.io.architecture import model_from_config, model_to_config
+from glassnet.io.architecture import (
+    draw_initial_weights,
+    model_from_config,
+    model_to_config,
+)
 from glassnet.io.compile_config import compile_from_config, compile_to_config
-from glassnet.io.keras_compat import KERAS_VERSION
-from glassnet.io.slots import commit
+from glassnet.io.keras_compat import KERAS_VERSION, check_all_claims
+from glassnet.io.slots import commit, weight_slots
 from glassnet.io.training_state import (
     dump_generator,
     restore_generator,
@@ -47,6 +58,7 @@ __all__ = ["read_archive", "read_model", "read_weights", "write_archive"]
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 _MEMBERS = (METADATA, CONFIG, WEIGHTS)
 _BOMB_FLOOR = 2**20  # members smaller than this are not checked for their ratio
+_PIECE = 2**20  # members are inflated this many bytes at a time
 
 
 def write_archive(
@@ -91,23 +103,45 @@ def _own_generators(model: Sequential) -> list[tuple[Any, np.random.Generator]]:
     return found
 
 
-def read_archive(path: str, where: str) -> tuple[Any, Any, bytes]:
-    """``(config, metadata, weights bytes)`` from a checked ``.keras`` archive."""
+@contextlib.contextmanager
+def _opened(
+    path: str, where: str
+) -> Iterator[tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]]:
+    """The open archive and its checked directory entries, by member name."""
     with open(path, "rb") as handle:
         try:
             archive = zipfile.ZipFile(handle)
         except zipfile.BadZipFile as error:
             raise ModelFileError(f"{where}: not a zip archive ({error}).") from None
         with archive:
-            infos = _checked_members(archive.infolist(), where)
-            data = {
-                name: _read_member(archive, info, where) for name, info in infos.items()
-            }
-    config = safe_json.loads(data[CONFIG], f"{where}: {CONFIG}")
-    metadata = safe_json.loads(data[METADATA], f"{where}: {METADATA}")
+            yield archive, _checked_members(archive.infolist(), where)
+
+
+def _read_configs(
+    archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], where: str
+) -> tuple[Any, dict[str, Any]]:
+    """``(config, metadata)``, parsed."""
+    config = safe_json.loads(
+        _read_member(archive, infos[CONFIG], where), f"{where}: {CONFIG}"
+    )
+    metadata = safe_json.loads(
+        _read_member(archive, infos[METADATA], where), f"{where}: {METADATA}"
+    )
     if not isinstance(metadata, dict):
         raise ModelFileError(f"{where}: {METADATA} must be a JSON object.")
-    return config, metadata, data[WEIGHTS]
+    return config, metadata
+
+
+def read_archive(path: str, where: str) -> tuple[Any, Any, bytes]:
+    """``(config, metadata, weights bytes)`` from a checked ``.keras`` archive.
+
+    For tools that look inside an archive; the loaders below read the weights
+    member only once the architecture has said how large it may be.
+    """
+    with _opened(path, where) as (archive, infos):
+        config, metadata = _read_configs(archive, infos, where)
+        weights = _read_member(archive, infos[WEIGHTS], where)
+    return config, metadata, weights
 
 
 def _checked_members(
@@ -123,6 +157,13 @@ def _checked_members(
             raise UnsafeFileError(
                 f"{where}: the member {name[:100]!r} would be written outside the "
                 "archive's folder (an absolute or '..' path); refused."
+            )
+        # Unix mode bits live in the upper half of external_attr. An unzip tool
+        # (or Keras' own extraction) would create a symlink, and its "content" is
+        # the link's target path, not the member a reader expects.
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise UnsafeFileError(
+                f"{where}: the member {name[:100]!r} is a symbolic link; refused."
             )
         if name not in _MEMBERS:
             raise ModelFileError(
@@ -162,39 +203,103 @@ def _checked_members(
     return found
 
 
+def _inflate(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    write: Callable[[bytes], object],
+    where: str,
+) -> None:
+    """Hand the member's bytes to ``write`` a piece at a time, exactly its declared size.
+
+    Nothing is collected and joined (which held a member twice), and a member
+    whose stream goes on past its declared size is refused.
+    """
+    size, total = info.file_size, 0
+    with archive.open(info) as member:
+        while total < size:
+            piece = member.read(min(_PIECE, size - total))
+            if not piece:
+                raise ModelFileError(
+                    f"{where}: the member {info.filename!r} holds {total} bytes; it "
+                    f"declares {size}."
+                )
+            write(piece)
+            total += len(piece)
+        if member.read(1):  # also where zipfile checks the member's CRC
+            raise UnsafeFileError(
+                f"{where}: the member {info.filename!r} inflates beyond its declared "
+                f"{size} bytes."
+            )
+
+
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
     """The member's bytes, never more than its declared size."""
-    chunks, total = [], 0
-    with archive.open(info) as member:
-        while chunk := member.read(2**20):
-            total += len(chunk)
-            if total > info.file_size:
-                raise UnsafeFileError(
-                    f"{where}: the member {info.filename!r} inflates beyond its declared "
-                    f"{info.file_size} bytes."
-                )
-            chunks.append(chunk)
-    return b"".join(chunks)
+    buffer = io.BytesIO()  # grows with what arrives; getvalue() does not copy it
+    _inflate(archive, info, buffer.write, where)
+    return buffer.getvalue()
 
 
-def _open_weights(weights: bytes, where: str) -> Any:
-    try:
-        return hdf5.load_h5py().File(io.BytesIO(weights), "r")
-    except OSError as error:
-        raise ModelFileError(
-            f"{where}: {WEIGHTS} is not an HDF5 file ({error})."
-        ) from None
+def _check_weights_size(info: zipfile.ZipInfo, model: Sequential, where: str) -> None:
+    """Refuse a weights member larger than ``model``'s weights can explain.
+
+    The ratio cap lets a 1.3 MB member declare 256 MiB; the architecture, read
+    first, says what the member may hold: every parameter (float64 at most) and up
+    to three optimizer slots each, plus HDF5's bookkeeping for every layer.
+    """
+    parameters = (
+        sum(math.prod(s.shape) for s in weight_slots(model)) if model.built else 0
+    )
+    allowed = (
+        limits.MAX_WEIGHT_BYTES_PER_PARAMETER * parameters
+        + limits.MAX_WEIGHT_BYTES_PER_LAYER * len(model.layers)
+        + limits.MAX_WEIGHT_BYTES_OVERHEAD
+    )
+    if info.file_size > allowed:
+        raise UnsafeFileError(
+            f"{where}: {WEIGHTS} declares {info.file_size} bytes, more than the "
+            f"{allowed} that {parameters} parameters in {len(model.layers)} layers "
+            "can take (glassnet.io.limits.MAX_WEIGHT_BYTES_PER_PARAMETER)."
+        )
+
+
+@contextlib.contextmanager
+def _weights_file(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str
+) -> Iterator[Any]:
+    """The weights member, inflated into memory once, open as an HDF5 file."""
+    if not info.file_size:
+        raise ModelFileError(f"{where}: {WEIGHTS} is empty; not an HDF5 file.")
+    # An anonymous map of the declared size: allocated up front, pages committed
+    # only as they are written, and readable by h5py as a file without a copy.
+    with mmap.mmap(-1, info.file_size) as buffer:
+        _inflate(archive, info, buffer.write, where)
+        buffer.seek(0)
+        try:
+            file = hdf5.load_h5py().File(buffer, "r")
+        except OSError as error:
+            raise ModelFileError(
+                f"{where}: {WEIGHTS} is not an HDF5 file ({error})."
+            ) from None
+        with file:
+            yield file
 
 
 def read_weights(
     path: str, model: Sequential, where: str, allow_nonfinite: bool = False
 ) -> list[Array]:
-    """Only the layer weights of a ``.keras`` archive, for ``model.load_weights``."""
-    _, _, weights = read_archive(path, where)
-    with _open_weights(weights, where) as file:
-        return keras_h5.read_layer_weights(
-            file, model, f"{where}: {WEIGHTS}", allow_nonfinite
-        )
+    """Only the layer weights of a ``.keras`` archive, for ``model.load_weights``.
+
+    config.json is read and checked too: weights are not taken from a file whose
+    config names code.
+    """
+    with _opened(path, where) as (archive, infos):
+        config, _ = _read_configs(archive, infos, where)
+        check_all_claims(config, f"{where}: {CONFIG}")
+        _check_weights_size(infos[WEIGHTS], model, where)
+        with _weights_file(archive, infos[WEIGHTS], where) as file:
+            return keras_h5.read_layer_weights(
+                file, model, f"{where}: {WEIGHTS}", allow_nonfinite
+            )
 
 
 def read_model(
@@ -205,41 +310,53 @@ def read_model(
     allow_nonfinite: bool = False,
 ) -> Sequential:
     """Rebuild, fill, compile and restore the training state of a ``.keras`` model."""
-    config, metadata, weights = read_archive(path, where)
-    ours = metadata.get("glassnet")
-    if ours is not None and not isinstance(ours, dict):
-        raise ModelFileError(f"{where}: {METADATA}: 'glassnet' must be a JSON object.")
-    model = model_from_config(config, f"{where}: {CONFIG}", custom_objects, "default")
-    here = f"{where}: {WEIGHTS}"
-    state = None
-    with _open_weights(weights, where) as file:
-        arrays = (
-            keras_h5.read_layer_weights(file, model, here, allow_nonfinite)
-            if model.built
-            else []
-        )
-        compile_config = (
-            config.get("compile_config") if isinstance(config, dict) else None
-        )
-        if compile and compile_config:  # Keras writes {} for an uncompiled model
-            compile_from_config(
-                model,
-                compile_config,
-                f"{where}: {CONFIG}: compile_config",
-                custom_objects,
+    with _opened(path, where) as (archive, infos):
+        config, metadata = _read_configs(archive, infos, where)
+        ours = metadata.get("glassnet")
+        if ours is not None and not isinstance(ours, dict):
+            raise ModelFileError(
+                f"{where}: {METADATA}: 'glassnet' must be a JSON object."
             )
-            if model.built:
-                state = keras_h5.read_optimizer_state(
-                    file,
+        model = model_from_config(
+            config,
+            f"{where}: {CONFIG}",
+            custom_objects,
+            "default",
+            stored_bytes=infos[WEIGHTS].file_size,
+        )
+        _check_weights_size(infos[WEIGHTS], model, where)
+        here = f"{where}: {WEIGHTS}"
+        state = None
+        with _weights_file(archive, infos[WEIGHTS], where) as file:
+            arrays = (
+                keras_h5.read_layer_weights(file, model, here, allow_nonfinite)
+                if model.built
+                else []
+            )
+            compile_config = (
+                config.get("compile_config") if isinstance(config, dict) else None
+            )
+            if compile and compile_config:  # Keras writes {} for an uncompiled model
+                compile_from_config(
                     model,
-                    here,
-                    strict=ours is not None,
-                    allow_nonfinite=allow_nonfinite,
+                    compile_config,
+                    f"{where}: {CONFIG}: compile_config",
+                    custom_objects,
                 )
+                if model.built:
+                    state = keras_h5.read_optimizer_state(
+                        file,
+                        model,
+                        here,
+                        strict=ours is not None,
+                        allow_nonfinite=allow_nonfinite,
+                    )
     if arrays:
         commit(model, arrays, allow_nonfinite)
     if state is not None and model.optimizer is not None:
         restore_optimizer(model.optimizer, *state)
+    if ours is None or "rng" not in ours:  # a Keras file: no generator to restore
+        draw_initial_weights(model)
     if ours is not None:
         _restore_generators(model, ours, f"{where}: {METADATA}")
     return model

@@ -19,7 +19,9 @@ glassnet is refused as unsafe (:func:`check_claims`).
 
 from __future__ import annotations
 
+import builtins
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from glassnet.errors import ModelFileError, UnsafeFileError
@@ -35,8 +37,10 @@ __all__ = [
     "LAYER_NEUTRAL",
     "LOSS_NEUTRAL",
     "OPTIMIZER_NEUTRAL",
+    "check_all_claims",
     "check_claims",
     "dtype_name",
+    "keras_function_name",
     "keras_layer_paths",
     "keras_weight_name",
     "snake_case",
@@ -157,6 +161,79 @@ def check_claims(spec: dict[str, Any], where: str) -> None:
                 f"{str(registered)[:100]!r}, a custom class glassnet does not have. "
                 "Pass the class in custom_objects= if you trust it."
             )
+
+
+def keras_function_name(value: dict[str, Any]) -> str | None:
+    """The name in Keras' form of a built-in *function* (a loss, a metric), else None.
+
+    Keras 3 writes ``{"module": "keras.losses", "class_name": "function", "config":
+    "mean_squared_error", ...}`` (or ``"module": "builtins"``, which Keras resolves
+    in its own modules only). Only the name is ever used, looked up in glassnet's
+    registries like any other name. A name that is not a plain identifier, or is
+    one of Python's builtins (``eval``, ``exec``, ``open``...), is no Keras function.
+
+    >>> keras_function_name({"module": "keras.losses", "class_name": "function",
+    ...                      "config": "mean_squared_error"})
+    'mean_squared_error'
+    >>> keras_function_name({"module": "builtins", "class_name": "function",
+    ...                      "config": "eval"}) is None
+    True
+    """
+    module, name = value.get("module"), value.get("config")
+    if (
+        value.get("class_name") == "function"
+        and isinstance(module, str)
+        and (module == "builtins" or module.startswith("keras"))
+        and isinstance(name, str)
+        and name.isidentifier()
+        and "__" not in name
+        and name not in vars(builtins)
+    ):
+        return name
+    return None
+
+
+def check_all_claims(document: Any, where: str) -> None:
+    """:func:`check_claims` on every object of a parsed config, wherever it sits.
+
+    The readers check the objects they use; this also reaches the ones they skip:
+    a setting dropped at its neutral value, a part of the file ``load_weights``
+    does not read. A file that names code anywhere is refused as a whole. The walk
+    keeps one iterator per level of nesting, and spells a path out only for the
+    error message.
+
+    >>> check_all_claims({"config": {"layers": [{"module": "os"}]}}, "config.json")
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.UnsafeFileError: config.json: config.layers[0]: the config names ...
+    """
+    path: list[Any] = []
+    stack: list[Iterator[tuple[Any, Any]]] = [iter([("", document)])]
+    while stack:
+        for key, item in stack[-1]:
+            if isinstance(item, dict):
+                if keras_function_name(item) is None:
+                    check_claims(item, _spelled(where, [*path, key]))
+                children: Iterator[tuple[Any, Any]] = iter(item.items())
+            elif isinstance(item, list):
+                children = enumerate(item)
+            else:
+                continue
+            stack.append(children)
+            path.append(key)
+            break
+        else:
+            stack.pop()
+            if path:
+                path.pop()
+
+
+def _spelled(where: str, keys: list[Any]) -> str:
+    """``where: config.layers[1].config`` from the keys below the document."""
+    text = "".join(
+        f"[{key}]" if isinstance(key, int) else f".{str(key)[:40]}" for key in keys[1:]
+    )
+    return f"{where}: {text.lstrip('.')}" if text else where
 
 
 def _is_ours(module: str) -> bool:

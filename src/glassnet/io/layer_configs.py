@@ -14,7 +14,9 @@ Keras 2, or glassnet's own) and, for each:
   Activation layers;
 - resolves activations and initializers in their registries. An initializer glassnet
   lacks is an error, or, when the file's weights will replace the initial values
-  anyway, glassnet's default for that argument with a :class:`GlassnetWarning`.
+  anyway and it is one of Keras' own (``Orthogonal``...), glassnet's default for that
+  argument with a :class:`GlassnetWarning`. A name that points at code (a dot,
+  ``>`` or a dunder) is refused as unsafe.
 
 Nothing is allocated until :func:`check_parameter_count` has compared the declared
 architecture with :data:`~glassnet.io.limits.MAX_PARAMETERS`.
@@ -47,6 +49,7 @@ from glassnet.io.keras_compat import (
     LAYER_NEUTRAL,
     check_claims,
     dtype_name,
+    snake_case,
     strip_neutral,
 )
 from glassnet.layers import Activation, Layer
@@ -168,6 +171,16 @@ class LayerReader:
         return result
 
     def _initializer(self, value: Any, where: str, default: Any) -> Any:
+        name = value.get("class_name") if isinstance(value, dict) else value
+        if (
+            isinstance(name, str)
+            and _names_code(name)
+            and name not in (self.custom_objects or {})
+        ):
+            raise UnsafeFileError(
+                f"{where}: the initializer {name[:100]!r} names a Python object, not "
+                "an initializer; glassnet never imports code named by a file."
+            )
         try:
             if isinstance(value, dict):
                 check_claims(value, where)
@@ -185,7 +198,15 @@ class LayerReader:
         except GlassnetError as error:
             if isinstance(error, UnsafeFileError):
                 raise
-            if self.unknown == "default" and default is not None:
+            # Only a Keras initializer glassnet cannot build is replaced, since the
+            # file's weights overwrite it; any other name is an error, because a
+            # file that names something else is not a Keras file read in good faith.
+            if (
+                self.unknown == "default"
+                and default is not None
+                and isinstance(name, str)
+                and name in _KERAS_INITIALIZERS
+            ):
                 warnings.warn(
                     GlassnetWarning(
                         f"{where}: {error} The layer gets glassnet's default "
@@ -275,6 +296,31 @@ _ACTIVATION_LAYERS = {
 }
 
 
+#: Keras 3's initializers (``keras.initializers.ALL_OBJECTS_DICT``: class names,
+#: their snake_case names and aliases, without the abstract ``Initializer``). In a
+#: file whose weights replace the initial values, one of these that glassnet lacks
+#: (Orthogonal, Identity, STFT) or cannot configure is replaced by glassnet's
+#: default; no other name is.
+_KERAS_INITIALIZER_CLASSES = (
+    "Constant", "Zeros", "Ones", "Identity", "STFT", "GlorotNormal", "GlorotUniform",
+    "HeNormal", "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal",
+    "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
+)  # fmt: skip
+_KERAS_INITIALIZERS = frozenset(
+    [
+        *_KERAS_INITIALIZER_CLASSES,
+        *(snake_case(name) for name in _KERAS_INITIALIZER_CLASSES),
+        "IdentityInitializer", "OrthogonalInitializer", "STFTInitializer",
+        "normal", "uniform", "one", "zero",
+    ]
+)  # fmt: skip
+
+
+def _names_code(name: str) -> bool:
+    """A dotted path, Keras' ``package>Name`` of a custom object, or a dunder."""
+    return "." in name or ">" in name or "__" in name
+
+
 def read_batch_shape(value: Any, where: str) -> tuple[int, ...]:
     """Validate a Keras batch shape ``[null, n, ...]``; return the per-sample shape."""
     ok = isinstance(value, list) and 2 <= len(value) <= 8
@@ -292,9 +338,18 @@ def _dim(value: Any) -> bool:
 
 
 def check_parameter_count(
-    layers: list[Layer], input_shape: tuple[int, ...] | None, where: str
+    layers: list[Layer],
+    input_shape: tuple[int, ...] | None,
+    where: str,
+    stored_bytes: int | None = None,
 ) -> None:
-    """Refuse architectures whose weights would exceed MAX_PARAMETERS, before any exist."""
+    """Refuse architectures whose weights would exceed MAX_PARAMETERS, before any exist.
+
+    ``stored_bytes``, when the weights come from a file, is how many bytes the file
+    has for them: at 2 bytes a parameter (float16, the smallest dtype read), an
+    architecture declaring more parameters than that cannot be filled, and is
+    refused before it is built rather than after a large allocation.
+    """
     if not layers:
         return
     shape = input_shape or layers[0].declared_input_shape
@@ -313,6 +368,12 @@ def check_parameter_count(
         raise ModelFileError(
             f"{where}: the architecture declares about {total} parameters; the limit "
             f"is {limits.MAX_PARAMETERS} (glassnet.io.limits.MAX_PARAMETERS)."
+        )
+    if stored_bytes is not None and 2 * total > stored_bytes:
+        raise ModelFileError(
+            f"{where}: the architecture declares about {total} parameters, but the "
+            f"file has only {stored_bytes} bytes for its weights (at least 2 bytes "
+            "a parameter); its architecture and weights do not match."
         )
 
 

@@ -28,9 +28,18 @@ from glassnet import __version__
 from glassnet._typing import Array
 from glassnet.errors import InvalidArgumentError, ModelFileError
 from glassnet.io import hdf5, safe_json
-from glassnet.io.architecture import model_from_config, model_to_config
+from glassnet.io.architecture import (
+    draw_initial_weights,
+    model_from_config,
+    model_to_config,
+)
 from glassnet.io.compile_config import compile_from_config, training_config
-from glassnet.io.keras_compat import BACKEND, KERAS_VERSION, keras_weight_name
+from glassnet.io.keras_compat import (
+    BACKEND,
+    KERAS_VERSION,
+    check_all_claims,
+    keras_weight_name,
+)
 from glassnet.io.slots import commit, weight_slots
 
 if TYPE_CHECKING:
@@ -64,8 +73,28 @@ def write_weights(group: Any, model: Sequential) -> None:
 def read_weights(
     root: Any, model: Sequential, where: str, allow_nonfinite: bool = False
 ) -> list[Array]:
-    """Every weight of ``model`` from a legacy file, checked, in ``get_weights`` order."""
+    """Every weight of ``model`` from a legacy file, checked, in ``get_weights`` order.
+
+    The weights of a whole-model file are not taken if its ``model_config`` or
+    ``training_config`` names code anywhere.
+    """
     hdf5.scan(root, where)
+    for name in ("model_config", "training_config"):
+        config = _read_config(root, name, where)
+        if config is not None:
+            check_all_claims(config, f"{where}: {name}")
+    return _read_weights(root, model, where, allow_nonfinite)
+
+
+def _read_config(root: Any, name: str, where: str) -> Any:
+    """The parsed JSON attribute ``name``, or None if the file has none."""
+    text = hdf5.read_string(root, name, where)
+    return None if text is None else safe_json.loads(text, f"{where}: {name}")
+
+
+def _read_weights(
+    root: Any, model: Sequential, where: str, allow_nonfinite: bool
+) -> list[Array]:
     group = root
     if "layer_names" not in root.attrs and "model_weights" in root:
         group = hdf5.get_group(root, "model_weights", where)
@@ -155,26 +184,28 @@ def read_model(
 ) -> Sequential:
     """Rebuild, fill and (optionally) compile the model a legacy ``.h5`` file holds."""
     hdf5.scan(root, where)
-    text = hdf5.read_string(root, "model_config", where)
-    if text is None:
+    config = _read_config(root, "model_config", where)
+    if config is None:
         raise ModelFileError(
             f"{where}: no 'model_config' attribute, so no architecture: this is a "
             "weights file. Build the model, then call model.load_weights(path)."
         )
-    config = safe_json.loads(text, f"{where}: model_config")
     model = model_from_config(
-        config, f"{where}: model_config", custom_objects, "default"
+        config,
+        f"{where}: model_config",
+        custom_objects,
+        "default",
+        stored_bytes=root.id.get_filesize(),
     )
-    arrays = read_weights(root, model, where, allow_nonfinite) if model.built else []
-    training = hdf5.read_string(root, "training_config", where) if compile else None
+    arrays = _read_weights(root, model, where, allow_nonfinite) if model.built else []
+    training = _read_config(root, "training_config", where)
     if training is not None:
-        where_training = f"{where}: training_config"
-        compile_from_config(
-            model,
-            safe_json.loads(training, where_training),
-            where_training,
-            custom_objects,
-        )
+        here = f"{where}: training_config"
+        if compile:
+            compile_from_config(model, training, here, custom_objects)
+        # read or not, settings that name code make the whole file unsafe
+        check_all_claims(training, here)
     if arrays:
         commit(model, arrays, allow_nonfinite)
+    draw_initial_weights(model)  # a legacy file keeps no generator state
     return model

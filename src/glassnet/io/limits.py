@@ -23,9 +23,13 @@ __all__ = [
     "MAX_HDF5_OBJECTS",
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
+    "MAX_JSON_VALUES",
     "MAX_LAYERS",
     "MAX_NAME_LENGTH",
     "MAX_PARAMETERS",
+    "MAX_WEIGHT_BYTES_OVERHEAD",
+    "MAX_WEIGHT_BYTES_PER_LAYER",
+    "MAX_WEIGHT_BYTES_PER_PARAMETER",
 ]
 
 #: Largest JSON document read (config.json, metadata.json, a safetensors header,
@@ -34,6 +38,13 @@ MAX_JSON_BYTES = 16 * 2**20
 
 #: Deepest nesting of lists and objects in a JSON document (Keras configs use ~8).
 MAX_JSON_DEPTH = 64
+
+#: Most values a JSON document may hold, counted before parsing as its ``,``, ``[``
+#: and ``{`` characters. A few bytes of JSON (``[],``) become a Python object of
+#: about 70 bytes, so 16 MiB of them would take over 300 MB once parsed. Keras 3
+#: writes about 41 per Dense layer (2,000 for 50 layers) and a safetensors header
+#: about 8 per tensor: this allows MAX_LAYERS layers, or 60,000 tensors.
+MAX_JSON_VALUES = 500_000
 
 #: Most scalar parameters a file may declare (about 1 GiB of float32 weights).
 MAX_PARAMETERS = 2**28
@@ -47,8 +58,8 @@ MAX_NAME_LENGTH = 1024
 #: Largest file (or archive member) opened at all, whatever the architecture says.
 MAX_FILE_BYTES = 8 * 2**30
 
-#: Most groups, datasets and links an HDF5 file may hold (a hard-link cycle would
-#: otherwise make a walk over the file endless).
+#: Most groups, datasets and links an HDF5 file may hold, so a walk over the file
+#: stays short (a hard-link cycle is refused as soon as it closes).
 MAX_HDF5_OBJECTS = 100_000
 
 #: Largest HDF5 attribute read (``layer_names``, ``weight_names``, configs).
@@ -61,3 +72,13 @@ MAX_ARCHIVE_MEMBERS = 16
 #: Deflate tops out near 1032:1, which only a decompression bomb (or a file of
 #: zeros) approaches; Keras stores its members uncompressed.
 MAX_COMPRESSION_RATIO = 200
+
+#: How large a ``.keras`` archive's ``model.weights.h5`` may be, given the model its
+#: config.json describes: checked before the member is inflated, since the ratio
+#: cap alone lets 1.3 MB of deflate declare 256 MiB. Per parameter: float64 weights
+#: plus up to three optimizer slots (Adam with amsgrad). Per layer: HDF5's groups
+#: and dataset headers, about 5 KB for a Dense layer with Adam's slots. Plus a
+#: constant for the file's own structure and the optimizer's scalars.
+MAX_WEIGHT_BYTES_PER_PARAMETER = 32
+MAX_WEIGHT_BYTES_PER_LAYER = 16 * 2**10
+MAX_WEIGHT_BYTES_OVERHEAD = 2**20

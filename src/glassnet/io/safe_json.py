@@ -4,9 +4,10 @@ Python's ``json.loads`` accepts things a model file must not contain: ``NaN`` an
 ``Infinity`` tokens (not JSON at all), numbers such as ``1e999`` that silently become
 ``inf``, keys that appear twice (which one wins depends on the reader: an attacker
 can show one config to a reviewer and another to the loader), and nesting deep
-enough to exhaust the stack. :func:`loads` refuses all of them, and anything larger
-than :data:`~glassnet.io.limits.MAX_JSON_BYTES`, with a :class:`ModelFileError`
-that says where the document came from.
+enough to exhaust the stack. :func:`loads` refuses all of them, anything larger
+than :data:`~glassnet.io.limits.MAX_JSON_BYTES`, and (counted before parsing)
+anything holding more than :data:`~glassnet.io.limits.MAX_JSON_VALUES` values,
+with a :class:`ModelFileError` that says where the document came from.
 
 >>> loads('{"units": 3}', "config.json")
 {'units': 3}
@@ -68,31 +69,67 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _depth(value: Any) -> int:
-    """Nesting depth of lists and dicts, computed without recursion."""
+    """Nesting depth of lists and dicts, without recursion.
+
+    The stack holds one iterator per open container, so it grows with the depth,
+    never with the number of elements: a list of 3 million zeros is walked in
+    constant memory (one tuple per element used to cost more than the list).
+    """
     deepest = 0
-    stack = [(value, 1)]
+    stack = [iter((value,))]
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
+        for item in stack[-1]:
+            if isinstance(item, (dict, list)):
+                stack.append(iter(item.values() if isinstance(item, dict) else item))
+                deepest = max(deepest, len(stack) - 1)
+                if deepest > limits.MAX_JSON_DEPTH:
+                    return deepest
+                break
         else:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > limits.MAX_JSON_DEPTH:
-            break
-        stack.extend((child, depth + 1) for child in children)
+            stack.pop()
     return deepest
+
+
+def _count_values(text: str | bytes) -> int:
+    """An upper bound on the lists, objects and elements ``text`` parses to.
+
+    Every container opens with ``[`` or ``{`` and every further element or member
+    follows a ``,``; counting the characters (inside strings too, which only
+    overestimates) costs a few milliseconds, while parsing a 16 MiB document of
+    ``[],[],...`` builds millions of Python objects, several hundred MB.
+    """
+    if isinstance(text, str):
+        return text.count(",") + text.count("[") + text.count("{")
+    return text.count(b",") + text.count(b"[") + text.count(b"{")
 
 
 def loads(text: str | bytes, where: str) -> Any:
     """Parse ``text`` (UTF-8 bytes or ``str``) strictly; ``where`` names its source."""
-    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    # A str is measured by its characters first (each one is at least one byte in
+    # UTF-8), so a huge str is refused without encoding it; one holding lone
+    # surrogates (bytes that were not UTF-8, smuggled in by "surrogateescape") has
+    # no UTF-8 form at all and is refused, not left to raise UnicodeEncodeError.
+    size = len(text)
+    if isinstance(text, str) and size <= limits.MAX_JSON_BYTES:
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as error:
+            raise ModelFileError(
+                f"{where}: the JSON text is not valid Unicode ({error.reason} at "
+                f"character {error.start}); was it decoded from bytes that are not "
+                "UTF-8?"
+            ) from None
     if size > limits.MAX_JSON_BYTES:
         raise ModelFileError(
             f"{where}: the JSON document is {size} bytes; the limit is "
             f"{limits.MAX_JSON_BYTES} (glassnet.io.limits.MAX_JSON_BYTES)."
+        )
+    values = _count_values(text)
+    if values > limits.MAX_JSON_VALUES:
+        raise ModelFileError(
+            f"{where}: the JSON document holds up to {values} values (counting "
+            f"',', '[' and '{{'); the limit is {limits.MAX_JSON_VALUES} "
+            "(glassnet.io.limits.MAX_JSON_VALUES)."
         )
     if isinstance(text, bytes):
         try:
