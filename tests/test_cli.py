@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from glassnet.io import read_metadata
+
 CLI = [sys.executable, "-m", "glassnet.cli"]
 CLASSES = ["cat", "dog", "emu"]
 
@@ -139,7 +141,8 @@ def test_label_mapping_is_stored_inside_the_keras_file(animals: Path) -> None:
             "model.weights.h5",
         ]
         metadata = json.loads(archive.read("metadata.json"))
-    data = metadata["glassnet"]["data"]
+    data = metadata["glassnet"]["user"]["data"]
+    assert read_metadata(animals) == {"data": data}
     assert data["task"] == "classification"
     assert data["target"] == "kind"
     assert data["classes"] == CLASSES
@@ -198,6 +201,22 @@ def test_inspect_lists_tensors_with_statistics(animals: Path, work: Path) -> Non
     )
     assert "(2, 8)" in kernel and "float32" in kernel and kernel.endswith("%")
     assert "optimizer/vars/0" in out  # the iteration count, kept for resuming
+
+
+def test_inspect_bounds_the_weights_member_by_the_architecture(
+    animals: Path, work: Path
+) -> None:
+    with zipfile.ZipFile(animals) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["model.weights.h5"] = os.urandom(3 * 2**20)  # 51 parameters can't need it
+    with zipfile.ZipFile(work / "bloated.keras", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    one_error(
+        glassnet("inspect bloated.keras", cwd=work), "bloated.keras", "parameters"
+    )
+    # the column data sits in metadata.json alone, so it is still readable
+    assert read_metadata(work / "bloated.keras")["data"]["classes"] == CLASSES
 
 
 def test_explain_prints_the_chain_rule_for_one_row(animals: Path, work: Path) -> None:

@@ -11,8 +11,20 @@ import numpy as np
 import pytest
 
 import glassnet.io.api as io_api
-from glassnet.errors import InvalidArgumentError, NotBuiltError
-from glassnet.io import atomic_write, load_model, load_weights, save_model, save_weights
+from glassnet.errors import (
+    InvalidArgumentError,
+    ModelFileError,
+    NotBuiltError,
+    UnsafeFileError,
+)
+from glassnet.io import (
+    atomic_write,
+    load_model,
+    load_weights,
+    read_metadata,
+    save_model,
+    save_weights,
+)
 from glassnet.layers import Activation, Dense, Dropout
 from glassnet.models import Sequential, model_from_json
 from glassnet.optimizers import SGD, Adagrad, Adam, RMSprop
@@ -348,3 +360,129 @@ def test_weights_need_a_built_model(tmp_path):
         load_weights(model, tmp_path / "w.h5")
     with pytest.raises(TypeError, match="Sequential"):
         save_model("model", tmp_path / "m.keras")
+
+
+# -- user metadata --------------------------------------------------------------------
+NOTES = {
+    "classes": ["cat", "dog"],
+    "scale": [0.5, 2.0],
+    "nested": {"ok": True, "n": 3, "none": None, "text": "fünf"},
+}
+
+
+def test_metadata_round_trips_and_leaves_the_model_alone(tmp_path):
+    model = trained()
+    path = tmp_path / "m.keras"
+    model.save(path, metadata=NOTES)
+    assert read_metadata(path) == NOTES
+    with zipfile.ZipFile(path) as archive:
+        stored = json.loads(archive.read("metadata.json"))
+    assert stored["glassnet"]["user"] == NOTES
+    assert "rng" in stored["glassnet"]
+    copy = load_model(path)  # the extra key changes nothing for the loader
+    assert np.array_equal(copy.predict(X, verbose=0), model.predict(X, verbose=0))
+    save_model(model, path, metadata={"t": ("a", 1)})  # tuples come back as lists
+    assert read_metadata(path) == {"t": ["a", 1]}
+    model.save(path)  # none given: none read
+    assert read_metadata(path) == {}
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        (["a"], "must be a dict"),
+        ({"mean": float("nan")}, r"metadata\['mean'\] is nan"),
+        ({"x": [1.0, float("inf")]}, r"metadata\['x'\]\[1\] is inf"),
+        ({1: "a"}, "keys must be strings"),
+        ({"a": {2.5: 1}}, "keys must be strings"),
+        ({"a": np.float32(1.0)}, "is a float32"),
+        ({"a": {1, 2}}, "is a set"),
+        ({"a": b"bytes"}, "is a bytes"),
+        ({"big": "x" * (2**20 + 1)}, "MAX_USER_METADATA_BYTES"),
+        ({"n": 10**80}, "too long"),
+        ({"deep": json.loads("[" * 80 + "]" * 80)}, "nested too deeply"),
+    ],
+)
+def test_bad_metadata_is_refused_before_anything_is_written(
+    tmp_path, metadata, message
+):
+    path = tmp_path / "m.keras"
+    with pytest.raises(InvalidArgumentError, match=message):
+        save_model(trained(), path, metadata=metadata)
+    assert not path.exists()
+
+
+def test_metadata_that_contains_itself_is_refused(tmp_path):
+    loop: dict = {}
+    loop["self"] = loop
+    with pytest.raises(InvalidArgumentError, match="contains itself"):
+        save_model(trained(), tmp_path / "m.keras", metadata=loop)
+
+
+def test_metadata_is_for_keras_files_only(tmp_path):
+    with pytest.raises(InvalidArgumentError, match=r"\.keras files only"):
+        save_model(trained(), tmp_path / "m.h5", metadata={"a": 1})
+    trained().save(tmp_path / "m.h5")
+    with pytest.raises(InvalidArgumentError, match=r"read_metadata reads \.keras"):
+        read_metadata(tmp_path / "m.h5")
+    with pytest.raises(FileNotFoundError):
+        read_metadata(tmp_path / "missing.keras")
+
+
+def _with_weights(source, target, weights: bytes, compression: int) -> None:
+    """A copy of the archive ``source`` whose model.weights.h5 is ``weights``."""
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["model.weights.h5"] = weights
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data, compress_type=compression)
+
+
+def test_read_metadata_never_inflates_the_weights(tmp_path, monkeypatch):
+    source = tmp_path / "m.keras"
+    trained().save(source, metadata=NOTES)
+    # a weights member far larger than the model's 37 parameters can explain
+    bloated = tmp_path / "bloated.keras"
+    _with_weights(source, bloated, os.urandom(3 * 2**20), zipfile.ZIP_STORED)
+    opened: list[str] = []
+    original = zipfile.ZipFile.open
+
+    def spy(self, name, *args, **kwargs):
+        opened.append(getattr(name, "filename", name))
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    assert read_metadata(bloated) == NOTES
+    assert opened == ["metadata.json"]
+    with pytest.raises(UnsafeFileError, match="parameters"):
+        load_model(bloated)  # the loader bounds it by the architecture
+    # a decompression bomb: refused from the zip directory alone, nothing inflated
+    bomb = tmp_path / "bomb.keras"
+    _with_weights(source, bomb, bytes(64 * 2**20), zipfile.ZIP_DEFLATED)
+    opened.clear()
+    with pytest.raises(UnsafeFileError, match="decompression bomb"):
+        read_metadata(bomb)
+    assert opened == []
+
+
+def test_bad_metadata_in_a_file_is_a_clean_error(tmp_path):
+    source = tmp_path / "m.keras"
+    trained().save(source)
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    for text, message in [
+        (b'{"glassnet": {"user": [1]}}', "glassnet.user must be a JSON object"),
+        (b'{"glassnet": "x"}', "'glassnet' must be a JSON object"),
+        (b'{"glassnet": {"user": {"a": NaN}}}', "NaN"),
+        (b"[]", "must be a JSON object"),
+    ]:
+        members["metadata.json"] = text
+        with zipfile.ZipFile(tmp_path / "bad.keras", "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+        with pytest.raises(ModelFileError, match=message):
+            read_metadata(tmp_path / "bad.keras")
+    (tmp_path / "garbage.keras").write_bytes(b"not a zip")
+    with pytest.raises(ModelFileError, match="not a zip archive"):
+        read_metadata(tmp_path / "garbage.keras")

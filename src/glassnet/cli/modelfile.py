@@ -2,30 +2,25 @@
 
 Where the column data lives:
 
-- **inside a ``.keras`` file**, in ``metadata.json`` under ``"glassnet": {"data":
-  {...}}``, next to the random-generator state glassnet already keeps there. Keras
-  and glassnet's loader ignore the extra key, so the file stays a normal ``.keras``
-  file; only the command line reads it.
+- **inside a ``.keras`` file**, as the file's user metadata (:func:`glassnet.io.
+  save_model`'s ``metadata=``): in ``metadata.json`` under ``"glassnet": {"user":
+  {"data": {...}}}``. Keras and glassnet's loader ignore the key, so the file stays
+  a normal ``.keras`` file. :func:`glassnet.io.read_metadata` reads it back from
+  ``metadata.json`` alone, with the archive checks every loader applies.
 - **next to any other file** (``.h5``, ``.weights.h5``, ``.safetensors``, ``.json``,
   ``.onnx``), in ``FILE.labels.json``, written atomically. A file written without
   column data removes a stale ``FILE.labels.json``, so an old mapping never applies
   to a new model.
-
-glassnet.io has no argument for extra metadata, so :func:`save_model` writes the
-archive with :func:`glassnet.io.keras_archive.write_archive` into memory, adds the
-key to ``metadata.json`` and writes the result in one :func:`~glassnet.io.atomic_write`.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from typing import TYPE_CHECKING, Any
 
 from glassnet.cli.info import ModelInfo
 from glassnet.errors import ModelFileError
-from glassnet.io import atomic_write, limits, safe_json
+from glassnet.io import atomic_write, limits, read_metadata, safe_json
 
 if TYPE_CHECKING:
     from glassnet.models import Sequential
@@ -55,29 +50,13 @@ def sidecar_path(path: str) -> str:
 
 def save_model(model: Sequential, path: str, info: ModelInfo | None) -> None:
     """``model.save(path)`` (``.keras`` or ``.h5``), with ``info`` kept as described above."""
-    if not is_keras(path) or info is None:
-        model.save(path)
-        if not is_keras(path):
-            write_sidecar(path, info)
+    from glassnet.io import save_model as save
+
+    if is_keras(path):
+        save(model, path, metadata=None if info is None else {_KEY: info.to_json()})
         return
-    from glassnet.io.keras_archive import METADATA, write_archive
-
-    buffer = io.BytesIO()
-    write_archive(buffer, model, include_optimizer=True)
-    with zipfile.ZipFile(buffer) as archive:
-        members = [(item.filename, archive.read(item)) for item in archive.infolist()]
-    with atomic_write(path) as handle:
-        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
-            for name, data in members:
-                if name == METADATA:
-                    data = _with_info(data, info)
-                archive.writestr(name, data)
-
-
-def _with_info(metadata: bytes, info: ModelInfo) -> bytes:
-    value = safe_json.loads(metadata, "metadata.json")
-    value.setdefault("glassnet", {})[_KEY] = info.to_json()
-    return safe_json.dumps(value).encode("utf-8")
+    save(model, path)
+    write_sidecar(path, info)
 
 
 def write_sidecar(path: str, info: ModelInfo | None) -> None:
@@ -93,13 +72,10 @@ def write_sidecar(path: str, info: ModelInfo | None) -> None:
 
 def read_info(path: str) -> ModelInfo | None:
     """The column data saved with the model file ``path``, or None if there is none."""
+    value: Any
     if is_keras(path):
-        from glassnet.io.keras_archive import read_archive
-
-        _, metadata, _ = read_archive(path, path)
-        ours = metadata.get("glassnet")
-        value: Any = ours.get(_KEY) if isinstance(ours, dict) else None
-        where = f"{path}: metadata.json: glassnet.{_KEY}"
+        value = read_metadata(path).get(_KEY)
+        where = f"{path}: metadata.json: glassnet.user.{_KEY}"
     else:
         where = sidecar_path(path)
         if not os.path.isfile(where):

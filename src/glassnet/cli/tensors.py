@@ -13,7 +13,6 @@ and the share of zeros.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -82,22 +81,34 @@ def read_tensors(path: str, kind: str) -> Iterator[tuple[str, Array]]:
     if kind == "safetensors":
         yield from _safetensors(path)
         return
-    h5py = hdf5.load_h5py()
     if kind == "keras":
-        from glassnet.io.keras_archive import WEIGHTS, read_archive
-
-        _, _, weights = read_archive(path, path)
-        where = f"{path}: {WEIGHTS}"
-        source: Any = io.BytesIO(weights)
-    else:
-        where, source = path, path
+        yield from _archive(path)
+        return
     try:
-        handle = h5py.File(source, "r")
+        handle = hdf5.load_h5py().File(path, "r")
     except OSError as error:
-        raise CliError(f"{where}: not an HDF5 file ({error})") from None
+        raise CliError(f"{path}: not an HDF5 file ({error})") from None
     with handle:
+        hdf5.scan(handle, path)
+        yield from _datasets(handle, path)
+
+
+def _archive(path: str) -> Iterator[tuple[str, Array]]:
+    """The weights member of a ``.keras`` archive, read as ``load_model`` reads it.
+
+    config.json is checked and bounds the size model.weights.h5 may declare before
+    the member is inflated (:func:`glassnet.io.keras_archive.open_weights`).
+    """
+    from glassnet.io import hdf5
+    from glassnet.io.api import _existing, _reading
+    from glassnet.io.keras_archive import WEIGHTS, open_weights
+
+    where = f"{path}: {WEIGHTS}"
+    with _reading(_existing(path)) as checked, open_weights(checked, path) as handle:
         hdf5.scan(handle, where)
-        yield from _datasets(handle, where)
+        # read every tensor while the member is open; the map is freed on exit
+        tensors = list(_datasets(handle, where))
+    yield from tensors
 
 
 def _datasets(root: Any, where: str) -> Iterator[tuple[str, Array]]:

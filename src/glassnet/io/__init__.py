@@ -17,6 +17,13 @@ and of :mod:`glassnet.models` (``load_model``, ``model_from_json``).
 >>> bool((copy.predict(x, verbose=0) == model.predict(x, verbose=0)).all())
 True
 
+Your own JSON data can travel inside a ``.keras`` file, read back without
+inflating the weights:
+
+>>> save_model(model, os.path.join(folder, "xor.keras"), metadata={"task": "xor"})
+>>> read_metadata(os.path.join(folder, "xor.keras"))
+{'task': 'xor'}
+
 The modules form a chain, each small enough to read in one sitting:
 
 - :mod:`~glassnet.io.limits` the caps every loader checks before it allocates;
@@ -36,7 +43,13 @@ The modules form a chain, each small enough to read in one sitting:
 docs/model_files.md explains which formats are safe for files from strangers.
 """
 
-from glassnet.io.api import load_model, load_weights, save_model, save_weights
+from glassnet.io.api import (
+    load_model,
+    load_weights,
+    read_metadata,
+    save_model,
+    save_weights,
+)
 from glassnet.io.architecture import model_from_json, model_to_json
 from glassnet.io.atomic import atomic_write
 
@@ -46,6 +59,7 @@ __all__ = [
     "load_weights",
     "model_from_json",
     "model_to_json",
+    "read_metadata",
     "save_model",
     "save_weights",
 ]

@@ -31,7 +31,7 @@ from glassnet.io.atomic import atomic_write, check_path
 from glassnet.io.slots import commit, require_model, weight_slots
 from glassnet.models.sequential import Sequential
 
-__all__ = ["load_model", "load_weights", "save_model", "save_weights"]
+__all__ = ["load_model", "load_weights", "read_metadata", "save_model", "save_weights"]
 
 _WEIGHT_FORMATS = ".weights.h5 (Keras 3), .h5 (legacy Keras 2) or .safetensors"
 _MODEL_FORMATS = ".keras (Keras 3) or .h5 (legacy Keras 2)"
@@ -118,6 +118,8 @@ def save_model(
     filepath: Any,
     overwrite: bool = True,
     include_optimizer: bool = True,
+    *,
+    metadata: dict[str, Any] | None = None,
 ) -> None:
     """Save architecture, weights, compile settings and training state in one file.
 
@@ -125,6 +127,12 @@ def save_model(
     the optimizer's state (unless ``include_optimizer=False``) and the model's
     random generator. ``.h5`` (legacy) keeps architecture, compile settings and
     weights only.
+
+    ``metadata`` (``.keras`` only) is your own JSON object (class names, column
+    names, a note), kept in the archive's ``metadata.json`` under ``"glassnet":
+    {"user": ...}`` and read back with :func:`read_metadata`. It must be a dict
+    with string keys holding plain JSON (no NaN or inf), at most
+    :data:`glassnet.io.keras_archive.MAX_USER_METADATA_BYTES` as JSON.
     """
     model = require_model(model, "save")
     path = check_path(filepath)
@@ -139,9 +147,16 @@ def save_model(
             f"Argument `include_optimizer` must be True or False. "
             f"Received: include_optimizer={include_optimizer!r}"
         )
+    if metadata is not None:
+        if kind != "keras":
+            raise InvalidArgumentError(
+                f"Argument `metadata` is kept in .keras files only. Received: "
+                f"filepath={path!r}"
+            )
+        keras_archive.check_user_metadata(metadata)
     with atomic_write(path, overwrite=overwrite) as handle:
         if kind == "keras":
-            keras_archive.write_archive(handle, model, include_optimizer)
+            keras_archive.write_archive(handle, model, include_optimizer, metadata)
         else:
             with hdf5.load_h5py().File(handle, "w") as file:
                 legacy_h5.write_model(file, model)
@@ -179,6 +194,32 @@ def load_model(
     raise InvalidArgumentError(
         f"load_model reads {_MODEL_FORMATS} files.{advice} Received: filepath={path!r}"
     )
+
+
+def read_metadata(filepath: Any) -> dict[str, Any]:
+    """The ``metadata`` dict saved with a ``.keras`` file (``{}`` if it has none).
+
+    The zip is checked as :func:`load_model` checks it (member names, sizes,
+    compression ratio), then only ``metadata.json`` is read: no weights are
+    inflated and no model is built, so it is cheap even for a large model. The
+    dict is read as untrusted data (strict, bounded JSON): check its values
+    before you use them.
+
+    >>> import os, tempfile
+    >>> from glassnet.models import Sequential
+    >>> from glassnet.layers import Dense
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    >>> save_model(Sequential([Dense(1, input_dim=2)]), path, metadata={"classes": ["no", "yes"]})
+    >>> read_metadata(path)
+    {'classes': ['no', 'yes']}
+    """
+    path = _existing(filepath)
+    if _kind(path) != "keras":
+        raise InvalidArgumentError(
+            f"read_metadata reads .keras files. Received: filepath={path!r}"
+        )
+    with _reading(path) as where:
+        return keras_archive.read_user_metadata(path, where)
 
 
 def _existing(filepath: Any) -> str:

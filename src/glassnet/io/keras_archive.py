@@ -16,6 +16,11 @@ ratio no decompression bomb would have. config.json is read first: the model it
 describes bounds the size ``model.weights.h5`` may declare, and only then is that
 member inflated, once, into a buffer of its declared size. Every member is read
 with a byte counter that stops at its declared size.
+
+Your own JSON data can ride along in ``metadata.json`` under ``"glassnet": {"user":
+{...}}`` (``save_model(..., metadata=...)``): :func:`check_user_metadata` checks it
+before writing, and :func:`read_user_metadata` reads it back from ``metadata.json``
+alone, never opening ``model.weights.h5``.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from glassnet import __version__
 from glassnet._typing import Array
-from glassnet.errors import ModelFileError, UnsafeFileError
+from glassnet.errors import InvalidArgumentError, ModelFileError, UnsafeFileError
 from glassnet.io import hdf5, keras_h5, limits, safe_json
 from glassnet.io.architecture import (
     draw_initial_weights,
@@ -53,24 +58,113 @@ if TYPE_CHECKING:
 
     from glassnet.models import Sequential
 
-__all__ = ["read_archive", "read_model", "read_weights", "write_archive"]
+__all__ = [
+    "MAX_USER_METADATA_BYTES",
+    "check_user_metadata",
+    "open_weights",
+    "read_model",
+    "read_user_metadata",
+    "read_weights",
+    "write_archive",
+]
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 _MEMBERS = (METADATA, CONFIG, WEIGHTS)
 _BOMB_FLOOR = 2**20  # members smaller than this are not checked for their ratio
 _PIECE = 2**20  # members are inflated this many bytes at a time
+_USER = "user"  # the key of the caller's own metadata inside metadata.json's "glassnet"
+
+#: Largest ``metadata=`` dict :func:`write_archive` stores, as compact JSON.
+MAX_USER_METADATA_BYTES = 2**20
+
+
+def check_user_metadata(metadata: Any) -> dict[str, Any]:
+    """``metadata`` if it is a JSON object that reads back as it was written.
+
+    A dict with string keys holding only dicts, lists (tuples), strings, booleans,
+    None, integers and finite floats, at most :data:`MAX_USER_METADATA_BYTES` as
+    JSON and within the caps every loader applies (:mod:`glassnet.io.limits`).
+
+    >>> check_user_metadata({"classes": ["cat", "dog"], "scale": [0.5]})
+    {'classes': ['cat', 'dog'], 'scale': [0.5]}
+    >>> check_user_metadata({"mean": float("nan")})
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.InvalidArgumentError: Argument `metadata`: metadata['mean'] is nan; ...
+    """
+    if not isinstance(metadata, dict):
+        raise InvalidArgumentError(
+            f"Argument `metadata` must be a dict (a JSON object). "
+            f"Received: {type(metadata).__name__}"
+        )
+    stack: list[tuple[str, Any]] = [("metadata", metadata)]
+    count = 0
+    while stack:
+        name, value = stack.pop()
+        count += 1
+        if count > limits.MAX_JSON_VALUES:
+            raise InvalidArgumentError(
+                f"Argument `metadata` holds over {limits.MAX_JSON_VALUES} values (or "
+                "contains itself); the limit is glassnet.io.limits.MAX_JSON_VALUES."
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise InvalidArgumentError(
+                        f"Argument `metadata`: {name} has the key {key!r}; JSON "
+                        "object keys must be strings."
+                    )
+                stack.append((f"{name}[{key[:40]!r}]", item))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{name}[{i}]", item) for i, item in enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidArgumentError(
+                f"Argument `metadata`: {name} is {value}; JSON holds finite numbers only."
+            )
+        elif value is not None and not isinstance(value, (str, bool, int, float)):
+            raise InvalidArgumentError(
+                f"Argument `metadata`: {name} is a {type(value).__name__}; JSON holds "
+                "dicts, lists, strings, numbers, booleans and None only."
+            )
+    try:
+        text = safe_json.dumps(metadata, separators=(",", ":"))
+    except (ValueError, RecursionError) as error:  # a cycle, an int of 5,000 digits
+        raise InvalidArgumentError(
+            f"Argument `metadata` cannot be written as JSON: {error}"
+        ) from None
+    size = len(text)  # ASCII: json.dumps escapes everything else
+    if size > MAX_USER_METADATA_BYTES:
+        raise InvalidArgumentError(
+            f"Argument `metadata` is {size} bytes as JSON; the limit is "
+            f"{MAX_USER_METADATA_BYTES} "
+            "(glassnet.io.keras_archive.MAX_USER_METADATA_BYTES)."
+        )
+    try:  # what a loader would refuse (deep nesting, huge integers, bad Unicode)
+        safe_json.loads(text, "metadata")
+    except ModelFileError as error:
+        raise InvalidArgumentError(
+            f"Argument `metadata` cannot be stored: {error}"
+        ) from None
+    return metadata
 
 
 def write_archive(
-    handle: IO[bytes], model: Sequential, include_optimizer: bool
+    handle: IO[bytes],
+    model: Sequential,
+    include_optimizer: bool,
+    metadata: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``model`` as a ``.keras`` archive into the open binary ``handle``."""
+    """Write ``model`` as a ``.keras`` archive into the open binary ``handle``.
+
+    ``metadata`` (checked by :func:`check_user_metadata`) goes into metadata.json
+    under ``"glassnet": {"user": ...}``.
+    """
     h5py = hdf5.load_h5py()
     config = model_to_config(model)
     compile_config = compile_to_config(model)
     if compile_config is not None:
         config["compile_config"] = compile_config
-    metadata = {
+    metadata_json: dict[str, Any] = {
         "keras_version": KERAS_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
         "glassnet": {
@@ -82,11 +176,13 @@ def write_archive(
             },
         },
     }
+    if metadata is not None:
+        metadata_json["glassnet"][_USER] = check_user_metadata(metadata)
     weights = io.BytesIO()
     with h5py.File(weights, "w") as file:
         keras_h5.write_weights(file, model, include_optimizer)
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(METADATA, safe_json.dumps(metadata))
+        archive.writestr(METADATA, safe_json.dumps(metadata_json))
         archive.writestr(CONFIG, safe_json.dumps(config))
         archive.writestr(WEIGHTS, weights.getvalue())
 
@@ -132,16 +228,51 @@ def _read_configs(
     return config, metadata
 
 
-def read_archive(path: str, where: str) -> tuple[Any, Any, bytes]:
-    """``(config, metadata, weights bytes)`` from a checked ``.keras`` archive.
+def read_user_metadata(path: str, where: str) -> dict[str, Any]:
+    """The ``metadata=`` dict saved with the archive (``{}`` if none).
 
-    For tools that look inside an archive; the loaders below read the weights
-    member only once the architecture has said how large it may be.
+    The zip directory is checked as for loading, then only metadata.json is read:
+    config.json and model.weights.h5 are never inflated.
     """
     with _opened(path, where) as (archive, infos):
-        config, metadata = _read_configs(archive, infos, where)
-        weights = _read_member(archive, infos[WEIGHTS], where)
-    return config, metadata, weights
+        text = _read_member(archive, infos[METADATA], where)
+    metadata = safe_json.loads(text, f"{where}: {METADATA}")
+    if not isinstance(metadata, dict):
+        raise ModelFileError(f"{where}: {METADATA} must be a JSON object.")
+    ours = metadata.get("glassnet")
+    if ours is None:
+        return {}
+    if not isinstance(ours, dict):
+        raise ModelFileError(f"{where}: {METADATA}: 'glassnet' must be a JSON object.")
+    user = ours.get(_USER, {})
+    if not isinstance(user, dict):
+        raise ModelFileError(
+            f"{where}: {METADATA}: glassnet.{_USER} must be a JSON object."
+        )
+    return user
+
+
+@contextlib.contextmanager
+def open_weights(path: str, where: str) -> Iterator[Any]:
+    """model.weights.h5 open as an HDF5 file, for tools that look inside an archive.
+
+    Read as the loaders read it: config.json first (no code claims, a model glassnet
+    can build), which bounds the size the weights member may declare; only then is
+    it inflated.
+    """
+    with _opened(path, where) as (archive, infos):
+        config, _ = _read_configs(archive, infos, where)
+        check_all_claims(config, f"{where}: {CONFIG}")
+        model = model_from_config(
+            config,
+            f"{where}: {CONFIG}",
+            None,
+            "default",
+            stored_bytes=infos[WEIGHTS].file_size,
+        )
+        _check_weights_size(infos[WEIGHTS], model, where)
+        with _weights_file(archive, infos[WEIGHTS], where) as file:
+            yield file
 
 
 def _checked_members(

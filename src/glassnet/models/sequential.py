@@ -641,12 +641,17 @@ class Sequential:
         return model_to_json(self, **json_kwargs)
 
     def save(
-        self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True
+        self,
+        filepath: Any,
+        overwrite: bool = True,
+        include_optimizer: bool = True,
+        *,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         """Save everything to ``.keras`` (or legacy ``.h5``): see ``glassnet.io``."""
         from glassnet.io import save_model
 
-        save_model(self, filepath, overwrite, include_optimizer)
+        save_model(self, filepath, overwrite, include_optimizer, metadata=metadata)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         """Save the weights to ``.weights.h5``, ``.h5`` or ``.safetensors``."""
