@@ -1,150 +1,217 @@
-"""Training throughput of glassnet, PyTorch and plain NumPy, side by side in one run.
+"""Training and inference speed of glassnet against PyTorch, scikit-learn and NumPy.
 
 Run: ``make bench``, or ``python benchmarks/bench_train.py [--rounds R]
-[--threads 1,2] [--quick] [--json PATH]``. Prints a table of samples/second per peer
-and the ratio to PyTorch; ``--json`` also writes the numbers to PATH.
+[--threads 1,2] [--workloads tiny,small,medium,wide] [--quick] [--json PATH]``.
+It prints Markdown tables (the README's Speed section is one run of it); ``--json``
+also writes every number to PATH. ``--quick`` is a smoke run on small data that
+checks the machinery, not the speed.
 
 Workloads (float32 everywhere; every peer gets the same data, architecture, initial
-weights, optimizer and batch size):
+weights, optimizer with the same hyper-parameters, and batch size):
 
 - ``tiny``: the 2-2-1 sigmoid network of seeds/000 on its four samples, mean squared
-  error, per-sample SGD (learning rate 0.1, batch size 1).
-- ``small``: a 64-128-64-10 ReLU network with softmax cross-entropy on
-  scikit-learn's ``load_digits`` (1797 samples, pixels scaled by 1/16), SGD with
-  momentum 0.9 and learning rate 0.01, batch size 32.
+  error, SGD with learning rate 0.1, batch size 1.
+- ``small``: 64-128-64-10 ReLU, softmax cross-entropy, on scikit-learn's digits
+  (1,797 samples, pixels / 16), SGD momentum 0.9, learning rate 0.01, batch 32.
+- ``medium``: 784-256-128-10 ReLU, softmax cross-entropy, Adam (learning rate 1e-3,
+  epsilon 1e-7 for every peer), batch 128, on 60,000 MNIST-sized samples.
+- ``wide``: 784-1024-1024-10 ReLU, softmax cross-entropy, Adam as above, batch 256,
+  on 20,000 samples.
 
-Peers:
+The MNIST-sized data is synthesized with a fixed seed (no download): 28x28 images of
+ten classes, each drawn in one of three stroke styles, shifted by up to 2 pixels,
+dimmed and covered in noise; a linear model fits it poorly, an MLP learns it.
 
-- ``glassnet``: ``model.fit(x, y, batch_size=..., epochs=..., verbose=0)``, with a
-  softmax output layer and ``sparse_categorical_crossentropy`` (Keras' idiom, which
-  ``fit`` fuses into the gradient at the logits).
-- ``torch``: PyTorch's default idiom: ``nn.Sequential``, ``nn.MSELoss`` or
-  ``nn.CrossEntropyLoss`` on logits, ``torch.optim.SGD`` with its defaults, and per
-  batch ``zero_grad(); loss_fn(net(xb), yb).backward(); step()``. No DataLoader: each
-  epoch shuffles the tensors once with ``torch.randperm`` and slices batches (views),
-  the cheapest idiomatic batching.
-- ``numpy``: a hand-written NumPy network with the same math, written plainly (no
-  preallocated buffers, no flattened parameters): the reference for what NumPy
-  itself does here. Like autograd, it computes no gradient for the input data.
+Peers, each in its own persistent process (one per peer and workload):
 
-Fairness notes (what is and is not measured):
+- ``glassnet``: ``model.fit(x, y, batch_size=..., epochs=..., verbose=0)`` with a
+  softmax output layer and ``sparse_categorical_crossentropy`` (Keras' idiom).
+- ``torch``: PyTorch's default idiom: ``nn.Sequential``, ``nn.CrossEntropyLoss`` on
+  logits (``nn.MSELoss`` after a sigmoid for tiny), ``torch.optim.SGD``/``Adam`` with
+  their default implementation, and per batch ``zero_grad(); loss.backward();
+  step()``. Each epoch shuffles with ``torch.randperm`` and slices batches.
+- ``torch fused``: the same with ``fused=True`` (PyTorch's fastest CPU optimizer).
+- ``sklearn``: ``MLPClassifier`` fed float32 (it keeps float32 weights), alpha=0,
+  the same solver, learning rate, momentum and batch size. Whole-epoch chunks call
+  ``fit`` with ``warm_start=True, max_iter=epochs`` (its own epoch loop; its SGD
+  velocity restarts at each call), slice chunks call ``partial_fit`` (one pass, Adam
+  state kept). Its tiny network is the same 2-2-1 sigmoid but trained on log-loss:
+  MLPClassifier has no squared-error loss.
+- ``numpy``: a hand-written vectorized NumPy network with the same math, written
+  plainly: expressions that allocate, ``x[permutation]`` copies, per-tensor updates.
+- ``floor``: not a peer but the machine's limit for glassnet: the step's matrix
+  multiplies alone (forward ``x @ W``, backward ``x.T @ dz`` and ``dz @ W.T``, none
+  for the data's gradient), same shapes and batches, outputs preallocated, in NumPy.
 
-- Each peer is timed training a fixed number of epochs (a "chunk"); samples/second
-  is samples seen / wall-clock time, reported as the median over rounds. Building
-  the models and converting data is not timed; one warm-up chunk per peer runs
-  first, after which every peer's weights, gradients and optimizer state are checked
-  to be float32.
-- glassnet's time includes everything ``fit`` does: input checks on each ``fit``
-  call, the per-epoch shuffle with the model's generator, storing each batch's
-  predictions, the epoch's loss (no metrics are compiled), the non-finite-loss check
-  and the History callback.
-- The torch loop includes its per-epoch shuffle. It never reads the loss back
-  (no ``loss.item()``) and keeps no history, which favours torch slightly.
-- The numpy reference shuffles every epoch too and keeps no loss history.
-- Threads are limited identically for every peer: each thread count runs in its own
-  subprocess with ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
-  ``MKL_NUM_THREADS`` set before NumPy or torch is imported, plus ``threadpoolctl``
-  and ``torch.set_num_threads``. At these sizes NumPy's BLAS stays on one thread,
-  while torch's thread pool is sensitive to other load on the machine, so
-  multi-thread torch numbers swing more.
-- Shared machines are noisy, so the peers alternate chunk by chunk in rounds (who
-  goes first rotates every round) and the reported ratio is the median over rounds
-  of each round's ratio; its min-max range shows the noise. The final training
-  losses are printed as a sanity check that all three peers train alike.
+What is measured, and how:
+
+- A chunk is a few whole epochs (tiny, small) or one pass over a slice of the data
+  (medium: 100 steps, wide: 10 steps; each round trains the next slice, the same for
+  every peer). Samples per second is samples seen / wall-clock time of the chunk,
+  timed inside the peer's process (``fit`` included whole: its input checks, the
+  shuffle, storing predictions, the epoch's loss and the History callback).
+- The machine is shared and its speed swings by tens of percent for seconds at a
+  time, so the peers alternate chunk by chunk in rounds (who goes first rotates),
+  and every ratio is the median over rounds of that round's ratio; the min-max range
+  shows the noise. Before each chunk the driver waits for the CPUs to be idle
+  (``QuietGate``: other peers' BLAS threads stop spinning about 0.1 s after their
+  last call, and other programs may be running); a round is quiet when every chunk
+  in it started on an idle machine, and the medians are over the quiet rounds when
+  there are at least five ("quiet rounds" in the table), else over all rounds.
+  Two-thread PyTorch suffers most from a busy machine: every parallel operation
+  waits for its slower thread. One warm-up chunk per peer runs first; then every
+  peer's weights, gradients and optimizer state are checked to be float32.
+- Threads: each thread count runs separately; every process gets
+  ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` before it
+  imports NumPy or torch, then ``threadpoolctl.threadpool_limits`` and
+  ``torch.set_num_threads`` once.
+- Peak memory is each training process's resident-set high-water mark (VmHWM),
+  reset after the imports and the data are loaded, so it is what the process holds
+  while training: libraries, the data (the same for every peer) and what the peer
+  allocates. The final accuracy and loss are over the whole training set.
+- ``predict`` latency: one sample and 1,024 samples (one batch), through glassnet's
+  ``model.predict(x, verbose=0)`` (``batch_size=1024`` for 1,024 samples, one batch
+  like the others), a hand-written NumPy forward pass
+  and torch's ``softmax(net(x))`` under ``torch.inference_mode()``, interleaved in
+  rounds like training (median per-round ratio to the NumPy forward pass).
+- ``import glassnet`` is timed in fresh interpreters (median of 7), alone and
+  together with the modules a training script needs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
-PEERS = ("glassnet", "torch", "numpy")
 SEED = 0
+PEERS = ("glassnet", "torch", "torch_fused", "sklearn", "numpy", "floor")
+TRAINERS = PEERS[:-1]
+LATENCY_PEERS = ("glassnet", "numpy", "torch")
+LABEL = {"torch_fused": "torch fused"}
+# QuietGate: seconds to let BLAS threads stop spinning, seconds to watch the CPUs,
+# the busy share of all CPUs that still counts as quiet, the most to wait per workload
+SETTLE, WINDOW, QUIET, BUDGET = 0.15, 0.1, 0.1, 10.0
 
 
 @dataclass
 class Workload:
-    """One benchmark problem, described once and built by every peer."""
+    """One benchmark problem; every peer process rebuilds it from this description."""
 
     name: str
-    x: Any  # float32 (n, features)
-    y: Any  # float32 (n, 1) targets for mse, int64 (n,) labels for cross-entropy
     units: list[int]  # layer widths, input first
-    hidden: str  # hidden activation: "sigmoid" or "relu"
-    loss: str  # "mse" (sigmoid output) or "softmax_ce" (softmax output)
+    hidden: str  # "sigmoid" or "relu"
+    loss: str  # "mse" (sigmoid output) or "softmax_ce"
+    optimizer: str  # "sgd" or "adam"
     learning_rate: float
     momentum: float
     batch_size: int
-    epochs_per_chunk: int
+    samples: int  # size of the data set
+    epochs_per_chunk: int  # whole-epoch chunks when > 0 ...
+    steps_per_chunk: int  # ... else one pass over a slice of this many batches
+
+    @property
+    def chunk_samples(self) -> int:
+        if self.epochs_per_chunk:
+            return self.epochs_per_chunk * self.samples
+        return self.steps_per_chunk * self.batch_size
+
+    def chunk(self, k: int) -> tuple[int, int, int]:
+        """``(start, stop, epochs)``: chunk k trains that slice for that many epochs."""
+        if self.epochs_per_chunk:
+            return 0, self.samples, self.epochs_per_chunk
+        size = self.chunk_samples
+        start = (k % (self.samples // size)) * size
+        return start, start + size, 1
 
 
-# -- workloads ---------------------------------------------------------------------
 def make_workloads(quick: bool) -> list[Workload]:
-    import numpy as np
-    from sklearn.datasets import load_digits
-
-    people = np.array([[-2, -1], [25, 6], [17, 4], [-15, -6]], dtype=np.float32)
-    female = np.array([[1], [0], [0], [1]], dtype=np.float32)
-    digits = load_digits()
     return [
-        Workload(
-            name="tiny",
-            x=people,
-            y=female,
-            units=[2, 2, 1],
-            hidden="sigmoid",
-            loss="mse",
-            learning_rate=0.1,
-            momentum=0.0,
-            batch_size=1,
-            epochs_per_chunk=100 if quick else 400,
-        ),
-        Workload(
-            name="small",
-            x=(digits.data / 16).astype(np.float32),
-            y=digits.target.astype(np.int64),
-            units=[64, 128, 64, 10],
-            hidden="relu",
-            loss="softmax_ce",
-            learning_rate=0.01,
-            momentum=0.9,
-            batch_size=32,
-            epochs_per_chunk=1 if quick else 3,
-        ),
-    ]
+        Workload("tiny", [2, 2, 1], "sigmoid", "mse", "sgd", 0.1, 0.0, 1, 4,
+                 100 if quick else 400, 0),
+        Workload("small", [64, 128, 64, 10], "relu", "softmax_ce", "sgd", 0.01, 0.9,
+                 32, 1797, 1 if quick else 3, 0),
+        Workload("medium", [784, 256, 128, 10], "relu", "softmax_ce", "adam", 1e-3,
+                 0.0, 128, 2048 if quick else 60_000, 0, 4 if quick else 100),
+        Workload("wide", [784, 1024, 1024, 10], "relu", "softmax_ce", "adam", 1e-3,
+                 0.0, 256, 1024 if quick else 20_000, 0, 2 if quick else 10),
+    ]  # fmt: skip
 
 
-# -- peers ------------------------------------------------------------------------------
-class Peer(NamedTuple):
-    """What the benchmark needs from each implementation."""
+# -- data ----------------------------------------------------------------------------
+def mnist_like(n: int, seed: int = SEED) -> tuple[Any, Any]:
+    """``n`` synthetic 28x28 images of ten classes, float32 in [0, 1], and labels."""
+    import numpy as np
 
-    train: Callable[[int], None]  # train for this many epochs
-    loss: Callable[[], float]  # training loss over all samples (a sanity check)
-    arrays: Callable[[], list[Any]]  # weights, gradients, optimizer state (dtype check)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:28, 0:28].astype(np.float32)
+    t = np.linspace(0, 1, 24, dtype=np.float32)[:, None, None]
+    styles = np.zeros((30, 28, 28), np.float32)  # three stroke styles per class
+    for style in styles:
+        for _ in range(3):
+            x0, y0, x1, y1 = rng.uniform(7, 21, 4)
+            d2 = ((xx - x0 - (x1 - x0) * t) ** 2 + (yy - y0 - (y1 - y0) * t) ** 2).min(
+                0
+            )
+            np.maximum(style, np.exp(-d2 / 2.0), out=style)
+    padded = np.pad(styles, ((0, 0), (2, 2), (2, 2)))
+    labels = rng.integers(0, 10, n)
+    style_of = labels * 3 + rng.integers(0, 3, n)
+    shift = rng.integers(0, 5, (n, 2))
+    x = np.empty((n, 784), np.float32)
+    for start in range(0, n, 5000):  # in blocks: no full-size temporaries
+        stop = min(n, start + 5000)
+        images = np.empty((stop - start, 28, 28), np.float32)
+        for dy in range(5):
+            for dx in range(5):
+                rows = np.flatnonzero((shift[start:stop] == (dy, dx)).all(axis=1))
+                images[rows] = padded[
+                    style_of[start + rows], dy : dy + 28, dx : dx + 28
+                ]
+        images *= rng.uniform(0.5, 1.0, (stop - start, 1, 1)).astype(np.float32)
+        images += rng.standard_normal(images.shape, dtype=np.float32) * 0.3
+        np.clip(images, 0.0, 1.0, out=images)
+        x[start:stop] = images.reshape(stop - start, 784)
+    return x, labels.astype(np.int64)
 
 
-def glassnet_peer(w: Workload) -> tuple[Peer, list[Any]]:
-    """The glassnet model; its initial weights are handed to the other peers."""
+def make_data(w: Workload) -> tuple[Any, Any]:
+    """float32 ``x``; float32 (n, 1) targets for mse, int64 labels otherwise."""
+    import numpy as np
+
+    if w.name == "tiny":
+        x = np.array([[-2, -1], [25, 6], [17, 4], [-15, -6]], dtype=np.float32)
+        return x, np.array([[1], [0], [0], [1]], dtype=np.float32)
+    if w.name == "small":
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        return (digits.data / 16).astype(np.float32), digits.target.astype(np.int64)
+    return mnist_like(w.samples)
+
+
+def build_glassnet(w: Workload) -> Any:
     from glassnet.initializers import RandomNormal
     from glassnet.layers import Dense
     from glassnet.models import Sequential
-    from glassnet.optimizers import SGD
+    from glassnet.optimizers import SGD, Adam
 
     model = Sequential(seed=SEED, dtype="float32")
     for i, units in enumerate(w.units[1:]):
         last = i == len(w.units) - 2
-        activation = (
-            w.hidden if not last else "sigmoid" if w.loss == "mse" else "softmax"
-        )
+        output = "sigmoid" if w.loss == "mse" else "softmax"
         if w.hidden == "sigmoid":  # seeds/000 draws every weight and bias from N(0, 1)
             init: dict[str, Any] = {
                 "kernel_initializer": RandomNormal(stddev=1.0),
@@ -152,246 +219,711 @@ def glassnet_peer(w: Workload) -> tuple[Peer, list[Any]]:
             }
         else:
             init = {"kernel_initializer": "he_uniform"}
-        kwargs = {"input_dim": w.units[0]} if i == 0 else {}
-        model.add(Dense(units, activation=activation, **init, **kwargs))
-    loss = "mse" if w.loss == "mse" else "sparse_categorical_crossentropy"
-    model.compile(
-        optimizer=SGD(learning_rate=w.learning_rate, momentum=w.momentum), loss=loss
-    )
-
-    def train(epochs: int) -> None:
-        model.fit(w.x, w.y, batch_size=w.batch_size, epochs=epochs, verbose=0)
-
-    def final_loss() -> float:
-        return float(model.evaluate(w.x, w.y, batch_size=len(w.x), verbose=0))
-
-    def arrays() -> list[Any]:
-        state = [a for slots in model.optimizer.state.values() for a in slots.values()]
-        return [a for _, p, g in model.parameter_triples() for a in (p, g)] + state
-
-    return Peer(train, final_loss, arrays), model.get_weights()
-
-
-def torch_peer(w: Workload, weights: list[Any]) -> Peer:
-    """PyTorch's default training loop (see the module docstring)."""
-    import torch
-    from torch import nn
-
-    layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(w.units, w.units[1:], strict=False)):
-        linear = nn.Linear(n_in, n_out)
-        with torch.no_grad():  # same start as glassnet; nn.Linear stores W transposed
-            linear.weight.copy_(torch.from_numpy(weights[2 * i].T.copy()))
-            linear.bias.copy_(torch.from_numpy(weights[2 * i + 1]))
-        layers.append(linear)
-        if i < len(w.units) - 2:
-            layers.append(nn.Sigmoid() if w.hidden == "sigmoid" else nn.ReLU())
-    if w.loss == "mse":
-        layers.append(nn.Sigmoid())
-        loss_fn: nn.Module = nn.MSELoss()
+        first = {"input_dim": w.units[0]} if i == 0 else {}
+        model.add(
+            Dense(units, activation=output if last else w.hidden, **init, **first)
+        )
+    if w.optimizer == "sgd":
+        optimizer: Any = SGD(learning_rate=w.learning_rate, momentum=w.momentum)
     else:
-        loss_fn = nn.CrossEntropyLoss()  # takes logits: softmax is fused into the loss
-    net = nn.Sequential(*layers)
-    optimizer = torch.optim.SGD(
-        net.parameters(), lr=w.learning_rate, momentum=w.momentum
-    )
-    x, y = torch.from_numpy(w.x), torch.from_numpy(w.y)
-    n, batch_size = len(x), w.batch_size
+        optimizer = Adam(learning_rate=w.learning_rate, epsilon=1e-7)
+    loss = "mse" if w.loss == "mse" else "sparse_categorical_crossentropy"
+    model.compile(optimizer=optimizer, loss=loss)
+    return model
 
-    def train(epochs: int) -> None:
+
+# -- peers: each runs in its own process ------------------------------------------------
+class Peer:
+    """What the driver asks of every trainer: a chunk of training and a final report."""
+
+    def train(self, x: Any, y: Any, epochs: int) -> None:
+        raise NotImplementedError
+
+    def arrays(self) -> list[Any]:  # weights, gradients, optimizer state (dtype check)
+        return []
+
+    def predictions(self, x: Any) -> Any:  # model outputs (probabilities), float
+        raise NotImplementedError
+
+    def latency_call(self, x: Any) -> Any:  # one predict call, for latency
+        raise NotImplementedError
+
+
+class GlassnetPeer(Peer):
+    def __init__(self, w: Workload, weights: list[Any]) -> None:
+        self.w, self.model = w, build_glassnet(w)
+        self.model.set_weights(weights)
+
+    def train(self, x: Any, y: Any, epochs: int) -> None:
+        self.model.fit(x, y, batch_size=self.w.batch_size, epochs=epochs, verbose=0)
+
+    def arrays(self) -> list[Any]:
+        state = self.model.optimizer.state.values()
+        triples = self.model.parameter_triples()
+        return [a for _, p, g in triples for a in (p, g)] + [
+            a for slots in state for a in slots.values()
+        ]
+
+    def predictions(self, x: Any) -> Any:
+        return self.model.predict(x, batch_size=1024, verbose=0)
+
+    def latency_call(self, x: Any) -> Any:
+        if len(x) == 1:
+            return self.model.predict(x, verbose=0)
+        return self.model.predict(x, batch_size=len(x), verbose=0)
+
+
+class TorchPeer(Peer):
+    def __init__(self, w: Workload, weights: list[Any], fused: bool) -> None:
+        import torch
+        from torch import nn
+
+        self.torch, self.w = torch, w
+        layers: list[nn.Module] = []
+        for i, (n_in, n_out) in enumerate(zip(w.units, w.units[1:], strict=False)):
+            linear = nn.Linear(n_in, n_out)
+            with torch.no_grad():  # nn.Linear stores W transposed
+                linear.weight.copy_(torch.from_numpy(weights[2 * i].T.copy()))
+                linear.bias.copy_(torch.from_numpy(weights[2 * i + 1]))
+            layers.append(linear)
+            if i < len(w.units) - 2:
+                layers.append(nn.Sigmoid() if w.hidden == "sigmoid" else nn.ReLU())
+        if w.loss == "mse":
+            layers.append(nn.Sigmoid())
+            self.loss_fn: nn.Module = nn.MSELoss()
+        else:
+            self.loss_fn = nn.CrossEntropyLoss()  # takes logits: softmax fused in
+        self.net = nn.Sequential(*layers)
+        params = self.net.parameters()
+        if w.optimizer == "sgd":
+            self.opt: Any = torch.optim.SGD(
+                params, lr=w.learning_rate, momentum=w.momentum, fused=fused
+            )
+        else:
+            self.opt = torch.optim.Adam(
+                params, lr=w.learning_rate, eps=1e-7, fused=fused
+            )
+
+    def train(self, x: Any, y: Any, epochs: int) -> None:
+        torch, net, opt, loss_fn = self.torch, self.net, self.opt, self.loss_fn
+        x, y = torch.from_numpy(x), torch.from_numpy(y)
+        n, batch_size = len(x), self.w.batch_size
         for _ in range(epochs):
             perm = torch.randperm(n)
             xs, ys = x[perm], y[perm]
             for start in range(0, n, batch_size):
                 xb, yb = xs[start : start + batch_size], ys[start : start + batch_size]
-                optimizer.zero_grad()
+                opt.zero_grad()
                 loss = loss_fn(net(xb), yb)
                 loss.backward()
-                optimizer.step()
+                opt.step()
 
-    def final_loss() -> float:
-        with torch.no_grad():
-            return float(loss_fn(net(x), y))
-
-    def arrays() -> list[Any]:
-        params = list(net.parameters())
-        state = [v for s in optimizer.state.values() for v in s.values()]
+    def arrays(self) -> list[Any]:
+        params = list(self.net.parameters())
+        state = [
+            v
+            for s in self.opt.state.values()
+            for v in s.values()
+            if v.dim() > 0  # Adam's step counter is a float32 scalar tensor
+        ]
         return params + [p.grad for p in params if p.grad is not None] + state
 
-    return Peer(train, final_loss, arrays)
+    def predictions(self, x: Any) -> Any:
+        return self.latency_call(x)
+
+    def latency_call(self, x: Any) -> Any:
+        torch = self.torch
+        with torch.inference_mode():
+            out = self.net(torch.from_numpy(x))
+            if self.w.loss != "mse":
+                out = torch.softmax(out, dim=1)
+            return out.numpy()
 
 
-def numpy_peer(w: Workload, weights: list[Any]) -> Peer:
-    """A plain NumPy network: forward, backward and SGD written out, no tricks."""
-    import numpy as np
+class SklearnPeer(Peer):
+    def __init__(self, w: Workload, weights: list[Any], x: Any, y: Any) -> None:
+        import numpy as np
+        from sklearn.neural_network import MLPClassifier
 
-    params = [p.copy() for p in weights]
-    velocity = [np.zeros_like(p) for p in params]
-    rng = np.random.default_rng(SEED)
-    n, batch_size = len(w.x), w.batch_size
-    n_layers = len(params) // 2
+        self.w = w
+        self.clf = MLPClassifier(
+            hidden_layer_sizes=tuple(w.units[1:-1]),
+            activation="logistic" if w.hidden == "sigmoid" else "relu",
+            solver=w.optimizer,
+            alpha=0.0,
+            batch_size=w.batch_size,
+            learning_rate_init=w.learning_rate,
+            momentum=w.momentum,
+            nesterovs_momentum=False,
+            epsilon=1e-7,
+            shuffle=True,
+            random_state=SEED,
+            n_iter_no_change=1 << 30,  # never stop early: train every epoch asked
+            tol=0.0,
+        )
+        labels = self._labels(y)
+        self.clf.partial_fit(
+            x[: w.batch_size], labels[: w.batch_size], classes=np.unique(labels)
+        )
+        # Start from the shared weights, with fresh optimizer state.
+        for i, coef in enumerate(self.clf.coefs_):
+            coef[...] = weights[2 * i]
+            self.clf.intercepts_[i][...] = weights[2 * i + 1]
+        del self.clf._optimizer
+        # fit continues from these weights (and needs every class in each y)
+        self.clf.set_params(warm_start=True)
 
-    def sigmoid(z: Any) -> Any:
-        return 1 / (1 + np.exp(-z))
+    @staticmethod
+    def _labels(y: Any) -> Any:
+        return y.ravel().astype("int64")
 
-    def forward(x: Any) -> tuple[list[Any], Any]:
+    def train(self, x: Any, y: Any, epochs: int) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # max_iter "not converged" warnings
+            if self.w.epochs_per_chunk:
+                self.clf.set_params(max_iter=epochs)
+                self.clf.fit(x, self._labels(y))
+            else:
+                self.clf.partial_fit(x, self._labels(y))
+
+    def arrays(self) -> list[Any]:
+        return list(self.clf.coefs_) + list(self.clf.intercepts_)
+
+    def predictions(self, x: Any) -> Any:
+        proba = self.clf.predict_proba(x)
+        return proba[:, 1:] if self.w.loss == "mse" else proba
+
+
+class NumpyPeer(Peer):
+    """A plain NumPy network: forward, backward and the update written out, no tricks."""
+
+    def __init__(self, w: Workload, weights: list[Any]) -> None:
+        import numpy as np
+
+        self.np, self.w = np, w
+        self.params = [p.copy() for p in weights]
+        self.state = [[np.zeros_like(p), np.zeros_like(p)] for p in self.params]
+        self.t = 0
+        self.rng = np.random.default_rng(SEED)
+
+    def forward(self, x: Any) -> list[Any]:
+        np, w, params = self.np, self.w, self.params
         outs = [x]
+        n_layers = len(params) // 2
         for i in range(n_layers):
             z = outs[-1] @ params[2 * i] + params[2 * i + 1]
-            if i < n_layers - 1:
-                outs.append(sigmoid(z) if w.hidden == "sigmoid" else np.maximum(z, 0))
-            elif w.loss == "mse":
-                outs.append(sigmoid(z))
+            if i < n_layers - 1 and w.hidden == "relu":
+                outs.append(np.maximum(z, 0))
+            elif i < n_layers - 1 or w.loss == "mse":
+                outs.append(1 / (1 + np.exp(-z)))
             else:
                 e = np.exp(z - z.max(axis=1, keepdims=True))
                 outs.append(e / e.sum(axis=1, keepdims=True))
-        return outs, outs[-1]
+        return outs
 
-    def step(x: Any, y: Any) -> None:
-        outs, p = forward(x)
+    def step(self, x: Any, y: Any) -> None:
+        np, w, params = self.np, self.w, self.params
+        outs = self.forward(x)
+        p = outs[-1]
         if w.loss == "mse":
             grad = 2 * (p - y) / p.size * p * (1 - p)  # through the output sigmoid
         else:
             grad = p.copy()
             grad[np.arange(len(y)), y] -= 1  # softmax + cross-entropy: p - onehot
             grad /= len(y)
-        for i in reversed(range(n_layers)):
+        self.t += 1
+        b1, b2, lr = 0.9, 0.999, w.learning_rate
+        lr_t = lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        for i in reversed(range(len(params) // 2)):
             h = outs[i]
             grads = [h.T @ grad, grad.sum(axis=0)]
             if i > 0:
                 grad = grad @ params[2 * i].T
                 grad = grad * h * (1 - h) if w.hidden == "sigmoid" else grad * (h > 0)
             for j, g in zip((2 * i, 2 * i + 1), grads, strict=True):
-                if w.momentum:
-                    velocity[j] = w.momentum * velocity[j] - w.learning_rate * g
-                    params[j] += velocity[j]
+                m, v = self.state[j]
+                if w.optimizer == "adam":
+                    m[...] = b1 * m + (1 - b1) * g
+                    v[...] = b2 * v + (1 - b2) * g * g
+                    params[j] -= lr_t * m / (np.sqrt(v) + 1e-7)
+                elif w.momentum:
+                    m[...] = w.momentum * m - lr * g
+                    params[j] += m
                 else:
-                    params[j] -= w.learning_rate * g
+                    params[j] -= lr * g
 
-    def train(epochs: int) -> None:
+    def train(self, x: Any, y: Any, epochs: int) -> None:
+        n, batch_size = len(x), self.w.batch_size
         for _ in range(epochs):
-            order = rng.permutation(n)
-            xs, ys = w.x[order], w.y[order]
+            order = self.rng.permutation(n)
+            xs, ys = x[order], y[order]
             for start in range(0, n, batch_size):
-                step(xs[start : start + batch_size], ys[start : start + batch_size])
+                self.step(
+                    xs[start : start + batch_size], ys[start : start + batch_size]
+                )
 
-    def final_loss() -> float:
-        _, p = forward(w.x)
-        if w.loss == "mse":
-            return float(np.mean((p - w.y) ** 2))
-        return float(-np.mean(np.log(p[np.arange(n), w.y])))
+    def arrays(self) -> list[Any]:
+        return self.params + [a for pair in self.state for a in pair]
 
-    return Peer(train, final_loss, lambda: params + velocity)
+    def predictions(self, x: Any) -> Any:
+        return self.forward(x)[-1]
+
+    def latency_call(self, x: Any) -> Any:
+        return self.forward(x)[-1]
 
 
-# -- worker: one thread count, in a fresh process ---------------------------------------
-def run_worker(threads: int, rounds: int, quick: bool) -> dict[str, Any]:
-    # The parent set OMP/OPENBLAS/MKL_NUM_THREADS in this process's environment, so
-    # NumPy and torch pick them up on import; threadpoolctl and set_num_threads make
-    # sure of it for pools that ignore the variables.
-    import numpy as np
+class FloorPeer(Peer):
+    """The step's matrix multiplies alone, into preallocated outputs."""
+
+    def __init__(self, w: Workload, x: Any) -> None:
+        import numpy as np
+
+        self.np, self.w = np, w
+        rng = np.random.default_rng(SEED)
+        f32 = np.float32
+        self.weights = [
+            rng.uniform(-0.1, 0.1, (a, b)).astype(f32)
+            for a, b in zip(w.units, w.units[1:], strict=False)
+        ]
+        self.buffers: dict[int, tuple[list[Any], ...]] = {}
+        self.x = x
+
+    def _buffers(self, n: int) -> tuple[list[Any], ...]:
+        np, units = self.np, self.w.units
+        if n not in self.buffers:
+            rng = np.random.default_rng(n)
+            h = [np.ascontiguousarray(self.x[:n])]
+            h += [np.empty((n, u), np.float32) for u in units[1:]]
+            dz = [rng.uniform(-1, 1, (n, u)).astype(np.float32) for u in units[1:]]
+            dh = [np.empty((n, u), np.float32) for u in units[1:-1]]
+            dw = [np.empty_like(weight) for weight in self.weights]
+            self.buffers[n] = (h, dz, dh, dw)
+        return self.buffers[n]
+
+    def train(self, x: Any, y: Any, epochs: int) -> None:
+        matmul, weights = self.np.matmul, self.weights
+        n, batch_size = len(x), self.w.batch_size
+        sizes = [min(batch_size, n - s) for s in range(0, n, batch_size)] * epochs
+        for size in sizes:
+            h, dz, dh, dw = self._buffers(size)
+            for i, weight in enumerate(weights):
+                matmul(h[i], weight, out=h[i + 1])
+            for i in reversed(range(len(weights))):
+                matmul(h[i].T, dz[i], out=dw[i])
+                if i > 0:
+                    matmul(dz[i], weights[i].T, out=dh[i - 1])
+
+
+# -- worker process ----------------------------------------------------------------------
+def memory_kb(field: str) -> int:
+    """A field of /proc/self/status in kB (VmHWM, VmRSS), 0 where unavailable."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak_memory() -> None:
+    """Make VmHWM start again from the current resident size (Linux >= 4.0)."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def limit_threads(threads: int, torch: bool) -> None:
+    # The parent set OMP/OPENBLAS/MKL_NUM_THREADS before this process imported
+    # anything; threadpoolctl and set_num_threads make sure of it, once.
     import threadpoolctl
-    import torch
 
-    torch.set_num_threads(threads)
     threadpoolctl.threadpool_limits(threads)
-    results = []
-    for w in make_workloads(quick):
-        gn_peer, weights = glassnet_peer(w)
-        peers = {
-            "glassnet": gn_peer,
-            "torch": torch_peer(w, weights),
-            "numpy": numpy_peer(w, weights),
-        }
-        samples = w.epochs_per_chunk * len(w.x)
-        rates: dict[str, list[float]] = {name: [] for name in PEERS}
-        with np.errstate(over="ignore"):  # the numpy reference's sigmoid may overflow
-            for name, peer in peers.items():
-                peer.train(w.epochs_per_chunk)  # warm-up: caches, lazy init, allocators
-                dtypes = {str(a.dtype).removeprefix("torch.") for a in peer.arrays()}
-                if dtypes != {"float32"}:
-                    raise RuntimeError(f"{name} trains in {dtypes}, not float32")
-            for r in range(rounds):
-                order = PEERS[r % 3 :] + PEERS[: r % 3]  # rotate who goes first
-                for name in order:
-                    start = time.perf_counter()
-                    peers[name].train(w.epochs_per_chunk)
-                    rates[name].append(samples / (time.perf_counter() - start))
-        ratios = {
-            name: [a / b for a, b in zip(rates[name], rates["torch"], strict=True)]
-            for name in ("glassnet", "numpy")
-        }
-        results.append(
-            {
-                "workload": w.name,
-                "threads": threads,
-                "batch_size": w.batch_size,
-                "samples_per_chunk": samples,
-                "rounds": rounds,
-                "samples_per_s": {k: statistics.median(v) for k, v in rates.items()},
-                "ratio_vs_torch": {
-                    k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
-                    for k, v in ratios.items()
-                },
-                "final_loss": {name: peers[name].loss() for name in PEERS},
+    if torch:
+        import torch as torch_module
+
+        torch_module.set_num_threads(threads)
+
+
+def make_peer(name: str, w: Workload, data: dict[str, Any]) -> Peer:
+    weights = [data[f"w{i}"] for i in range(2 * (len(w.units) - 1))]
+    if name == "glassnet":
+        return GlassnetPeer(w, weights)
+    if name in ("torch", "torch_fused"):
+        return TorchPeer(w, weights, fused=name == "torch_fused")
+    if name == "sklearn":
+        return SklearnPeer(w, weights, data["x"], data["y"])
+    if name == "numpy":
+        return NumpyPeer(w, weights)
+    return FloorPeer(w, data["x"])
+
+
+def run_worker(name: str, threads: int, path: str) -> None:
+    """Serve the driver's commands, one JSON line in, one JSON line out."""
+    import numpy as np
+
+    limit_threads(threads, torch=name.startswith("torch"))
+    with np.load(path) as npz:
+        data = {key: npz[key] for key in npz.files}
+    w = Workload(**json.loads(str(data.pop("workload"))))
+    x, y = data["x"], data["y"]
+    reset_peak_memory()
+    baseline_kb = memory_kb("VmRSS")
+    peer = make_peer(name, w, data)
+    for line in sys.stdin:
+        command = json.loads(line)
+        reply: dict[str, Any] = {}
+        if command["op"] == "train":
+            start, stop, epochs = w.chunk(command["chunk"])
+            xs, ys = x[start:stop], y[start:stop]
+            with np.errstate(over="ignore"):  # the plain sigmoid may overflow
+                began = time.perf_counter()
+                peer.train(xs, ys, epochs)
+                reply["seconds"] = time.perf_counter() - began
+        elif command["op"] == "dtypes":
+            reply["dtypes"] = sorted(
+                {str(a.dtype).removeprefix("torch.") for a in peer.arrays()}
+            )
+        elif command["op"] == "latency":
+            batch = np.ascontiguousarray(x[: command["samples"]])
+            calls = command["calls"]
+            for _ in range(3):
+                peer.latency_call(batch)
+            began = time.perf_counter()
+            for _ in range(calls):
+                peer.latency_call(batch)
+            reply["seconds"] = (time.perf_counter() - began) / calls
+        elif command["op"] == "report":
+            reply = {
+                "peak_rss_mb": memory_kb("VmHWM") / 1024,
+                "start_rss_mb": baseline_kb / 1024,
             }
-        )
+            if name != "floor":
+                reply.update(quality(w, peer.predictions(x), y))
+        print(json.dumps(reply), flush=True)
+
+
+def quality(w: Workload, p: Any, y: Any) -> dict[str, float]:
+    """Training loss (as the workload defines it) and accuracy over all samples."""
+    import numpy as np
+
+    p = np.asarray(p, dtype=np.float64)
+    if w.loss == "mse":
+        return {
+            "loss": float(np.mean((p - y) ** 2)),
+            "accuracy": float(np.mean((p > 0.5) == (y > 0.5))),
+        }
+    picked = np.clip(p[np.arange(len(y)), y], 1e-12, None)
     return {
-        "threads": threads,
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "threadpools": [
-            {k: pool[k] for k in ("internal_api", "prefix", "num_threads", "version")}
-            for pool in threadpoolctl.threadpool_info()
-        ],
-        "results": results,
+        "loss": float(-np.mean(np.log(picked))),
+        "accuracy": float(np.mean(p.argmax(axis=1) == y)),
     }
 
 
-def spawn_worker(threads: int, rounds: int, quick: bool) -> dict[str, Any]:
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    command = [sys.executable, os.path.abspath(__file__), "--worker", str(threads)]
-    command += ["--rounds", str(rounds)] + (["--quick"] if quick else [])
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"benchmark worker for {threads} thread(s) failed")
-    result: dict[str, Any] = json.loads(done.stdout)
+# -- driver ------------------------------------------------------------------------------
+def busy_share(seconds: float) -> float:
+    """Share of all CPUs' time that anything spent busy over the next ``seconds``."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(v) for v in stat.readline().split()[1:]]
+        return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # minus idle and iowait
+
+    try:
+        busy, total = sample()
+        time.sleep(seconds)
+        busy_after, total_after = sample()
+    except (OSError, ValueError, IndexError):  # no /proc/stat: assume quiet
+        return 0.0
+    return (busy_after - busy) / max(1, total_after - total)
+
+
+class QuietGate:
+    """Before each timed command, wait until the machine looks idle; say if it did.
+
+    Two waits. With several threads, first ``SETTLE`` seconds: after its last call a
+    BLAS library keeps its idle threads spinning for a while (OpenBLAS about 0.1 s),
+    and a process that starts while another's threads spin runs at half speed or
+    less on two cores. Then, since the machine is shared, it watches every CPU for
+    ``WINDOW`` seconds and, while something else keeps them busy, waits on (at most
+    ``BUDGET`` seconds in all per workload, so a busy machine still finishes).
+    """
+
+    def __init__(self, threads: int, budget: float = BUDGET) -> None:
+        self.settle = SETTLE if threads > 1 else 0.0
+        self.budget = budget
+
+    def wait(self) -> bool:
+        time.sleep(self.settle)
+        while True:
+            quiet = busy_share(WINDOW) <= QUIET
+            if quiet or self.budget <= 0:
+                return quiet
+            self.budget -= WINDOW
+
+
+class Worker:
+    """A peer's process, driven through its stdin and stdout."""
+
+    def __init__(self, name: str, threads: int, path: str, gate: QuietGate) -> None:
+        env = dict(os.environ)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+        command = [sys.executable, os.path.abspath(__file__), "--worker", name]
+        command += ["--threads", str(threads), "--data", path]
+        self.name, self.gate = name, gate
+        self.process = subprocess.Popen(
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def ask(self, **command: Any) -> dict[str, Any]:
+        """Send one command and return the reply; timed ones go through the gate."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        quiet = self.gate.wait() if command["op"] in ("train", "latency") else True
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            raise SystemExit(
+                f"benchmark worker {self.name!r} exited ({code}); see stderr"
+            )
+        reply: dict[str, Any] = json.loads(line)
+        reply["quiet"] = quiet
+        return reply
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # a worker that died has closed its end
+            assert self.process.stdin is not None
+            self.process.stdin.close()  # end of input: the worker returns
+        self.process.wait(timeout=60)
+
+
+def save_workload(w: Workload, folder: str) -> str:
+    """Make the data and glassnet's initial weights once; every worker loads them."""
+    import numpy as np
+
+    x, y = make_data(w)
+    weights = build_glassnet(w).get_weights()
+    path = os.path.join(folder, f"{w.name}.npz")
+    arrays = {f"w{i}": weight for i, weight in enumerate(weights)}
+    np.savez(path, x=x, y=y, workload=json.dumps(asdict(w)), **arrays)
+    return path
+
+
+def summarize(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def interleave(
+    workers: dict[str, Worker], names: tuple[str, ...], rounds: int, **command: Any
+) -> tuple[dict[str, list[float]], list[bool]]:
+    """Each round, every peer runs ``command`` once, the first peer rotating.
+
+    Returns each peer's seconds per round, and for each round whether every peer
+    started it on a quiet machine.
+    """
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    quiet = []
+    for r in range(rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        replies = {name: workers[name].ask(chunk=r + 1, **command) for name in order}
+        for name in names:
+            seconds[name].append(replies[name]["seconds"])
+        quiet.append(all(reply["quiet"] for reply in replies.values()))
+    return seconds, quiet
+
+
+def clean(values: list[float], quiet: list[bool]) -> list[float]:
+    """The values of the quiet rounds, if there are at least five; else all of them."""
+    kept = [v for v, q in zip(values, quiet, strict=True) if q]
+    return kept if len(kept) >= 5 else values
+
+
+def run_workload(
+    w: Workload, threads: int, rounds: int, path: str, wait: bool = True
+) -> dict[str, Any]:
+    gate = QuietGate(threads, BUDGET if wait else 0.0)
+    workers = {name: Worker(name, threads, path, gate) for name in PEERS}
+    try:
+        for name, worker in workers.items():  # warm-up: caches, lazy init, allocators
+            worker.ask(op="train", chunk=0)
+            if name != "floor":
+                dtypes = worker.ask(op="dtypes")["dtypes"]
+                if dtypes != ["float32"]:
+                    raise SystemExit(f"{name} trains {w.name} in {dtypes}, not float32")
+        seconds, quiet = interleave(workers, PEERS, rounds, op="train")
+        latency = measure_latency(workers, max(3, rounds // 4), min(1024, w.samples))
+        reports = {name: workers[name].ask(op="report") for name in PEERS}
+    finally:
+        for worker in workers.values():
+            worker.close()
+    rates = {name: [w.chunk_samples / s for s in seconds[name]] for name in PEERS}
+
+    def ratios(a: str, b: str) -> dict[str, float]:
+        per_round = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
+        return summarize(clean(per_round, quiet))
+
+    return {
+        "workload": w.name,
+        "threads": threads,
+        "batch_size": w.batch_size,
+        "samples_per_chunk": w.chunk_samples,
+        "rounds": rounds,
+        "quiet_rounds": sum(quiet),
+        "samples_per_s": {
+            name: statistics.median(clean(v, quiet)) for name, v in rates.items()
+        },
+        "rounds_samples_per_s": rates,
+        "rounds_quiet": quiet,
+        "ratio_vs_torch": {
+            "glassnet": ratios("glassnet", "torch"),
+            "glassnet_vs_fused": ratios("glassnet", "torch_fused"),
+            "torch_fused": ratios("torch_fused", "torch"),
+            "sklearn": ratios("sklearn", "torch"),
+            "numpy": ratios("numpy", "torch"),
+        },
+        "share_of_floor": {
+            name: ratios(name, "floor") for name in ("glassnet", "torch", "torch_fused")
+        },
+        "latency": latency,
+        "memory_mb": {name: reports[name]["peak_rss_mb"] for name in PEERS},
+        "start_memory_mb": {name: reports[name]["start_rss_mb"] for name in PEERS},
+        "accuracy": {name: reports[name]["accuracy"] for name in TRAINERS},
+        "final_loss": {name: reports[name]["loss"] for name in TRAINERS},
+    }
+
+
+def measure_latency(
+    workers: dict[str, Worker], rounds: int, many: int
+) -> dict[str, Any]:
+    """predict on 1 and ``many`` samples, interleaved; ratios to the NumPy forward."""
+    result: dict[str, Any] = {}
+    for samples, calls in ((1, 300), (many, 5)):
+        seconds, quiet = interleave(
+            workers, LATENCY_PEERS, rounds, op="latency", samples=samples, calls=calls
+        )
+        result[str(samples)] = {
+            "seconds": {
+                name: statistics.median(clean(v, quiet)) for name, v in seconds.items()
+            },
+            "vs_numpy": {
+                name: summarize(
+                    clean(
+                        [
+                            a / b
+                            for a, b in zip(
+                                seconds[name], seconds["numpy"], strict=True
+                            )
+                        ],
+                        quiet,
+                    )
+                )
+                for name in ("glassnet", "torch")
+            },
+        }
+    return result
+
+
+def import_times(runs: int = 7) -> dict[str, float]:
+    """Median seconds of imports in fresh interpreters (startup itself not counted)."""
+    snippets = {
+        "import glassnet": "import glassnet",
+        "glassnet, ready to train": "import glassnet\n"
+        "from glassnet.models import Sequential\nfrom glassnet.layers import Dense",
+        "import numpy": "import numpy",
+        "import torch": "import torch",
+    }
+    result = {}
+    for label, code in snippets.items():
+        program = (
+            "import time\nt = time.perf_counter()\n"
+            + code
+            + "\nprint(time.perf_counter() - t)"
+        )
+        times = []
+        for _ in range(runs if "torch" not in label else min(runs, 3)):
+            done = subprocess.run(
+                [sys.executable, "-c", program],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            times.append(float(done.stdout))
+        result[label] = statistics.median(times)
     return result
 
 
 # -- report ------------------------------------------------------------------------------
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """The results as a text table, one line per (workload, threads)."""
+def ratio_text(r: dict[str, float]) -> str:
+    return f"{r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f})"
+
+
+def format_tables(rows: list[dict[str, Any]], imports: dict[str, float]) -> str:
     lines = [
-        f"{'':17}{'samples per second (median)':^32}  "
-        f"{'ratio vs torch: median (min-max)':^40}",
-        f"{'workload':<9}{'threads':>7} {'glassnet':>11}{'torch':>10}{'numpy':>11}  "
-        f"{'glassnet/torch':^20}{'numpy/torch':^20}",
+        "Training speed: median over rounds of each round's ratio (min-max in brackets)",
+        "",
+        "| workload | threads | glassnet samples/s | glassnet / torch "
+        "| glassnet / torch fused | glassnet / matmul floor | torch fused / torch "
+        "| sklearn / torch | numpy / torch | quiet rounds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    lines.append("-" * len(lines[1]))
     for row in rows:
-        rate, ratio = row["samples_per_s"], row["ratio_vs_torch"]
-        shown = [
-            f"{r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f})"
-            for r in (ratio["glassnet"], ratio["numpy"])
+        ratio, floor = row["ratio_vs_torch"], row["share_of_floor"]
+        cells = [
+            row["workload"],
+            str(row["threads"]),
+            f"{row['samples_per_s']['glassnet']:,.0f}",
+            ratio_text(ratio["glassnet"]),
+            ratio_text(ratio["glassnet_vs_fused"]),
+            f"{floor['glassnet']['median']:.0%}",
+            ratio_text(ratio["torch_fused"]),
+            ratio_text(ratio["sklearn"]),
+            ratio_text(ratio["numpy"]),
+            f"{row['quiet_rounds']} of {row['rounds']}",
         ]
-        lines.append(
-            f"{row['workload']:<9}{row['threads']:>7} {rate['glassnet']:>11,.0f}"
-            f"{rate['torch']:>10,.0f}{rate['numpy']:>11,.0f}  "
-            f"{shown[0]:^20}{shown[1]:^20}"
-        )
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def format_losses(rows: list[dict[str, Any]]) -> str:
-    """Each peer's final training loss: the same start should give about the same."""
-    lines = ["Training loss after the run (a sanity check: all peers learn alike):"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Samples per second (medians), peak memory of each training process (MB) "
+        "and final training accuracy",
+        "",
+        "| workload | threads | "
+        + " | ".join(LABEL.get(name, name) for name in PEERS)
+        + " | peak MB: glassnet / torch / torch fused / sklearn / numpy "
+        "| accuracy: glassnet / torch / torch fused / sklearn / numpy |",
+        "|---|---|" + "---|" * len(PEERS) + "---|---|",
+    ]
     for row in rows:
-        losses = "  ".join(f"{k} {v:.4f}" for k, v in row["final_loss"].items())
-        lines.append(f"  {row['workload']}, {row['threads']} thread(s): {losses}")
+        rates = [f"{row['samples_per_s'][name]:,.0f}" for name in PEERS]
+        memory = " / ".join(f"{row['memory_mb'][name]:,.0f}" for name in TRAINERS)
+        accuracy = " / ".join(f"{row['accuracy'][name]:.1%}" for name in TRAINERS)
+        lines.append(
+            f"| {row['workload']} | {row['threads']} | "
+            + " | ".join(rates)
+            + f" | {memory} | {accuracy} |"
+        )
+    lines += [
+        "",
+        "predict latency in microseconds (medians) and the median per-round ratio to a "
+        "hand-written NumPy forward pass",
+        "",
+        "| workload | threads | samples | glassnet | numpy forward | torch "
+        "| glassnet / numpy | torch / numpy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        for samples, lat in row["latency"].items():
+            s, vs = lat["seconds"], lat["vs_numpy"]
+            lines.append(
+                f"| {row['workload']} | {row['threads']} | {samples} | "
+                f"{s['glassnet'] * 1e6:,.1f} | {s['numpy'] * 1e6:,.1f} | "
+                f"{s['torch'] * 1e6:,.1f} | {ratio_text(vs['glassnet'])} | "
+                f"{ratio_text(vs['torch'])} |"
+            )
+    lines += ["", "Import time, fresh interpreter, median (seconds): " + ", ".join(
+        f"{label} {seconds:.3f}" for label, seconds in imports.items()
+    )]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -406,27 +938,65 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def versions() -> dict[str, str]:
+    import numpy
+    import sklearn
+    import threadpoolctl
+
+    blas = [
+        f"{pool['internal_api']} {pool['version']} ({pool.get('architecture', '?')})"
+        for pool in threadpoolctl.threadpool_info()
+        if pool["user_api"] == "blas" and "numpy" in pool["filepath"]
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", "import torch; print(torch.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "blas": ", ".join(blas),
+        "torch": done.stdout.strip(),
+        "sklearn": sklearn.__version__,
+    }
+
+
+def machine_line(v: dict[str, str]) -> str:
+    # OPENBLAS_CORETYPE overrides OpenBLAS's choice of kernels for the CPU, which can
+    # halve or double the speed of every matrix multiply in NumPy: say so.
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return (
+        f"{cpu_name()}, {os.cpu_count()} CPUs, Python {v['python']}, NumPy "
+        f"{v['numpy']} with {v['blas']}"
+        + (f" set by OPENBLAS_CORETYPE={forced}" if forced else "")
+        + f", PyTorch {v['torch']} (CPU), scikit-learn {v['sklearn']}"
+    )
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--rounds",
-        type=int,
-        default=None,
-        help="timed rounds (default 30; 3 with --quick)",
+        "--rounds", type=int, default=None, help="timed rounds (default 12; 1 quick)"
     )
     parser.add_argument(
-        "--threads",
-        default="1,2",
-        help="comma-separated thread counts, one subprocess each (default 1,2)",
+        "--threads", default="1,2", help="comma-separated thread counts (default 1,2)"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a ~20 s smoke run: short chunks"
+        "--workloads",
+        default="tiny,small,medium,wide",
+        help="comma-separated subset of tiny,small,medium,wide",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: small data, short chunks"
     )
     parser.add_argument("--json", metavar="PATH", help="also write the results here")
-    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rounds is None:
-        args.rounds = 3 if args.quick else 30
+        args.rounds = 1 if args.quick else 12
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     try:
@@ -435,41 +1005,53 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--threads must look like 1,2; received {args.threads!r}")
     if not args.thread_counts or min(args.thread_counts) < 1:
         parser.error("--threads needs positive thread counts")
+    known = [w.name for w in make_workloads(quick=True)]
+    args.workload_names = args.workloads.split(",")
+    if not set(args.workload_names) <= set(known) or not args.workload_names:
+        parser.error(f"--workloads takes names from {','.join(known)}")
     return args
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.worker is not None:
-        print(json.dumps(run_worker(args.worker, args.rounds, args.quick)))
+        run_worker(args.worker, args.thread_counts[0], args.data)
         return
     started = time.perf_counter()
-    workers = [spawn_worker(t, args.rounds, args.quick) for t in args.thread_counts]
-    rows = [row for worker in workers for row in worker["results"]]
-    first = workers[0]
+    chosen = [w for w in make_workloads(args.quick) if w.name in args.workload_names]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="glassnet-bench-") as folder:
+        paths = {w.name: save_workload(w, folder) for w in chosen}
+        for threads in args.thread_counts:
+            for w in chosen:
+                row = run_workload(
+                    w, threads, args.rounds, paths[w.name], not args.quick
+                )
+                rows.append(row)
+    names = [w.name for w in chosen]
+    rows.sort(key=lambda row: (names.index(row["workload"]), row["threads"]))
+    imports = import_times(1 if args.quick else 7)
+    v = versions()
     print(
-        f"glassnet vs PyTorch {first['torch']} (CPU) vs plain NumPy {first['numpy']}: "
-        f"training samples/second, float32, median of {args.rounds} alternating rounds"
+        f"glassnet vs PyTorch {v['torch']} (CPU), scikit-learn {v['sklearn']} and plain "
+        f"NumPy {v['numpy']}, float32, median of {args.rounds} alternating rounds"
     )
-    print(f"{cpu_name()}, {os.cpu_count()} CPUs, Python {platform.python_version()}\n")
-    print(format_table(rows))
-    print()
-    print(format_losses(rows))
-    print(f"({time.perf_counter() - started:.0f} s)")
+    print(machine_line(v) + "\n")
+    print(format_tables(rows, imports))
+    print(f"\n({time.perf_counter() - started:.0f} s)")
     if args.json:
         report = {
+            "machine": machine_line(v),
             "platform": platform.platform(),
-            "cpu": cpu_name(),
-            "python": platform.python_version(),
-            "cpu_count": os.cpu_count(),
+            "versions": v,
             "rounds": args.rounds,
             "quick": args.quick,
-            "workers": workers,
+            "import_seconds": imports,
             "results": rows,
         }
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(report, file, indent=2)
-            file.write("\n")
+        Path(args.json).write_text(
+            json.dumps(report, indent=2) + "\n", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

@@ -31,34 +31,70 @@ def load_script() -> ModuleType:
 def test_arguments_are_parsed_and_checked() -> None:
     bench = load_script()
     args = bench.parse_args(["--quick", "--threads", "1,2"])
-    assert args.rounds == 3 and args.thread_counts == [1, 2] and args.json is None
+    assert args.rounds == 1 and args.thread_counts == [1, 2] and args.json is None
+    assert args.workload_names == ["tiny", "small", "medium", "wide"]
     with pytest.raises(SystemExit):
         bench.parse_args(["--threads", "one"])
     with pytest.raises(SystemExit):
         bench.parse_args(["--rounds", "0"])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--workloads", "tiny,huge"])
 
 
-def test_a_quick_run_writes_the_table_and_the_json(tmp_path: Path) -> None:
+def test_workloads_are_the_four_of_the_issue() -> None:
+    bench = load_script()
+    workloads = {w.name: w for w in bench.make_workloads(quick=False)}
+    assert workloads["medium"].units == [784, 256, 128, 10]
+    assert workloads["medium"].samples == 60_000
+    assert workloads["wide"].units == [784, 1024, 1024, 10]
+    assert (workloads["wide"].batch_size, workloads["wide"].samples) == (256, 20_000)
+    # Slice chunks cycle through the data set and stay inside it.
+    medium = workloads["medium"]
+    for k in range(30):
+        start, stop, epochs = medium.chunk(k)
+        assert 0 <= start < stop <= medium.samples and epochs == 1
+        assert stop - start == medium.chunk_samples
+
+
+def test_mnist_like_data_is_seeded_float32_in_the_unit_interval() -> None:
+    bench = load_script()
+    x, y = bench.mnist_like(300)
+    again, _ = bench.mnist_like(300)
+    assert x.dtype.name == "float32" and x.shape == (300, 784)
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert set(y.tolist()) <= set(range(10))
+    assert (x == again).all()
+
+
+def test_a_quick_run_writes_the_tables_and_the_json(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("sklearn")
+    pytest.importorskip("threadpoolctl")
     out = tmp_path / "results.json"
-    arguments = ["--quick", "--rounds", "1", "--threads", "1", "--json", str(out)]
+    arguments = ["--quick", "--threads", "1", "--workloads", "tiny,medium"]
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), *arguments],
+        [sys.executable, str(SCRIPT), *arguments, "--json", str(out)],
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert "glassnet/torch" in done.stdout
+    assert "glassnet / torch fused" in done.stdout
     report = json.loads(out.read_text())
+    assert "CPUs" in report["machine"]
+    assert set(report["import_seconds"]) >= {"import glassnet"}
     rows = {(row["workload"], row["threads"]): row for row in report["results"]}
-    assert set(rows) == {("tiny", 1), ("small", 1)}
+    assert set(rows) == {("tiny", 1), ("medium", 1)}
+    peers = {"glassnet", "torch", "torch_fused", "sklearn", "numpy", "floor"}
     for row in rows.values():
-        assert set(row["samples_per_s"]) == {"glassnet", "torch", "numpy"}
+        assert set(row["samples_per_s"]) == peers
         assert all(rate > 0 for rate in row["samples_per_s"].values())
-        for ratio in row["ratio_vs_torch"].values():
+        for ratio in [*row["ratio_vs_torch"].values(), *row["share_of_floor"].values()]:
             assert ratio["min"] <= ratio["median"] <= ratio["max"]
+        assert all(mb > 0 for mb in row["memory_mb"].values())
+        for latency in row["latency"].values():
+            assert all(s > 0 for s in latency["seconds"].values())
         # Every peer trained the same network from the same weights: all learn.
         assert all(math.isfinite(loss) for loss in row["final_loss"].values())
+        assert all(0.0 <= acc <= 1.0 for acc in row["accuracy"].values())

@@ -275,7 +275,9 @@ class BinaryCrossentropy(_Crossentropy):
         """``(sigmoid(z) - t) / N``, with ``output = sigmoid(z)``."""
         # L = (1/N) sum BCE(t, sigmoid(z))  =>  dL/dz = (sigmoid(z) - t) / N
         t, s = _as_pair(y_true, output)
-        return (s - t) / s.size
+        grad = s - t  # the one new array; the division is done in place
+        grad /= s.size
+        return grad
 
     def _check_targets(self, y: Array, output_shape: Shape, name: str) -> Array:
         y = _check_shape(y, output_shape, name)
@@ -307,7 +309,10 @@ def _softmax_gradient(t: Array, s: Array) -> Array:
     #   =>  dL/dz = (softmax(z) * sum_i t_i - t) / n  (= (softmax(z) - t) / n
     #       for one-hot or probability targets)
     n = s.size // s.shape[-1]  # rows: the batch size for (n, k) outputs
-    return (s * t.sum(axis=-1, keepdims=True) - t) / n
+    grad = s * t.sum(axis=-1, keepdims=True)  # one new array, then in place
+    grad -= t
+    grad /= n
+    return grad
 
 
 def _categorical_backward(t: Array, p: Array, from_logits: bool) -> Array:

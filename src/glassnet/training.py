@@ -9,18 +9,20 @@ The loop stores each batch's predictions (made before that batch's update, as Ke
 reports them) and computes the epoch's loss and metrics once at the end of the epoch,
 vectorized. Because every loss and metric is a mean over samples, this equals Keras'
 sample-weighted running mean over batches, without any per-batch bookkeeping.
+
+Nothing inside the batch loop validates or converts: ``fit`` checked the data once,
+and the loop only gathers rows, runs the step and stores its predictions.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from glassnet._typing import Array
 from glassnet.callbacks import CallbackList, History
@@ -113,10 +115,20 @@ def predict_loop(
 ) -> Array:
     """Forward ``x`` in batches with ``training=False`` and stack the outputs."""
     n = len(x)
+    if n <= batch_size and not verbose:
+        # One batch needs no array to stack into: predict on a single sample then
+        # costs little more than the forward pass. The output is a new array unless
+        # a layer passed its input through (Dropout at inference), hence the check.
+        out = model.forward(x, training=False)
+        if out.dtype == model.dtype and not np.may_share_memory(out, x):
+            return out
+        return np.array(out, dtype=model.dtype)
     out_shape = model.compute_output_shape(x.shape[1:])
     result = np.empty((n, *out_shape), dtype=model.dtype)
-    starts = range(0, n, batch_size)
+    starts: Iterable[int] = range(0, n, batch_size)
     if verbose:
+        from tqdm.auto import tqdm  # here: importing tqdm costs tens of milliseconds
+
         starts = tqdm(
             starts,
             ascii=".=",
@@ -148,23 +160,23 @@ def fit_loop(
     out_shape = model.compute_output_shape(x.shape[1:])
     batch_hooks = callbacks.wants_batch_hooks
     logs: dict[str, float] = {}
+    # Each batch's predictions are copied in here before the next step runs.
+    predictions = np.empty((n, *out_shape), dtype=model.dtype)
+    gather = _row_gatherer(x, min(batch_size, n))
     callbacks.on_train_begin()
     # Divergence is detected once per epoch below (with advice), so NumPy's overflow
     # warnings from a diverging matmul are silenced rather than printed per batch.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(initial_epoch, epochs):
             callbacks.on_epoch_begin(epoch)
-            if shuffle:
-                order = model.rng.permutation(n)
-                xs, ys = x[order], y[order]
-            else:
-                xs, ys = x, y
-            predictions = np.empty((n, *out_shape), dtype=model.dtype)
+            order = model.rng.permutation(n) if shuffle else None
+            ys = y if order is None else y[order]
             for batch, start in enumerate(range(0, n, batch_size)):
                 stop = min(start + batch_size, n)
                 if batch_hooks:
                     callbacks.on_train_batch_begin(batch)
-                predictions[start:stop] = step(xs[start:stop], ys[start:stop])
+                xb = x[start:stop] if order is None else gather(order[start:stop])
+                predictions[start:stop] = step(xb, ys[start:stop])
                 if batch_hooks:
                     callbacks.on_train_batch_end(batch, {"size": stop - start})
             logs = compute_logs(model, ys, predictions)
@@ -180,6 +192,23 @@ def fit_loop(
                 break
     callbacks.on_train_end(logs)
     return history
+
+
+def _row_gatherer(x: Array, batch_size: int) -> Callable[[Array], Array]:
+    """Return ``gather(rows) -> x[rows]``, written into one buffer reused by every batch.
+
+    Why: shuffling with ``x[permutation]`` copies the whole data set every epoch,
+    doubling its memory and streaming it through the cache once more, while the
+    step only ever needs one batch of rows. ``mode="clip"`` because the rows are a
+    permutation, always in range, and the default ``"raise"`` copies through a
+    temporary before writing ``out``.
+    """
+    buffer = np.empty((batch_size, *x.shape[1:]), dtype=x.dtype)
+
+    def gather(rows: Array) -> Array:
+        return x.take(rows, axis=0, out=buffer[: len(rows)], mode="clip")
+
+    return gather
 
 
 def _warn_diverged(model: Sequential, epoch: int) -> None:
