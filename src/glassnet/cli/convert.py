@@ -49,7 +49,8 @@ _OUT = {
 _WEIGHTS = ("weights.h5", "safetensors", "h5-weights")
 
 
-def _kind(path: str) -> str | None:
+def file_kind(path: str) -> str | None:
+    """The file format named by ``path``'s extension (``"keras"``, ``"h5"``, ...)."""
     name = path.lower()
     for ending, kind in (
         (".weights.h5", "weights.h5"),
@@ -67,7 +68,7 @@ def _kind(path: str) -> str | None:
 
 def run_convert(args: argparse.Namespace) -> int:
     source, out = args.source, args.target
-    out_kind = _kind(out)
+    out_kind = file_kind(out)
     if out_kind is None:
         raise CliError(
             f"OUT {out!r}: glassnet writes .keras, .h5, .weights.h5, .safetensors, "
@@ -95,7 +96,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 def _read(source: str, arch: str | None) -> tuple[Sequential, ModelInfo | None, bool]:
     """``(model, column data, whether the model holds trained weights)``."""
-    kind = _kind(source)
+    kind = file_kind(source)
     if kind in ("keras", "h5") and (kind == "keras" or _whole_model(source)):
         if arch is not None:
             raise CliError(
@@ -121,7 +122,7 @@ def _read(source: str, arch: str | None) -> tuple[Sequential, ModelInfo | None, 
         )
     model.load_weights(source)
     info = read_info(source)
-    if info is None and _kind(arch) in ("keras", "h5", "json"):
+    if info is None and file_kind(arch) in ("keras", "h5", "json"):
         info = read_info(arch)
     if info is not None:
         info.check(model, source)
@@ -147,7 +148,7 @@ def _architecture(path: str) -> Sequential:
 
     if not os.path.isfile(path):
         raise CliError(f"{path}: no such file")
-    if _kind(path) != "json":
+    if file_kind(path) != "json":
         return load_model(path, compile=False)
     with open(path, "rb") as handle:
         return model_from_json(handle.read(limits.MAX_JSON_BYTES + 1))

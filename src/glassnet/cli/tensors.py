@@ -21,6 +21,7 @@ import numpy as np
 
 from glassnet._typing import Array
 from glassnet.cli.app import EXIT_OK, CliError
+from glassnet.cli.convert import file_kind
 
 __all__ = ["read_tensors", "run_inspect"]
 
@@ -59,16 +60,9 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 def _kind(path: str) -> str:
-    name = path.lower()
-    for ending, kind in (
-        (".weights.h5", "weights.h5"),
-        (".safetensors", "safetensors"),
-        (".keras", "keras"),
-        (".h5", "h5"),
-        (".hdf5", "h5"),
-    ):
-        if name.endswith(ending):
-            return kind
+    kind = file_kind(path)
+    if kind in ("weights.h5", "safetensors", "keras", "h5"):
+        return kind
     raise CliError(
         f"{path}: inspect reads .weights.h5, .h5, .safetensors and .keras files"
     )
