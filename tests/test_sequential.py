@@ -233,3 +233,28 @@ def test_multi_dimensional_input_shape_keeps_every_axis() -> None:
     unbuilt.compile(loss="mse", optimizer="sgd")
     unbuilt.fit(np.ones((2, 3, 4)), np.zeros((2, 3, 4)), verbose=0)
     assert unbuilt.input_shape == (3, 4)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "silu", "softmax"])
+def test_extreme_inputs_run_warning_free_through_every_entry_point(activation) -> None:
+    # Activations leave exp's harmless overflow to their callers (it costs ~1 us per
+    # layer per batch to silence it there); every entry point must silence it.
+    import warnings
+
+    from glassnet.explain import backprop
+
+    model = Sequential(
+        [Dense(4, activation="linear", input_dim=2), Dense(3, activation=activation)],
+        seed=0,
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.array([[1e4, -1e4], [-1e4, 1e4], [0.0, 1.0]], dtype=np.float32)
+    y = np.zeros((3, 3), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(x, verbose=0)
+        model.predict(x, batch_size=1, verbose=0)
+        model.evaluate(x, y, verbose=0)
+        model.fit(x, y, epochs=1, verbose=0)
+        backprop(model, x[:1], y[:1], detail=True)
+        backprop(model, x, y, detail=False)

@@ -276,3 +276,35 @@ def test_softmax_cross_entropy_learns_three_classes() -> None:
         loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"]
     )
     assert model.evaluate(x, onehot, verbose=0)[1] > 0.95
+
+
+def test_stop_training_set_by_a_batch_callback_ends_the_epoch_there() -> None:
+    # As in Keras: fit checks model.stop_training after every batch; the epoch's
+    # logs then cover only the rows trained, and on_epoch_end still runs.
+    class StopAfterThirdBatch(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                self.model.stop_training = True
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3))
+    y = x.sum(axis=1, keepdims=True)
+    model = Sequential([Dense(1, input_dim=3)], seed=0, dtype="float64")
+    model.compile(optimizer=SGD(0.01), loss="mse")
+    reference = Sequential.from_config(model.get_config(), dtype="float64")
+    reference.set_weights(model.get_weights())
+    reference.compile(optimizer=SGD(0.01), loss="mse")
+    history = model.fit(
+        x, y, batch_size=4, epochs=5, shuffle=False, verbose=0,
+        callbacks=[StopAfterThirdBatch()],
+    )  # fmt: skip
+    assert model.optimizer.iterations == 3 and len(history.history["loss"]) == 1
+    # The same three batches, trained by hand, give the same weights and loss.
+    losses = []
+    for start in (0, 4, 8):
+        losses.append(reference.evaluate(x[start : start + 4], y[start : start + 4]))
+        reference.fit(x[start : start + 4], y[start : start + 4], batch_size=4,
+                      epochs=1, shuffle=False, verbose=0)  # fmt: skip
+    for got, want in zip(model.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert history.history["loss"][0] == pytest.approx(np.mean(losses), rel=1e-12)

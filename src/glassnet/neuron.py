@@ -162,10 +162,10 @@ class Neuron:
         if x.ndim == 1:
             z = np.dot(self.weights, x) + self.bias
             # Activations work on batches (n, units): this is one sample, one unit.
-            return float(self.activation.forward(np.array([[z]]))[0, 0])
+            return float(self.activation(np.array([[z]]))[0, 0])
         z = x @ self.weights + self.bias
         # z[:, None] is (n, 1): one unit, so softmax normalises per sample, not across
         # the batch.
-        return self.activation.forward(z[:, None])[:, 0]
+        return self.activation(z[:, None])[:, 0]
 
     forward = feedforward

@@ -256,6 +256,8 @@ class Optimizer:
         cost more than its arithmetic (benchmarks/README.md has the profile).
         """
         work = self._work
+        if work is not None and work.shape == param.shape and work.dtype == param.dtype:
+            return work  # the usual case: the model's whole flat buffer
         if work is None or work.size < param.size or work.dtype != param.dtype:
             work = self._work = np.empty(param.size, param.dtype)
         return work[: param.size].reshape(param.shape)

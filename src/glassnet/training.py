@@ -114,6 +114,13 @@ def predict_loop(
     model: Sequential, x: Array, batch_size: int, verbose: int = 0
 ) -> Array:
     """Forward ``x`` in batches with ``training=False`` and stack the outputs."""
+    with np.errstate(over="ignore"):  # harmless exp overflow: see ActivationFunction
+        return _predict_batches(model, x, batch_size, verbose)
+
+
+def _predict_batches(
+    model: Sequential, x: Array, batch_size: int, verbose: int
+) -> Array:
     n = len(x)
     if n <= batch_size and not verbose:
         # One batch needs no array to stack into: predict on a single sample then
@@ -179,7 +186,10 @@ def fit_loop(
                 predictions[start:stop] = step(xb, ys[start:stop])
                 if batch_hooks:
                     callbacks.on_train_batch_end(batch, {"size": stop - start})
-            logs = compute_logs(model, ys, predictions)
+                if model.stop_training:  # set by a callback: end here, as Keras does
+                    break
+            # The epoch's logs cover the rows trained, all of them unless stopped.
+            logs = compute_logs(model, ys[:stop], predictions[:stop])
             if validation is not None:
                 x_val, y_val = validation
                 val_pred = predict_loop(model, x_val, batch_size)
@@ -206,7 +216,8 @@ def _row_gatherer(x: Array, batch_size: int) -> Callable[[Array], Array]:
     buffer = np.empty((batch_size, *x.shape[1:]), dtype=x.dtype)
 
     def gather(rows: Array) -> Array:
-        return x.take(rows, axis=0, out=buffer[: len(rows)], mode="clip")
+        out = buffer if len(rows) == batch_size else buffer[: len(rows)]
+        return x.take(rows, axis=0, out=out, mode="clip")
 
     return gather
 

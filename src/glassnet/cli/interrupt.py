@@ -3,10 +3,11 @@
 :func:`catch_ctrl_c` installs a SIGINT handler for the duration of training and of
 the save that follows. The first Ctrl-C only sets a flag (and says so on stderr);
 :class:`StopAtBatchEnd`, a training callback, sees it at the end of the current
-batch and raises :class:`TrainingInterrupted`. The training loop checks
-``model.stop_training`` only between epochs, so raising is how a callback ends an
-epoch early; the batch's update is complete by then, so the weights and the
-optimizer state are consistent and the caller saves them. A second Ctrl-C raises
+batch, sets ``model.stop_training`` and raises :class:`TrainingInterrupted`, which
+tells the command that the run was cut short (it saves, then exits 130, where a
+plain ``stop_training`` would end ``fit`` as if training had finished); the batch's
+update is complete by then, so the weights and the optimizer state are consistent
+and the caller saves them. A second Ctrl-C raises
 ``KeyboardInterrupt`` from the handler, wherever the program is: an unfinished save
 is abandoned by :func:`~glassnet.io.atomic_write`, which removes its temporary file
 and leaves any previous file intact.

@@ -128,16 +128,16 @@ def backprop(
     x_arr, y_arr = _check_data(copy, x, y, resolved)
     if detail is None:
         detail = len(x_arr) == 1 and _small(copy)
-    if not detail:
-        return explain_layers(copy, x_arr, y_arr, resolved)
-    groups = neuron_layers(copy)
-    if len(x_arr) != 1:
+    if detail and len(x_arr) != 1:
         raise ShapeError(
             "backprop(detail=True) follows one sample through the network. Received: "
             f"x with {len(x_arr)} samples. Pass one row, x[i], or use detail=False "
             "to summarize a batch."
         )
-    return explain_chain(groups, x_arr[0], y_arr[0], resolved)
+    with np.errstate(over="ignore"):  # exp -> inf is harmless: see activations
+        if not detail:
+            return explain_layers(copy, x_arr, y_arr, resolved)
+        return explain_chain(neuron_layers(copy), x_arr[0], y_arr[0], resolved)
 
 
 def _resolve_loss(model: Sequential, loss: Any) -> Loss:

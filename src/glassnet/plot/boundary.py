@@ -69,14 +69,15 @@ def _forward(
     for start in range(0, len(points), _CHUNK):
         out = points[start : start + _CHUNK].astype(model.dtype)
         seen = []
-        for group in groups or []:
-            z = None
-            for layer in group.layers:
-                out = layer.forward(out, training=False)
-                z = layer.logits if z is None else z
-            seen.append((z, out))
-        if groups is None:
-            out = model.forward(out, training=False)
+        with np.errstate(over="ignore"):  # exp -> inf is harmless: see activations
+            for group in groups or []:
+                z = None
+                for layer in group.layers:
+                    out = layer.forward(out, training=False)
+                    z = layer.logits if z is None else z
+                seen.append((z, out))
+            if groups is None:
+                out = model.forward(out, training=False)
         outputs.append(out)
         layers_seen.append(seen)
     per_layer = [

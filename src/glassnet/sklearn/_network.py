@@ -97,9 +97,10 @@ def forward(model: Sequential, x: Any) -> Array:
     """
     n = x.shape[0]
     out = np.empty((n, dense_layers(model)[-1].units), dtype=np.float64)
-    for start in range(0, n, PREDICT_BATCH):
-        stop = min(start + PREDICT_BATCH, n)
-        out[start:stop] = model.forward(dense(x[start:stop]), training=False)
+    with np.errstate(over="ignore"):  # exp -> inf is harmless: see activations
+        for start in range(0, n, PREDICT_BATCH):
+            stop = min(start + PREDICT_BATCH, n)
+            out[start:stop] = model.forward(dense(x[start:stop]), training=False)
     return out
 
 
