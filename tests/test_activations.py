@@ -158,7 +158,9 @@ def test_hand_worked_values() -> None:
     np.testing.assert_allclose(LeakyReLU()(x), [[-0.4, 0.0, 3.0]])
     # e^-2 - 1 = -0.8646647167633873
     np.testing.assert_allclose(ELU()(x), [[math.expm1(-2.0), 0.0, 3.0]])
-    np.testing.assert_array_equal(Step()(x), [[0.0, 1.0, 1.0]])
+    # The perceptron fires when the sum exceeds the threshold: 0 at the threshold.
+    np.testing.assert_array_equal(Step()(x), [[0.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(Step(threshold=-2.0)(x), [[0.0, 1.0, 1.0]])
     np.testing.assert_array_equal(Step(threshold=0.5)(x), [[0.0, 0.0, 1.0]])
     # softmax([0, ln 3]) = [1/4, 3/4]
     np.testing.assert_allclose(

@@ -163,8 +163,8 @@ def test_gelu_every_opset(approximate, opset, dtype, tmp_path):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_step_at_its_threshold(dtype, tmp_path):
-    # x >= threshold gives 1.0; NumPy compares a float32 array with the threshold
-    # rounded to float32, and so must the graph: float32(0.1) >= 0.1000000015 there.
+    # x > threshold gives 1.0; NumPy compares a float32 array with the threshold
+    # rounded to float32, and so must the graph: float32(0.1) == 0.1000000015 there.
     threshold = 0.1000000015
     t = np.array(threshold, dtype=dtype)
     x = np.array(
@@ -177,7 +177,7 @@ def test_step_at_its_threshold(dtype, tmp_path):
     got = export_and_run(model, tmp_path, x)
     expected = model.predict(x, verbose=0)
     np.testing.assert_array_equal(got, expected)
-    assert expected[0, 1] == 1.0 and expected[0, 0] == 0.0
+    assert expected[0, 1] == 0.0 and expected[0, 2] == 1.0
 
 
 @pytest.mark.parametrize(

@@ -308,21 +308,24 @@ class Linear(ActivationFunction):
 
 @registry.register("step")
 class Step(ActivationFunction):
-    """Heaviside step ``y = 1.0 if x >= threshold else 0.0``.
+    """Step ``y = 1.0 if x > threshold else 0.0``: the perceptron's activation.
 
-    Its derivative is zero everywhere (and undefined at the threshold), so gradient
+    The neuron fires once its weighted sum *exceeds* the threshold, as in seeds/002,
+    Rosenblatt's perceptron and :class:`glassnet.Perceptron` (scikit-learn's
+    ``Perceptron`` too predicts the first class at a score of exactly 0). Its
+    derivative is zero everywhere (and undefined at the threshold), so gradient
     descent cannot train through it; that is why the perceptron uses its own update
     rule instead of backpropagation.
 
     Parameters
     ----------
     threshold : float, default 0.0
-        Inputs at or above it give 1.0.
+        Inputs above it give 1.0; inputs at or below it give 0.0.
 
     Examples
     --------
     >>> Step()(np.array([-0.5, 0.0, 2.0]))
-    array([0., 1., 1.])
+    array([0., 0., 1.])
     """
 
     def __init__(self, threshold: float = 0.0) -> None:
@@ -330,7 +333,7 @@ class Step(ActivationFunction):
 
     def forward(self, x: Array) -> Array:
         x = np.asarray(x)
-        return (x >= self.threshold).astype(_float_dtype(x))
+        return (x > self.threshold).astype(_float_dtype(x))
 
     def backward(self, x: Array, y: Array, grad_y: Array) -> Array:
         # y is piecewise constant  =>  dy/dx = 0 (almost everywhere)

@@ -130,10 +130,10 @@ def _softmax(g: GraphBuilder, a: act.Softmax, x: str, scope: str, rank: int) -> 
 
 def _step(g: GraphBuilder, a: act.Step, x: str, scope: str, rank: int) -> str:
     op = _Ops(g, scope)
-    # y = 1.0 if x >= threshold else 0.0; the threshold has the graph's float type,
+    # y = 1.0 if x > threshold else 0.0; the threshold has the graph's float type,
     # as when NumPy compares a float32 array with a Python float.
-    at_or_above = op("GreaterOrEqual", x, op.const(a.threshold, "threshold"))
-    return op("Cast", at_or_above, to=g.dtype)
+    above = op("Greater", x, op.const(a.threshold, "threshold"))
+    return op("Cast", above, to=g.dtype)
 
 
 def _gelu(g: GraphBuilder, a: act.GELU, x: str, scope: str, rank: int) -> str:

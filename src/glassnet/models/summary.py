@@ -49,7 +49,7 @@ __all__ = [
 ACTIVATION_FLOPS = {
     "linear": 0,  # y = x
     "relu": 1,  # max(x, 0)
-    "step": 1,  # x >= threshold
+    "step": 1,  # x > threshold
     "tanh": 1,  # tanh(x)
     "leaky_relu": 2,  # compare, a * x
     "elu": 3,  # compare, exp(x) - 1, alpha * (...)
