@@ -7,6 +7,7 @@ import math
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from glassnet import gradcheck
 from glassnet.layers import Dense
@@ -65,3 +66,22 @@ def test_weights_round_trip(seed, dtype) -> None:
     np.testing.assert_array_equal(
         clone.predict(x, verbose=0), model.predict(x, verbose=0)
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    array=st.sampled_from([np.float32, np.float64]).flatmap(
+        lambda dtype: hnp.arrays(
+            dtype,
+            hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
+            elements=st.floats(width=32 if dtype == np.float32 else 64),
+        )
+    )
+)
+def test_all_finite_agrees_with_isfinite(array) -> None:
+    # The fast path (a dot product) must never call NaN, inf or huge values wrong.
+    from glassnet._validation import all_finite
+
+    assert all_finite(array) == bool(np.isfinite(array).all())
+    strided = array[..., ::2]  # vdot copies non-contiguous input
+    assert all_finite(strided) == bool(np.isfinite(strided).all())
