@@ -290,6 +290,21 @@ def test_registered_names() -> None:
     ]  # fmt: skip
 
 
+def test_registration_order_and_package_names() -> None:
+    # glassnet.activations is a package of modules; importing it registers the
+    # activations in the order the single module did, and the helpers stay
+    # importable from it.
+    registry = activations.registry
+    assert [registry.name_of(cls) for cls in registry._primary] == [
+        "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax",
+        "linear", "step", "gelu", "silu",
+    ]  # fmt: skip
+    from glassnet.activations import _check_finite_number, _float_dtype
+
+    assert _float_dtype(np.zeros(2, np.int32)) == np.float64
+    assert _check_finite_number(2, "threshold") == 2.0
+
+
 def test_unknown_name_suggests_the_nearest() -> None:
     with pytest.raises(UnknownNameError, match="Did you mean 'relu'"):
         activations.get("rleu")

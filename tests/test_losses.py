@@ -421,6 +421,25 @@ def test_get_names_aliases_and_dicts() -> None:
     )
 
 
+def test_registration_order_and_package_names() -> None:
+    # glassnet.losses is a package of modules; importing it registers the losses in
+    # the order the single module did, and the helpers stay importable from it.
+    assert [losses.registry.name_of(cls) for cls in losses.registry._primary] == [
+        "mean_squared_error",
+        "mean_absolute_error",
+        "binary_crossentropy",
+        "categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+    ]
+    from glassnet.losses import EPSILON, _as_pair, _clip, _one_hot, _softmax_gradient
+
+    assert EPSILON == 1e-7 and _clip(np.array([0.0]))[0] == EPSILON
+    t, p = _as_pair([1.0, 0.0], [[0.5], [0.5]])
+    assert t.shape == p.shape == (2, 1)
+    assert _one_hot([2], np.zeros((1, 3))).tolist() == [[0.0, 0.0, 1.0]]
+    assert _softmax_gradient(np.eye(2), np.full((2, 2), 0.5)).shape == (2, 2)
+
+
 def test_unknown_loss_suggests_the_nearest() -> None:
     with pytest.raises(UnknownNameError, match="Did you mean 'mean_squared_error'"):
         losses.get("mean_squared_eror")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from glassnet import optimizers
 from glassnet.layers import Dense
 from glassnet.models import Sequential
-from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, base
 
 OPTIMIZERS = [
     lambda: SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
@@ -26,12 +28,24 @@ def big_model() -> Sequential:
 
 @pytest.mark.parametrize("make", OPTIMIZERS)
 def test_blocked_flat_step_equals_the_per_tensor_step(make, monkeypatch) -> None:
-    monkeypatch.setattr(optimizers, "_BLOCK_ABOVE", 0)  # block this smaller model too
+    # apply_flat reads the constants from glassnet.optimizers.base, so patch them there
+    monkeypatch.setattr(base, "_BLOCK_ABOVE", 0)  # block this smaller model too
     blocked, tensors = big_model(), big_model()
-    assert blocked.flat.params.size > 2 * optimizers._BLOCK
+    size = blocked.flat.params.size
+    assert size > 2 * base._BLOCK
     blocked_opt, tensor_opt = make(), make()
+    # Record the size of each _update call, to see that the step really was blocked
+    # (the results alone would match an unblocked step too).
+    sizes: list[int] = []
+    update = blocked_opt._update
+
+    def spy(param, grad, state) -> None:
+        sizes.append(param.size)
+        update(param, grad, state)
+
+    monkeypatch.setattr(blocked_opt, "_update", spy)
     rng = np.random.default_rng(0)
-    for _ in range(3):
+    for step in range(1, 4):
         grads = rng.normal(size=blocked.flat.grads.shape)
         blocked.flat.grads[...] = grads
         tensors.flat.grads[...] = grads
@@ -39,7 +53,17 @@ def test_blocked_flat_step_equals_the_per_tensor_step(make, monkeypatch) -> None
             blocked.flat.params, blocked.flat.grads, blocked.flat.layout
         )
         tensor_opt.apply(tensors.parameter_triples())
+        assert len(sizes) == step * math.ceil(size / base._BLOCK)
+    assert max(sizes) == base._BLOCK and sum(sizes) == 3 * size
     np.testing.assert_allclose(blocked.flat.params, tensors.flat.params, rtol=1e-12)
     for name in tensor_opt.state:
         for slot, value in tensor_opt.state[name].items():
             np.testing.assert_allclose(blocked_opt.state[name][slot], value, rtol=1e-12)
+
+
+def test_the_block_constants_are_still_importable_from_the_package() -> None:
+    # benchmarks/README.md names them as glassnet.optimizers._BLOCK and _BLOCK_ABOVE
+    assert (optimizers._BLOCK, optimizers._BLOCK_ABOVE) == (
+        base._BLOCK,
+        base._BLOCK_ABOVE,
+    )

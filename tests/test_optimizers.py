@@ -524,6 +524,17 @@ def test_registry_names() -> None:
     ]
 
 
+def test_registry_keeps_the_registration_order() -> None:
+    # glassnet.optimizers imports sgd before adaptive: the order optimizers.py had
+    assert list(optimizers.registry._classes) == [
+        "sgd",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "adamw",
+    ]
+
+
 @pytest.mark.parametrize(
     ("identifier", "cls"),
     [

@@ -37,7 +37,9 @@ The modules form a chain, each small enough to read in one sitting:
 - :mod:`~glassnet.io.training_state` optimizer state and random generators;
 - :mod:`~glassnet.io.hdf5` link-free, size-checked HDF5 reading;
 - :mod:`~glassnet.io.keras_h5`, :mod:`~glassnet.io.legacy_h5`,
-  :mod:`~glassnet.io.safetensors_io`, :mod:`~glassnet.io.keras_archive` the formats;
+  :mod:`~glassnet.io.safetensors_io`, :mod:`~glassnet.io.keras_archive` the formats
+  (the ``.keras`` zip read safely in :mod:`~glassnet.io.keras_zip`, the user's
+  metadata in :mod:`~glassnet.io.user_metadata`);
 - :mod:`~glassnet.io.api` the functions below, dispatching on the extension.
 
 docs/model_files.md explains which formats are safe for files from strangers.

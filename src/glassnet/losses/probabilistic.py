@@ -1,18 +1,10 @@
-"""Loss functions, defined as Keras 3 defines them.
+"""Probabilistic losses: the binary, categorical and sparse categorical cross-entropies.
 
-Every loss is the **mean over the batch** of a per-sample loss, and every ``backward``
-returns ``dL/dy_pred`` **already divided by the batch size**, so a layer's gradients
-need no further scaling. The cross-entropies take probabilities by default and logits
-with ``from_logits=True`` (the fused, numerically stable path: log-sigmoid for binary,
-log-softmax for categorical).
-
->>> import numpy as np
->>> mse = get("mse")
->>> mse(np.array([[1.0], [2.0]]), np.array([[2.0], [2.0]]))
-0.5
->>> mse.backward(np.array([[1.0], [2.0]]), np.array([[2.0], [2.0]]))
-array([[1.],
-       [0.]])
+Each takes probabilities by default and logits with ``from_logits=True``, the fused,
+numerically stable path (log-sigmoid for binary, log-softmax for categorical). Each
+also gives training the gradient at the logits of its fused output activation
+(``logits_gradient``), reusing the sigmoid or softmax the forward pass computed. Every
+loss is the mean over the batch and ``backward`` is already divided by the batch size.
 """
 
 from __future__ import annotations
@@ -22,193 +14,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._registry import Configurable, Registry
 from glassnet._typing import Array, Shape
-from glassnet._validation import as_float_array, check_bool
-from glassnet.errors import (
-    DataError,
-    ShapeError,
+from glassnet._validation import check_bool
+from glassnet.errors import DataError, ShapeError
+from glassnet.losses.base import (
+    Loss,
+    _as_float,
+    _as_pair,
+    _check_shape,
+    _clip,
+    _per_sample_mean,
+    registry,
 )
 
 __all__ = [
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
-    "Loss",
-    "MeanAbsoluteError",
-    "MeanSquaredError",
     "SparseCategoricalCrossentropy",
-    "get",
-    "registry",
-    "serialize",
 ]
-
-registry = Registry("loss")
-
-# Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] so that
-# log(0) never happens when from_logits=False.
-EPSILON = 1e-7
-
-
-def _clip(p: Array) -> Array:
-    """``p`` clipped to [EPSILON, 1 - EPSILON]; on small arrays np.clip is 3x slower."""
-    return np.minimum(np.maximum(p, EPSILON), 1 - EPSILON)
-
-
-def _as_float(y_pred: npt.ArrayLike) -> Array:
-    y_pred = np.asarray(y_pred)
-    return y_pred if y_pred.dtype.kind == "f" else y_pred.astype(np.float64)
-
-
-def _as_pair(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> tuple[Array, Array]:
-    """Arrays in y_pred's float dtype; y_true shaped (n,) is matched to (n, 1)."""
-    y_pred = _as_float(y_pred)
-    y_true = np.asarray(y_true, dtype=y_pred.dtype)
-    if y_true.shape != y_pred.shape:
-        if y_pred.shape[-1:] == (1,) and y_true.shape == y_pred.shape[:-1]:
-            return y_true.reshape(y_pred.shape), y_pred
-        # Broadcasting (n,) against (n, k) would silently build an (n, n) loss.
-        raise ShapeError(
-            f"y_true and y_pred must have the same shape. "
-            f"Received: y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}"
-        )
-    return y_true, y_pred
-
-
-def _per_sample_mean(values: Array) -> Array:
-    """Mean over every axis but the first: (n, ...) -> (n,)."""
-    if values.ndim <= 1:
-        return values.reshape(-1)
-    values = values.reshape(len(values), -1)
-    # sum / count is what ndarray.mean computes, without its Python-level overhead
-    return values.sum(axis=1) / values.shape[1]
-
-
-def _check_shape(y: Array, output_shape: Shape, name: str) -> Array:
-    if y.shape[1:] == output_shape:
-        return y
-    if y.ndim == 1 and output_shape == (1,):
-        return y.reshape(-1, 1)
-    expected = ", ".join(["n", *map(str, output_shape)])
-    raise ShapeError(
-        f"Argument `{name}` does not match the model's output: the model gives each "
-        f"sample an output of shape {output_shape}, so `{name}` must have shape "
-        f"({expected}). Received: {name}.shape={y.shape}. Reshape or encode the "
-        f"targets, or change the last layer's units."
-    )
-
-
-class Loss(Configurable):
-    """Base class of losses: mean over the batch of a per-sample loss.
-
-    Examples
-    --------
-    >>> loss = get("bce")
-    >>> loss.name, loss.get_config(), loss.fused_activation
-    ('binary_crossentropy', {'from_logits': False}, 'sigmoid')
-    """
-
-    registry = registry
-
-    fused_activation: str | None = None
-
-    def forward(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
-        """The loss, averaged over the batch: ``per_sample(y_true, y_pred).mean()``."""
-        per_sample = self.per_sample(y_true, y_pred)
-        return float(per_sample.sum() / per_sample.size)
-
-    def __call__(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
-        return self.forward(y_true, y_pred)
-
-    def per_sample(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> Array:
-        """The loss of each sample, shape ``(n,)``."""
-        raise NotImplementedError
-
-    def backward(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> Array:
-        """``dL/dy_pred`` of the batch-mean loss (already divided by the batch size)."""
-        raise NotImplementedError
-
-    def logits_gradient(
-        self, y_true: npt.ArrayLike, logits: Array, output: Array
-    ) -> Array:
-        """``dL/dz`` at the logits of the fused output activation (already / n).
-
-        Used by training when the loss is fused with the output activation
-        (``fused_activation``): ``output`` is that activation at ``logits``, as the
-        forward pass already computed it. This default differentiates from the
-        logits with :meth:`backward`; the cross-entropies reuse ``output`` instead of
-        computing sigmoid or softmax a second time.
-        """
-        return self.backward(y_true, logits)
-
-    def validate_targets(
-        self,
-        y_true: Any,
-        output_shape: tuple[int, ...],
-        name: str = "y",
-        *,
-        dtype: npt.DTypeLike = np.float64,
-    ) -> Array:
-        """Check targets against the model's per-sample ``output_shape``; return them.
-
-        Used by fit/evaluate at the boundary. ``y`` shaped ``(n,)`` is accepted for a
-        single output unit and returned as ``(n, 1)`` in ``dtype`` (sparse labels come
-        back as int64 shaped ``(n,)``). Raises :class:`~glassnet.errors.ShapeError` or
-        :class:`~glassnet.errors.DataError` naming ``name``.
-        """
-        y = as_float_array(y_true, name, np.dtype(dtype))
-        return self._check_targets(y, tuple(int(d) for d in output_shape), name)
-
-    def _check_targets(self, y: Array, output_shape: Shape, name: str) -> Array:
-        return _check_shape(y, output_shape, name)
-
-
-@registry.register("mean_squared_error", "mse")
-class MeanSquaredError(Loss):
-    """Mean squared error ``L = mean_batch( mean_units( (y_pred - y_true)^2 ) )``.
-
-    The mean over output units, then over the batch, equals the mean over all N
-    entries, so ``backward`` is ``2 (y_pred - y_true) / N`` (already divided by the
-    batch size).
-
-    Examples
-    --------
-    >>> # ((1 - 0)^2 + (1 - 1)^2) / 2 = 0.5 per sample, both samples alike
-    >>> MeanSquaredError()([[0.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 0.0]])
-    0.5
-    """
-
-    def per_sample(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> Array:
-        t, p = _as_pair(y_true, y_pred)
-        return _per_sample_mean(np.square(p - t))
-
-    def backward(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> Array:
-        # L = (1/N) sum (p - t)^2 over all N entries  =>  dL/dp = 2 (p - t) / N
-        t, p = _as_pair(y_true, y_pred)
-        return (2.0 / p.size) * (p - t)
-
-
-@registry.register("mean_absolute_error", "mae")
-class MeanAbsoluteError(Loss):
-    """Mean absolute error ``L = mean_batch( mean_units( |y_pred - y_true| ) )``.
-
-    ``backward`` is ``sign(y_pred - y_true) / N`` (already divided by the batch size;
-    0 where the prediction is exact).
-
-    Examples
-    --------
-    >>> # (|0.5 - 0| + |1 - 2|) / 2 = 0.75
-    >>> MeanAbsoluteError()([[0.0, 2.0]], [[0.5, 1.0]])
-    0.75
-    """
-
-    def per_sample(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> Array:
-        t, p = _as_pair(y_true, y_pred)
-        return _per_sample_mean(np.abs(p - t))
-
-    def backward(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> Array:
-        # L = (1/N) sum |p - t|  =>  dL/dp = sign(p - t) / N
-        t, p = _as_pair(y_true, y_pred)
-        return np.sign(p - t) / p.size
 
 
 class _Crossentropy(Loss):
@@ -486,42 +309,3 @@ class SparseCategoricalCrossentropy(_Crossentropy):
                 f"{low:g} to {high:g}."
             )
         return y.astype(np.int64)
-
-
-def get(
-    identifier: Any, *, custom_objects: dict[str, type] | None = None
-) -> Loss | None:
-    """Resolve a loss from a name, a config dict, an instance or None (-> None).
-
-    Examples
-    --------
-    >>> get("MSE")
-    MeanSquaredError()
-    >>> get({"class_name": "binary_crossentropy", "config": {"from_logits": True}})
-    BinaryCrossentropy(from_logits=True)
-    >>> get("mean_squared_eror")
-    Traceback (most recent call last):
-    ...
-    glassnet.errors.UnknownNameError: Unknown loss ...Did you mean 'mean_squared_error'?
-    """
-    loss: Loss | None = registry.get(
-        identifier, base=Loss, custom_objects=custom_objects
-    )
-    return loss
-
-
-def serialize(loss: Loss) -> str | dict[str, Any]:
-    """The plain name when ``loss`` has its default config, else a config dict.
-
-    Examples
-    --------
-    >>> serialize(MeanSquaredError())
-    'mean_squared_error'
-    >>> serialize(BinaryCrossentropy(from_logits=True))
-    {'class_name': 'BinaryCrossentropy', 'config': {'from_logits': True}}
-    """
-    config = loss.get_config()
-    cls = type(loss)
-    if cls in registry.classes() and config == cls().get_config():
-        return loss.name
-    return {"class_name": cls.__name__, "config": config}

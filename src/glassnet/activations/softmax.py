@@ -1,0 +1,58 @@
+"""Softmax: the activation that mixes a whole row, hence a vector-Jacobian backward.
+
+Each output depends on every input of its row, so ``backward`` cannot be an elementwise
+derivative; it is the Jacobian-vector product written out below.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from glassnet._typing import Array
+from glassnet.activations.base import ActivationFunction, registry
+from glassnet.errors import GlassnetTypeError
+
+__all__ = ["Softmax"]
+
+
+@registry.register("softmax")
+class Softmax(ActivationFunction):
+    """Softmax ``y_i = exp(x_i) / sum_j exp(x_j)`` along ``axis``; each row sums to 1.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The axis that is normalised (the class axis).
+
+    Examples
+    --------
+    >>> Softmax()(np.array([[0.0, np.log(3.0)]]))
+    array([[0.25, 0.75]])
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise GlassnetTypeError(
+                f"Argument `axis` must be an integer. Received: axis={axis!r} "
+                f"({type(axis).__name__})"
+            )
+        self.axis: int = int(axis)
+
+    def forward(self, x: Array) -> Array:
+        # Subtracting the row max leaves y unchanged and keeps exp <= 1; "over" can
+        # only fire when a row spans more than the float range, and then exp -> 0
+        # (a harmless warning, silenced by the callers: see ActivationFunction).
+        e = np.exp(x - x.max(axis=self.axis, keepdims=True))
+        e /= e.sum(axis=self.axis, keepdims=True)
+        return e
+
+    def backward(self, x: Array, y: Array, grad_y: Array) -> Array:
+        # dy_i/dx_j = y_i ([i == j] - y_j)  (the Jacobian couples the whole row)
+        #   =>  dx_j = sum_i dy_i y_i ([i == j] - y_j) = y_j (dy_j - sum_i dy_i y_i)
+        return y * (grad_y - (grad_y * y).sum(axis=self.axis, keepdims=True))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"axis": self.axis}

@@ -1,0 +1,175 @@
+"""The checks on what users hand to ``fit``, ``evaluate`` and ``predict``.
+
+Each check runs once, at the boundary, before any work: the inputs ``x`` against the
+model's input shape, the targets ``y`` against the loss and the output shape, the
+validation data, and the loop's arguments (``batch_size``, ``initial_epoch``,
+``verbose``, callbacks). The training loop itself never validates (see
+:mod:`glassnet.training`).
+
+>>> import numpy as np
+>>> from glassnet.layers import Dense
+>>> from glassnet.models import Sequential
+>>> model = Sequential([Dense(1, input_dim=2)])
+>>> check_inputs(model, [[0, 1], [1, 0]]).dtype
+dtype('float32')
+>>> check_inputs(model, [0, 1])
+Traceback (most recent call last):
+...
+glassnet.errors.ShapeError: Argument `x` must be 2-D (samples, features). ... single sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet._typing import Array
+from glassnet._validation import as_float_array, check_positive_int
+from glassnet.callbacks import Callback
+from glassnet.errors import (
+    DataError,
+    GlassnetTypeError,
+    InvalidArgumentError,
+    ShapeError,
+)
+from glassnet.losses import Loss
+from glassnet.models.building import describe_shape
+from glassnet.models.layer_stack import LayerStack
+
+__all__ = [
+    "check_batch_size",
+    "check_callbacks",
+    "check_initial_epoch",
+    "check_inputs",
+    "check_inputs_and_targets",
+    "check_verbose",
+    "split_validation",
+]
+
+
+def check_inputs(model: LayerStack, x: Any, name: str = "x") -> Array:
+    """``x`` as a 2-D (or more) array of the model's dtype and input shape."""
+    array = as_float_array(x, name, model.dtype, min_ndim=1)
+    expected = model.input_shape or (
+        model.layers[0].declared_input_shape if model.layers else None
+    )
+    if array.ndim == 1:
+        hint = (
+            f"reshape({name}, (-1, 1)) for one feature"
+            if expected == (1,)
+            else f"{name}.reshape(1, -1) for a single sample"
+        )
+        raise ShapeError(
+            f"Argument `{name}` must be 2-D (samples, features). Received: "
+            f"{name}.shape={array.shape}. Use {hint}."
+        )
+    if expected is not None and array.shape[1:] != expected:
+        raise ShapeError(
+            f"Argument `{name}` has {describe_shape(array.shape[1:])} features per "
+            f"sample but the model was built for {describe_shape(expected)}. "
+            f"Received: {name}.shape={array.shape}"
+        )
+    return array
+
+
+def check_inputs_and_targets(
+    model: LayerStack,
+    loss: Loss,
+    x: Any,
+    y: Any,
+    x_name: str = "x",
+    y_name: str = "y",
+) -> tuple[Array, Array]:
+    """``(x, y)`` as arrays: x as :func:`check_inputs`, y as ``loss`` expects."""
+    x_arr = check_inputs(model, x, x_name)
+    if not model.layers:
+        raise InvalidArgumentError("The model has no layers; add some before training.")
+    out_shape = model.compute_output_shape(x_arr.shape[1:])
+    y_arr = loss.validate_targets(y, out_shape, y_name, dtype=model.dtype)
+    if len(y_arr) != len(x_arr):
+        raise DataError(
+            f"`{x_name}` and `{y_name}` must have the same number of samples. "
+            f"Received: {len(x_arr)} and {len(y_arr)}"
+        )
+    return x_arr, y_arr
+
+
+def split_validation(
+    model: LayerStack,
+    loss: Loss,
+    x_arr: Array,
+    y_arr: Array,
+    validation_data: Any,
+    split: float,
+) -> tuple[Array, Array, tuple[Array, Array] | None]:
+    """The training arrays and the validation pair ``fit`` reports on, if any.
+
+    ``validation_data=(x_val, y_val)`` is checked like ``(x, y)`` and wins; otherwise
+    a ``split`` above 0 holds out the *last* share of the samples (before shuffling),
+    as Keras does.
+    """
+    validation = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise GlassnetTypeError(
+                "Argument `validation_data` must be a tuple (x_val, y_val)."
+            )
+        x_val, y_val = validation_data
+        validation = check_inputs_and_targets(
+            model, loss, x_val, y_val, x_name="x_val", y_name="y_val"
+        )
+    elif split > 0:
+        cut = int(np.floor(len(x_arr) * (1.0 - split)))
+        if cut == 0 or cut == len(x_arr):
+            raise DataError(
+                f"validation_split={split} of {len(x_arr)} samples leaves no training "
+                "or no validation samples."
+            )
+        validation = (x_arr[cut:], y_arr[cut:])
+        x_arr, y_arr = x_arr[:cut], y_arr[:cut]
+    return x_arr, y_arr, validation
+
+
+def check_batch_size(batch_size: Any) -> int:
+    """``batch_size`` as a positive int; ``None`` means Keras' default of 32."""
+    return 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
+
+
+def check_initial_epoch(initial_epoch: Any, epochs: int) -> int:
+    """``initial_epoch`` as an int in ``[0, epochs)``."""
+    if (
+        isinstance(initial_epoch, bool)
+        or not isinstance(initial_epoch, int)
+        or not 0 <= initial_epoch < epochs
+    ):
+        raise InvalidArgumentError(
+            "Argument `initial_epoch` must be an integer in [0, epochs). "
+            f"Received: initial_epoch={initial_epoch!r}"
+        )
+    return initial_epoch
+
+
+def check_verbose(verbose: Any) -> int:
+    """``verbose`` as 0 (silent), 1 (progress bar) or 2 (one line per epoch).
+
+    ``"auto"`` means 1, as in Keras.
+    """
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise InvalidArgumentError(
+            f"Argument `verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}"
+        )
+    return int(verbose)
+
+
+def check_callbacks(callbacks: Any) -> list[Callback]:
+    """``callbacks`` as a new list, each entry a glassnet :class:`Callback`."""
+    user_callbacks = list(callbacks or [])
+    for callback in user_callbacks:
+        if not isinstance(callback, Callback):
+            raise GlassnetTypeError(
+                f"Every callback must be a glassnet Callback. Received: {callback!r}"
+            )
+    return user_callbacks
