@@ -258,3 +258,22 @@ def test_extreme_inputs_run_warning_free_through_every_entry_point(activation) -
         model.fit(x, y, epochs=1, verbose=0)
         backprop(model, x[:1], y[:1], detail=True)
         backprop(model, x, y, detail=False)
+
+
+def test_predict_silences_overflow_only_for_models_that_need_it() -> None:
+    # np.errstate costs ~1 us per predict call; only sigmoid and silu overflow
+    # harmlessly, so the model keeps track of whether any layer uses them.
+    from glassnet.layers import Activation
+
+    model = Sequential([Dense(4, activation="relu", input_dim=2)], seed=0)
+    model.add(Dense(3, activation="softmax"))
+    assert not model.overflow_guard
+    model.add(Activation("sigmoid"))
+    assert model.overflow_guard
+    model.pop()
+    assert not model.overflow_guard
+    model.add(Dense(1, activation="silu"))
+    assert model.overflow_guard
+    unbuilt = Sequential([Dense(2, activation="sigmoid")])
+    unbuilt.build((None, 3))
+    assert unbuilt.overflow_guard

@@ -114,8 +114,10 @@ def predict_loop(
     model: Sequential, x: Array, batch_size: int, verbose: int = 0
 ) -> Array:
     """Forward ``x`` in batches with ``training=False`` and stack the outputs."""
-    with np.errstate(over="ignore"):  # harmless exp overflow: see ActivationFunction
-        return _predict_batches(model, x, batch_size, verbose)
+    if model.overflow_guard:  # sigmoid or silu: exp -> inf is harmless, silence it
+        with np.errstate(over="ignore"):
+            return _predict_batches(model, x, batch_size, verbose)
+    return _predict_batches(model, x, batch_size, verbose)
 
 
 def _predict_batches(

@@ -42,6 +42,9 @@ class ActivationFunction(Configurable):
     """
 
     registry = registry
+    #: Whether ``forward`` can overflow harmlessly (exp(-x) -> inf in sigmoid and
+    #: silu), so that ``predict`` must silence NumPy's warning around the model.
+    overflows_harmlessly = False
 
     def forward(self, x: Array) -> Array:
         """Return ``y = f(x)``, same shape and float dtype as ``x``."""
@@ -55,11 +58,12 @@ class ActivationFunction(Configurable):
         """``forward(x)``, with NumPy's overflow warning silenced (see below).
 
         ``forward`` itself opens no ``np.errstate``: exp overflowing to inf in
-        sigmoid, silu or softmax is harmless (the result rounds correctly to 0), and
+        sigmoid or silu is harmless (the result rounds correctly), and
         entering ``np.errstate`` costs about 1 us, a tenth of a small network's
         training step when paid per layer per batch. The entry points that run
-        activations (this call, ``fit``, ``predict``, ``evaluate``) silence the
-        warning once instead.
+        activations (this call, ``fit``, and ``predict``/``evaluate`` for a model
+        with an activation that ``overflows_harmlessly``) silence the warning once
+        instead.
         """
         with np.errstate(over="ignore"):
             return self.forward(x)

@@ -92,6 +92,8 @@ class SiLU(ActivationFunction):
     array([0.        , 0.73105858])
     """
 
+    overflows_harmlessly = True  # as in Sigmoid
+
     def forward(self, x: Array) -> Array:
         return x / (1 + np.exp(-x))  # as in Sigmoid: exp(-x) -> inf is harmless
 

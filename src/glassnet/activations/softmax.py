@@ -42,9 +42,10 @@ class Softmax(ActivationFunction):
         self.axis: int = int(axis)
 
     def forward(self, x: Array) -> Array:
-        # Subtracting the row max leaves y unchanged and keeps exp <= 1; "over" can
-        # only fire when a row spans more than the float range, and then exp -> 0
-        # (a harmless warning, silenced by the callers: see ActivationFunction).
+        # Subtracting the row max leaves y unchanged and keeps exp <= 1, so exp never
+        # overflows (overflows_harmlessly stays False). Only the subtraction can, when
+        # a row spans more than the float range: logits near 1e38 mean a broken
+        # model, and NumPy's warning then says so (fit and __call__ silence it).
         e = np.exp(x - x.max(axis=self.axis, keepdims=True))
         e /= e.sum(axis=self.axis, keepdims=True)
         return e
