@@ -280,3 +280,17 @@ def test_gradient_check_arguments() -> None:
         gradcheck("relu", np.ones((1, 2)))
     with pytest.raises(InvalidArgumentError, match=r"needs a loss"):
         gradcheck(Sequential([Dense(1, input_dim=2)]), np.ones((1, 2)), np.ones((1, 1)))
+
+
+def test_unknown_config_keys_are_named_with_a_suggestion() -> None:
+    from glassnet.errors import InvalidArgumentError
+    from glassnet.initializers import GlorotUniform, RandomNormal
+    from glassnet.optimizers import Adam
+
+    with pytest.raises(InvalidArgumentError, match=r"'stdev'.*Did you mean 'stddev'"):
+        RandomNormal.from_config({"stdev": 1.0})
+    with pytest.raises(InvalidArgumentError, match=r"'seed'.*Accepted: none\."):
+        GlorotUniform.from_config({"seed": 1})
+    with pytest.raises(InvalidArgumentError, match=r"'beta1' in a Adam.*'beta_1'"):
+        Adam.from_config({"beta1": 0.9})
+    assert Adam.from_config({"beta_1": 0.8}).beta_1 == 0.8

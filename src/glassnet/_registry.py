@@ -163,6 +163,30 @@ class Registry:
         return self.lookup(name)
 
 
+def check_config_keys(kind: str, cls: type, config: Any, accepted: list[str]) -> None:
+    """Refuse a config that is not a dict, or that names an argument ``cls`` lacks.
+
+    Used by the ``from_config`` of optimizers and initializers, whose configs come
+    from files: an unknown key is named, with the accepted ones and a suggestion.
+
+    >>> check_config_keys("initializer", dict, {"sead": 1}, ["seed"])
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.InvalidArgumentError: Unknown argument 'sead' in a dict config. ...
+    """
+    if not isinstance(config, dict):
+        raise GlassnetTypeError(
+            f"An {kind} config must be a dict. Received: {config!r}"
+        )
+    for key in config:
+        if key not in accepted:
+            raise InvalidArgumentError(
+                f"Unknown argument '{key}' in a {cls.__name__} config. Accepted: "
+                f"{', '.join(sorted(set(accepted))) or 'none'}."
+                + did_you_mean(key, accepted)
+            )
+
+
 class Configurable:
     """What every registered object shares: a name, a config, equality by config.
 

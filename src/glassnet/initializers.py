@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet._registry import Registry, did_you_mean
+from glassnet._registry import Registry, check_config_keys
 from glassnet._typing import Array, Shape
 from glassnet._validation import check_one_of, check_positive_float, normalize_dtype
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
@@ -147,17 +147,9 @@ class Initializer:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Initializer:
         """Rebuild an initializer from :meth:`get_config` output."""
-        if not isinstance(config, dict):
-            raise GlassnetTypeError(
-                f"An initializer config must be a dict. Received: {config!r}"
-            )
-        accepted = list(inspect.signature(cls).parameters)
-        for key in config:
-            if key not in accepted:
-                raise InvalidArgumentError(
-                    f"Unknown argument '{key}' in a {cls.__name__} config. Accepted: "
-                    f"{', '.join(accepted) or 'none'}." + did_you_mean(key, accepted)
-                )
+        check_config_keys(
+            "initializer", cls, config, list(inspect.signature(cls).parameters)
+        )
         return cls(**config)
 
     def __repr__(self) -> str:

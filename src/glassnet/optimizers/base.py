@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet._registry import Registry, did_you_mean
+from glassnet._registry import Registry, check_config_keys
 from glassnet._typing import Array
 from glassnet._validation import check_nonnegative_float, check_positive_float
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
@@ -274,18 +274,8 @@ class Optimizer:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Optimizer:
         """Rebuild an optimizer (without its state) from :meth:`get_config` output."""
-        if not isinstance(config, dict):
-            raise GlassnetTypeError(
-                f"An optimizer config must be a dict. Received: {config!r}"
-            )
         own = [key for key in inspect.signature(cls).parameters if key != "kwargs"]
-        accepted = own + _BASE_ARGUMENTS
-        for key in config:
-            if key not in accepted:
-                raise InvalidArgumentError(
-                    f"Unknown argument '{key}' in a {cls.__name__} config. Accepted: "
-                    f"{', '.join(sorted(set(accepted)))}." + did_you_mean(key, accepted)
-                )
+        check_config_keys("optimizer", cls, config, own + _BASE_ARGUMENTS)
         return cls(**config)
 
     def __repr__(self) -> str:
