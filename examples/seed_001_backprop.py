@@ -30,7 +30,7 @@ def chain_rule_example() -> dict[str, float]:
     model.set_weights([np.ones((2, 2)), np.zeros(2), np.ones((2, 1)), np.zeros(1)])
     model.compile(optimizer=SGD(learning_rate=0.1), loss="mse")
     x, y = np.array([[-2.0, -1.0]]), np.array([[1.0]])
-    y_pred = model.forward(x)
+    y_pred = model.forward(x, keep_cache=True)  # keep what backward needs
     # dL/dy_pred = -2 (y - y_pred) for one sample and one output: the mse gradient.
     model.backward(model.loss.backward(y, y_pred))
     hidden = model.layers[0]

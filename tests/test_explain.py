@@ -72,14 +72,15 @@ def test_seed_001_numbers_and_factors() -> None:
 
 
 def test_seed_001_printout_reads_like_the_tutorial() -> None:
-    text = str(backprop(seed_001_model(), [-2, -1], 1, loss="mse"))
+    model = seed_001_model()
+    text = str(backprop(model, [-2, -1], 1, loss="mse"))
     assert "d_L_d_ypred  = -2 * (y - y_pred) = -0.95261" in text
     assert "d_ypred_d_h1 = w5 * f'(sum_o1) = 1 * 0.249439 = 0.249439" in text
     assert "d_h1_d_w1 = x1 * f'(sum_h1) = -2 * 0.0451767 = -0.0903533" in text
     assert "d_L_d_w1 = d_L_d_ypred * d_ypred_d_h1 * d_h1_d_w1" in text
     assert "= -0.95261 * 0.249439 * -0.0903533 = 0.0214695" in text
     assert "h1      dense (sigmoid)    w1*x1 + w2*x2 + b1" in text
-    assert repr(backprop(seed_001_model(), [-2, -1], 1, loss="mse")) == text
+    assert repr(backprop(model, [-2, -1], 1, loss="mse")) == text
 
 
 def tutorial_gradients(
@@ -199,7 +200,7 @@ def test_gradients_equal_glassnets_backward(case: str) -> None:
     reference.set_weights(model.get_weights())
     loss = losses.get(loss_id)
     x_arr = np.array([x], dtype=float)
-    out = reference.forward(x_arr)
+    out = reference.forward(x_arr, keep_cache=True)
     y_arr = loss.validate_targets(np.reshape(y, (1, *np.shape(y))), out.shape[1:], "y")
     grad = loss.backward(y_arr, out)
     grad_into: dict[str, np.ndarray] = {}
@@ -363,7 +364,8 @@ def xor_model(dtype: str = "float32") -> Sequential:
 
 def test_summary_explain_shows_how_each_number_is_formed() -> None:
     lines: list[str] = []
-    xor_model().summary(print_fn=lines.append, explain=True)
+    model = xor_model()
+    model.summary(print_fn=lines.append, explain=True)
     text = lines[0]
     assert "    params       2 x 10 + 10 = 30" in text
     assert "    FLOPs        2 x 2 x 10 + 10 = 50" in text  # 20 multiply-adds + 10 adds
@@ -388,7 +390,7 @@ def test_summary_explain_shows_how_each_number_is_formed() -> None:
     ]
     # Without the explanation lines and the footer, it is the ordinary summary.
     plain = [line for line in text.splitlines() if not line.startswith("    ")]
-    assert "\n".join(plain).startswith(format_summary(xor_model()))
+    assert "\n".join(plain).startswith(format_summary(model))
 
 
 def test_summary_explain_memory_is_what_forward_keeps() -> None:
@@ -400,13 +402,11 @@ def test_summary_explain_memory_is_what_forward_keeps() -> None:
     kept = []
     for layer in model.layers:
         out = layer.forward(out, training=True)
-        arrays = {
-            id(a): a
-            for a in (getattr(layer, "_z", None), getattr(layer, "_y", None))
-            if a is not None
-        }
+        cache = layer._cache
+        z_and_y = cache[1:]  # the input x is the previous layer's output, counted there
+        arrays = {id(a): a for a in z_and_y if isinstance(a, np.ndarray)}
         if isinstance(layer, Dropout):
-            arrays = {id(layer._scale): layer._scale, id(out): out}
+            arrays = {id(cache): cache, id(out): out}
         kept.append(sum(a.nbytes for a in arrays.values()))
     assert [c.activation_bytes for c in layer_costs(model)] == kept
 

@@ -7,7 +7,31 @@ import pytest
 
 from glassnet import activations, gradcheck, losses
 from glassnet.activations import ActivationFunction
-from glassnet.layers import Activation, Dense, Dropout, Layer
+from glassnet.layers import (
+    ELU,
+    Activation,
+    Add,
+    Average,
+    BatchNormalization,
+    Concatenate,
+    Dense,
+    Dropout,
+    Flatten,
+    GaussianNoise,
+    Layer,
+    LayerNormalization,
+    LeakyReLU,
+    Maximum,
+    Minimum,
+    Multiply,
+    Permute,
+    PReLU,
+    ReLU,
+    RepeatVector,
+    Reshape,
+    Softmax,
+    Subtract,
+)
 from glassnet.layers import registry as layer_registry
 from glassnet.models import Sequential
 
@@ -59,11 +83,44 @@ LAYERS: dict[str, Layer] = {
     "dense": Dense(3, activation="tanh"),
     "activation": Activation("softmax"),
     "dropout": Dropout(0.3),
+    "batch_normalization": BatchNormalization(),
+    "layer_normalization": LayerNormalization(),
+    "flatten": Flatten(),
+    "reshape": Reshape((2, 2)),
+    "permute": Permute((1,)),
+    "repeat_vector": RepeatVector(3),
+    "gaussian_noise": GaussianNoise(0.3),
+    "re_lu": ReLU(max_value=1.5, threshold=0.05),
+    "leaky_re_lu": LeakyReLU(),
+    "p_re_lu": PReLU(alpha_initializer="glorot_uniform"),
+    "softmax": Softmax(),
+    "elu": ELU(),
+}
+
+#: layers that take a list of tensors, checked on two (5, 4) inputs
+MERGE_LAYERS: dict[str, Layer] = {
+    "add": Add(),
+    "subtract": Subtract(),
+    "multiply": Multiply(),
+    "average": Average(),
+    "maximum": Maximum(),
+    "minimum": Minimum(),
+    "concatenate": Concatenate(),
 }
 
 
 def test_the_layer_cases_cover_the_registry() -> None:
-    assert set(LAYERS) == set(layer_registry.primary_names())
+    # InputLayer passes data through and is made by Input(), not by gradcheck cases
+    registered = set(layer_registry.primary_names())
+    assert set(LAYERS) | set(MERGE_LAYERS) | {"input_layer"} == registered
+
+
+@pytest.mark.parametrize("name", sorted(MERGE_LAYERS))
+@pytest.mark.parametrize("training", [False, True])
+def test_every_merge_layer(name: str, training: bool) -> None:
+    xs = [away_from_kinks((5, 4)), away_from_kinks((5, 4)) + 0.5]  # no ties
+    report = gradcheck(MERGE_LAYERS[name], xs, training=training)
+    assert report.passed, str(report)
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
@@ -125,8 +182,8 @@ def test_a_wrong_backward_is_caught() -> None:
 
 def test_a_sign_error_in_one_layer_is_pinned_to_that_tensor() -> None:
     class FlippedDense(Dense):
-        def backward_from_logits(self, grad_logits):
-            grad_x = super().backward_from_logits(grad_logits)
+        def backward_from_logits(self, grad_logits, *, input_grad=True):
+            grad_x = super().backward_from_logits(grad_logits, input_grad=input_grad)
             self.grads["W"] = -self.grads["W"]
             return grad_x
 

@@ -11,6 +11,7 @@ from glassnet import optimizers
 from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, base
+from glassnet.utils import clear_session
 
 OPTIMIZERS = [
     lambda: SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
@@ -23,6 +24,7 @@ OPTIMIZERS = [
 
 def big_model() -> Sequential:
     # 300 * 500 + 500 + 500 * 2 + 2 = 151,502 weights: three blocks, the last partial
+    clear_session()  # both copies get the same names: optimizer state is by name
     return Sequential([Dense(500, input_dim=300), Dense(2)], seed=0, dtype="float64")
 
 

@@ -25,7 +25,7 @@ def test_dense_shapes_and_gradients(n, n_in, units, use_bias, seed) -> None:
     layer = Dense(units, activation="tanh", use_bias=use_bias)
     layer.build((n_in,), rng, np.float64)
     x = rng.normal(size=(n, n_in))
-    y = layer.forward(x)
+    y = layer.forward(x, keep_cache=True)
     assert y.shape == (n, units)
     grad_x = layer.backward(np.ones_like(y))
     assert grad_x.shape == x.shape

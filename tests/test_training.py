@@ -36,7 +36,7 @@ def test_hand_worked_chain_rule_of_seed_001() -> None:
     model = seed_001_network()
     x, y = np.array([[-2.0, -1.0]]), np.array([[1.0]])
     model.compile(loss="mse", optimizer=SGD(learning_rate=0.1))
-    out = model.forward(x)
+    out = model.forward(x, keep_cache=True)
     assert out[0, 0] == pytest.approx(0.5236951, abs=1e-7)
     model.backward(model.loss.backward(y, out))
     h1 = 1 / (1 + math.exp(3))
@@ -52,7 +52,7 @@ def test_one_sgd_step_moves_each_weight_by_learning_rate_times_gradient() -> Non
     model.compile(loss="mse", optimizer=SGD(learning_rate=0.1))
     x, y = np.array([[-2.0, -1.0]]), np.array([[1.0]])
     before = model.get_weights()
-    out = model.forward(x)
+    out = model.forward(x, keep_cache=True)
     model.backward(model.loss.backward(y, out))
     grads = [g.copy() for _, _, g in model.parameter_triples()]
     model.fit(x, y, epochs=1, batch_size=1, verbose=0, shuffle=False)

@@ -18,6 +18,7 @@ __all__ = [
     "GlassnetTypeError",
     "GlassnetWarning",
     "InvalidArgumentError",
+    "MissingForwardError",
     "ModelFileError",
     "NotBuiltError",
     "NotCompiledError",
@@ -55,6 +56,10 @@ class UnknownNameError(GlassnetError, ValueError):
 
 class NotBuiltError(GlassnetError, RuntimeError):
     """The model or layer has no weights yet: build it or give it an input shape."""
+
+
+class MissingForwardError(GlassnetError, RuntimeError):
+    """``backward`` was called without the forward pass it needs (or one that kept no cache)."""
 
 
 class NotCompiledError(GlassnetError, RuntimeError):

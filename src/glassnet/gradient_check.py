@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +36,8 @@ from glassnet.activations import ActivationFunction
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
 from glassnet.layers import Layer
 from glassnet.losses import Loss
-from glassnet.models import Sequential
-from glassnet.training import make_gradient_step
+from glassnet.models import Model
+from glassnet.models.walk import Walk
 
 __all__ = ["GradcheckReport", "gradcheck", "relative_error"]
 
@@ -144,9 +145,15 @@ def gradcheck(
     """
     epsilon = check_positive_float(epsilon, "epsilon")
     tolerance = check_positive_float(tolerance, "tolerance")
-    x_arr = as_float_array(x, "x", np.float64, min_ndim=1).copy()
+    if isinstance(target, Layer) and target.takes_list:
+        x_arr: Any = [
+            as_float_array(a, f"x[{i}]", np.float64, min_ndim=1).copy()
+            for i, a in enumerate(x)
+        ]
+    else:
+        x_arr = as_float_array(x, "x", np.float64, min_ndim=1).copy()
     rng = np.random.default_rng(seed)
-    if isinstance(target, Sequential):
+    if isinstance(target, Model):
         checks = _model_checks(target, x_arr, y, loss, training)
     elif isinstance(target, Layer):
         checks = _layer_checks(target, x_arr, rng, training)
@@ -182,8 +189,27 @@ def gradcheck(
 Check = tuple[str, Array, Array, Callable[[], float]]
 
 
+def float64_copy(model: Model, x: Array) -> Model:
+    """A float64 copy of ``model`` (built for ``x`` if ``model`` is not yet built).
+
+    Any model, Sequential or functional: a deep copy whose weights are cast to
+    float64 and whose flat buffer is made again. The original is untouched.
+    """
+    copy = deepcopy(model)
+    if not copy.built:
+        copy.build((None, *x.shape[1:]))
+    copy.dtype = np.dtype(np.float64)
+    for layer in copy.layers:
+        layer.params = {k: v.astype(np.float64) for k, v in layer.params.items()}
+        layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
+        layer.state = {k: v.astype(np.float64) for k, v in layer.state.items()}
+        layer._dtype = np.dtype(np.float64)
+    copy._flatten()
+    return copy
+
+
 def _model_checks(
-    model: Sequential, x: Array, y: Any, loss: Any, training: bool
+    model: Model, x: Array, y: Any, loss: Any, training: bool
 ) -> list[Check]:
     chosen = losses.get(loss) if loss is not None else model.loss
     if chosen is None:
@@ -194,35 +220,26 @@ def _model_checks(
         raise InvalidArgumentError(
             "Checking a model needs targets: gradcheck(model, x, y)."
         )
-    copy = Sequential.from_config(model.get_config(), dtype="float64")
-    if not copy.built:
-        copy.build((None, *x.shape[1:]))
-    if model.built:
-        copy.set_weights(model.get_weights())
+    copy = float64_copy(model, x)
     y_arr = chosen.validate_targets(y, copy.compute_output_shape(x.shape[1:]), "y")
     fused = copy.fused_loss(chosen)
-    gradients = make_gradient_step(copy, chosen)
+    last = copy.output_layer
+    walk = Walk(copy.graph)  # type: ignore[arg-type]
     state = copy.rng.bit_generator.state  # fixes dropout masks across evaluations
 
     def objective() -> float:
         copy.rng.bit_generator.state = state
-        out = copy.forward(x, training=training)
+        [out] = walk.forward([x], training=training, keep_cache=True)
         if fused is not None:
-            return float(fused.forward(y_arr, copy.layers[-1].logits))
+            return float(fused.forward(y_arr, last.logits))
         return float(chosen.forward(y_arr, out))
 
     copy.rng.bit_generator.state = state
-    if training:
-        gradients(x, y_arr)
+    [out] = walk.forward([x], training=training, keep_cache=True)
+    if fused is not None:
+        walk.backward([fused.backward(y_arr, last.logits)], logits=(True,))
     else:
-        out = copy.forward(x, training=False)
-        last = copy.layers[-1]
-        if fused is not None:
-            grad = last.backward_from_logits(fused.backward(y_arr, last.logits))
-        else:
-            grad = last.backward(chosen.backward(y_arr, out))
-        for layer in copy.layers[-2::-1]:
-            grad = layer.backward(grad)
+        walk.backward([chosen.backward(y_arr, out)])
     return [
         (name, param, grad.copy(), objective)
         for name, param, grad in copy.parameter_triples()
@@ -230,19 +247,33 @@ def _model_checks(
 
 
 def _layer_checks(
-    layer: Layer, x: Array, rng: np.random.Generator, training: bool
+    layer: Layer, x: Any, rng: np.random.Generator, training: bool
 ) -> list[Check]:
+    """Checks of a layer's parameters and input(s) on ``sum(layer(x) * r)``.
+
+    ``x`` is one array, or a list of arrays for a layer that takes a list (merge
+    layers). Non-trainable state is copied and never checked.
+    """
     copy = type(layer).from_config(layer.get_config())
     build_rng = np.random.default_rng(rng.integers(2**32))
-    copy.build(x.shape[1:], build_rng, np.float64)
+    inputs = x if layer.takes_list else [x]
+    shapes = [a.shape[1:] for a in inputs]
+    shape = shapes if layer.takes_list else shapes[0]
+    copy.build(shape, build_rng, np.float64)
     for key, value in layer.params.items():
         copy.params[key][...] = value
+    for key, value in layer.state.items():
+        copy.state[key][...] = value
     state = build_rng.bit_generator.state
-    weights = rng.standard_normal((len(x), *copy.output_shape(x.shape[1:])))
+    saved_state = {key: value.copy() for key, value in copy.state.items()}
+    weights = rng.standard_normal((len(inputs[0]), *copy.output_shape(shape)))
 
     def objective() -> float:
         build_rng.bit_generator.state = state
-        return float(np.sum(copy.forward(x, training=training) * weights))
+        for key, value in saved_state.items():  # training may move the moving stats
+            copy.state[key][...] = value
+        out = copy.forward(x, training=training, keep_cache=True)
+        return float(np.sum(out * weights))
 
     objective()
     grad_x = copy.backward(weights)
@@ -250,7 +281,11 @@ def _layer_checks(
         (key, param, copy.grads[key].copy(), objective)
         for key, param in copy.params.items()
     ]
-    checks.append(("x", x, grad_x, objective))
+    if layer.takes_list:
+        for index, (array, grad) in enumerate(zip(inputs, grad_x, strict=True)):
+            checks.append((f"x{index}", array, grad, objective))
+    else:
+        checks.append(("x", x, grad_x, objective))
     return checks
 
 

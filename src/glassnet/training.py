@@ -19,19 +19,19 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterable
-from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from glassnet._typing import Array
 from glassnet.callbacks import CallbackList, History
 from glassnet.errors import TrainingWarning
-from glassnet.layers.dense import Dense
 from glassnet.losses import Loss
+from glassnet.models.data_checks import rows
+from glassnet.models.walk import Walk
 
 if TYPE_CHECKING:
-    from glassnet.models.sequential import Sequential
+    from glassnet.models.model import Model
 
 __all__ = [
     "compute_logs",
@@ -44,64 +44,66 @@ __all__ = [
 TrainStep = Callable[[Array, Array], Array]
 
 
-def make_gradient_step(model: Sequential, loss: Loss) -> TrainStep:
+def make_gradient_step(model: Model, loss: Loss) -> TrainStep:
     """Return ``gradients(x_batch, y_batch) -> predictions`` that fills every grad.
 
-    forward (training mode) -> dL/d(output) -> backward through every layer.
-    When the output activation and the loss fuse (sigmoid + binary cross-entropy,
-    softmax + categorical cross-entropy), the gradient starts at the logits:
-    dL/dz = (p - y) / n, exact where p(1 - p) would underflow to 0, and p is the
-    output the forward pass just computed.
+    forward (training mode) -> dL/d(output) -> the model's backward walk
+    (``models/walk.py``), which skips what nothing needs: frozen layers' weight
+    gradients, and dx below the lowest trainable layer. When the output activation
+    and the loss fuse (sigmoid + binary cross-entropy, softmax + categorical
+    cross-entropy), the gradient starts at the logits: dL/dz = (p - y) / n, exact
+    where p(1 - p) would underflow to 0, and p is the output the forward pass just
+    computed.
     """
-    layers = model.layers
-    last = layers[-1]
+    graph = model.graph
+    assert graph is not None, "the model is built before its step is made"
+    walk = Walk(graph)
+    forward, backward = walk.forward, walk.backward
     fused = model.fused_loss(loss)
-    # The layers below the last, top-down. The first layer's input is the data, whose
-    # gradient nobody reads, so a Dense layer there skips dx = dz @ W.T, as costly as
-    # its dW (exactly Dense: a subclass may override backward without the keyword).
-    below = [layer.backward for layer in layers[-2::-1]]
-    if below and type(layers[0]) is Dense:
-        below[-1] = partial(layers[0].backward, input_grad=False)
+    last = model.output_layer
+    logits_gradient = fused.logits_gradient if fused is not None else None
+    loss_backward = loss.backward
 
     def gradients(x: Array, y: Array) -> Array:
-        out = x
-        for layer in layers:
-            out = layer.forward(out, training=True)
-        if fused is not None:
-            grad = fused.logits_gradient(y, last.logits, out)
-            grad = last.backward_from_logits(grad)
+        out = forward(x if isinstance(x, list) else [x], training=True)[0]
+        if logits_gradient is not None:
+            backward([logits_gradient(y, last.logits, out)], logits=(True,))
         else:
-            grad = last.backward(loss.backward(y, out))
-        for backward in below:
-            grad = backward(grad)
+            backward([loss_backward(y, out)])
         return out
 
     return gradients
 
 
-def make_train_step(model: Sequential) -> TrainStep:
+def make_train_step(model: Model) -> TrainStep:
     """Return ``step(x_batch, y_batch) -> predictions``: gradients, then one update.
 
-    The update goes through ``optimizer.apply_flat`` over the model's flat parameter
-    buffer (models/flat.py): a few NumPy calls per step instead of a few per tensor.
+    The update goes through ``optimizer.apply_flat`` over the trainable front of the
+    model's flat parameter buffer (models/flat.py): a few NumPy calls per step
+    instead of a few per tensor, and never a frozen layer's weights. The buffer is
+    re-split first if a layer's ``trainable`` changed since it was made (so a
+    change after ``compile`` takes effect at the next ``fit``, as in Keras 3).
     """
     optimizer, loss = model.require_compiled("fit")
+    model.refresh_trainable()
     gradients = make_gradient_step(model, loss)
     flat = model.flat
     assert flat is not None, "fit builds the model before it makes the step"
-    params, grads, layout, sync = flat.params, flat.grads, flat.layout, flat.sync_grads
+    params, grads = flat.trainable_params, flat.trainable_grads
+    layout, sync = flat.trainable_layout, flat.sync_grads
     apply_flat = optimizer.apply_flat
 
     def step(x: Array, y: Array) -> Array:
         out = gradients(x, y)
         sync()
-        apply_flat(params, grads, layout)
+        if layout:
+            apply_flat(params, grads, layout)
         return out
 
     return step
 
 
-def compute_logs(model: Sequential, y_true: Array, y_pred: Array) -> dict[str, float]:
+def compute_logs(model: Model, y_true: Array, y_pred: Array) -> dict[str, float]:
     """The loss and every compiled metric over all samples, as ``{"loss": ...}``."""
     _, loss = model.require_compiled("evaluate")
     logs = {"loss": float(loss.forward(y_true, y_pred))}
@@ -110,9 +112,7 @@ def compute_logs(model: Sequential, y_true: Array, y_pred: Array) -> dict[str, f
     return logs
 
 
-def predict_loop(
-    model: Sequential, x: Array, batch_size: int, verbose: int = 0
-) -> Array:
+def predict_loop(model: Model, x: Array, batch_size: int, verbose: int = 0) -> Array:
     """Forward ``x`` in batches with ``training=False`` and stack the outputs."""
     if model.overflow_guard:  # sigmoid or silu: exp -> inf is harmless, silence it
         with np.errstate(over="ignore"):
@@ -120,10 +120,14 @@ def predict_loop(
     return _predict_batches(model, x, batch_size, verbose)
 
 
-def _predict_batches(
-    model: Sequential, x: Array, batch_size: int, verbose: int
-) -> Array:
-    n = len(x)
+def _predict_batches(model: Model, x: Array, batch_size: int, verbose: int) -> Array:
+    if isinstance(x, list):  # several inputs: one array each, same rows
+        n = len(x[0])
+        if n <= batch_size and not verbose:
+            return np.asarray(model.forward(x, training=False), dtype=model.dtype)
+        first = x[0]
+    else:
+        n, first = len(x), x
     if n <= batch_size and not verbose:
         # One batch needs no array to stack into: predict on a single sample then
         # costs little more than the forward pass. The output is a new array unless
@@ -132,7 +136,7 @@ def _predict_batches(
         if out.dtype == model.dtype and not np.may_share_memory(out, x):
             return out
         return np.array(out, dtype=model.dtype)
-    out_shape = model.compute_output_shape(x.shape[1:])
+    out_shape = model.compute_output_shape(first.shape[1:])
     result = np.empty((n, *out_shape), dtype=model.dtype)
     starts: Iterable[int] = range(0, n, batch_size)
     if verbose:
@@ -146,12 +150,12 @@ def _predict_batches(
         )
     for start in starts:
         stop = min(start + batch_size, n)
-        result[start:stop] = model.forward(x[start:stop], training=False)
+        result[start:stop] = model.forward(rows(x, slice(start, stop)), training=False)
     return result
 
 
 def fit_loop(
-    model: Sequential,
+    model: Model,
     x: Array,
     y: Array,
     *,
@@ -164,14 +168,20 @@ def fit_loop(
     initial_epoch: int = 0,
 ) -> History:
     """Train ``model`` on ``(x, y)``; every argument was validated by the caller."""
-    n = len(x)
+    inputs = x if isinstance(x, list) else [x]
+    n = len(inputs[0])
     step = make_train_step(model)
-    out_shape = model.compute_output_shape(x.shape[1:])
+    out_shape = model.compute_output_shape(inputs[0].shape[1:])
     batch_hooks = callbacks.wants_batch_hooks
     logs: dict[str, float] = {}
     # Each batch's predictions are copied in here before the next step runs.
     predictions = np.empty((n, *out_shape), dtype=model.dtype)
-    gather = _row_gatherer(x, min(batch_size, n))
+    gathers = [_row_gatherer(xi, min(batch_size, n)) for xi in inputs]
+
+    def gather_all(rows_: Array) -> Any:
+        return [g(rows_) for g in gathers]
+
+    gather = gather_all if isinstance(x, list) else gathers[0]
     callbacks.on_train_begin()
     # Divergence is detected once per epoch below (with advice), so NumPy's overflow
     # warnings from a diverging matmul are silenced rather than printed per batch.
@@ -184,7 +194,11 @@ def fit_loop(
                 stop = min(start + batch_size, n)
                 if batch_hooks:
                     callbacks.on_train_batch_begin(batch)
-                xb = x[start:stop] if order is None else gather(order[start:stop])
+                xb = (
+                    rows(x, slice(start, stop))
+                    if order is None
+                    else gather(order[start:stop])
+                )
                 predictions[start:stop] = step(xb, ys[start:stop])
                 if batch_hooks:
                     callbacks.on_train_batch_end(batch, {"size": stop - start})
@@ -224,7 +238,7 @@ def _row_gatherer(x: Array, batch_size: int) -> Callable[[Array], Array]:
     return gather
 
 
-def _warn_diverged(model: Sequential, epoch: int) -> None:
+def _warn_diverged(model: Model, epoch: int) -> None:
     optimizer, _ = model.require_compiled("fit")
     warnings.warn(
         TrainingWarning(

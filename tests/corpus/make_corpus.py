@@ -44,6 +44,7 @@ import numpy as np
 
 from glassnet.layers import Activation, Dense, Dropout
 from glassnet.models import Sequential
+from glassnet.utils import clear_session
 
 __all__ = [
     "CANARY_MODULE",
@@ -103,7 +104,12 @@ def _default_loaders(name: str) -> tuple[str, ...]:
 
 # -- the reference model --------------------------------------------------------------
 def make_model(seed: int = 1, dtype: str = "float32") -> Sequential:
-    """Dense, Dropout, Activation, Dense; compiled with Adam and trained one step."""
+    """Dense, Dropout, Activation, Dense; compiled with Adam and trained one step.
+
+    The naming session is cleared first, so the layers are always called ``dense``,
+    ``dropout``, ``activation``, ``dense_1`` and the corpus bytes never vary.
+    """
+    clear_session()
     model = Sequential(
         [
             Dense(5, activation="relu", input_dim=3),

@@ -119,7 +119,7 @@ def explain_layers(
     outputs = []
     out = x
     for layer in model.layers:
-        out = layer.forward(out, training=False)
+        out = layer.forward(out, training=False, keep_cache=True)
         outputs.append(out)
     loss_value = float(loss.forward(y, out))
     grad = loss.backward(y, out)

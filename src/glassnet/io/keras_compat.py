@@ -20,10 +20,10 @@ glassnet is refused as unsafe (:func:`check_claims`).
 from __future__ import annotations
 
 import builtins
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from glassnet._naming import to_snake_case
 from glassnet.errors import ModelFileError, UnsafeFileError
 
 if TYPE_CHECKING:
@@ -103,9 +103,7 @@ LOSS_NEUTRAL: dict[str, tuple[Any, ...]] = {
 
 def snake_case(name: str) -> str:
     """Keras' ``to_snake_case``: how Keras names a layer's group in a weights file."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    return to_snake_case(name)
 
 
 def keras_layer_paths(model: Sequential) -> list[tuple[str, Layer]]:

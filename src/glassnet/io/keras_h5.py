@@ -45,8 +45,8 @@ def write_weights(
     for path, layer in keras_layer_paths(model):
         group = layers.create_group(path).create_group("vars")
         group.attrs["name"] = layer.name or path
-        for index, value in enumerate(layer.params.values()):
-            group.create_dataset(str(index), data=value)
+        for index, weight in enumerate(layer.weights):
+            group.create_dataset(str(index), data=weight.value)
     optimizer = model.optimizer
     if include_optimizer and model.compiled and optimizer is not None and model.built:
         group = root.create_group("optimizer").create_group("vars")
@@ -86,7 +86,7 @@ def read_layer_weights(
             )
     arrays = []
     for layer_index, (path, layer) in enumerate(expected):
-        keys = list(layer.params)
+        keys = [weight.key for weight in layer.weights]
         here = f"{where}: layers/{path}/vars (layer '{layer.name}')"
         group = hdf5.get_group(layers, path, where, required=bool(keys))
         variables = (
@@ -129,7 +129,7 @@ def read_optimizer_state(
     if optimizer is None or variables is None or not len(variables):
         return None
     here = f"{where}: optimizer/vars"
-    params = {s.name: s.shape for s in weight_slots(model)}
+    params = {s.name: s.shape for s in weight_slots(model) if s.kind == "param"}
     order = variable_order(optimizer, list(params))
     wanted = {str(i) for i in range(len(order) + 2)}
     if set(variables) == {"0", "1"} and not strict:

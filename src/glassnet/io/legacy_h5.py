@@ -64,10 +64,11 @@ def write_weights(group: Any, model: Sequential) -> None:
     group.attrs["glassnet_version"] = __version__
     for layer in model.layers:
         layer_group = group.create_group(str(layer.name))
-        names = [f"{layer.name}/{keras_weight_name(key)}:0" for key in layer.params]
+        weights = layer.weights
+        names = [f"{layer.name}/{w.name}:0" for w in weights]
         hdf5.write_string_list(layer_group, "weight_names", names)
-        for name, value in zip(names, layer.params.values(), strict=True):
-            layer_group.create_dataset(name, data=value)
+        for name, weight in zip(names, weights, strict=True):
+            layer_group.create_dataset(name, data=weight.value)
 
 
 def read_weights(
@@ -114,7 +115,7 @@ def _read_weights(
             stored.append((name, layer_group, weight_names))
     _check_top_level(group, where)
     slots = {(s.layer_index, s.key): s for s in weight_slots(model)}
-    layers = [(i, layer) for i, layer in enumerate(model.layers) if layer.params]
+    layers = [(i, layer) for i, layer in enumerate(model.layers) if layer.weights]
     if len(stored) != len(layers):
         raise ModelFileError(
             f"{where}: the file has weights for {len(stored)} layer(s) "
@@ -126,7 +127,7 @@ def _read_weights(
         stored, layers, strict=True
     ):
         here = f"{where}/{name} (model layer '{layer.name}')"
-        keys = list(layer.params)
+        keys = [weight.key for weight in layer.weights]
         if len(weight_names) != len(keys):
             raise ModelFileError(
                 f"{here}: {len(weight_names)} weight(s) in the file, {len(keys)} in the "

@@ -5,11 +5,15 @@ JSON describing each tensor (``dtype``, ``shape``, ``data_offsets``), then the r
 little-endian bytes. There is no code, no links and no compression, which makes it
 the format to prefer for weights from strangers.
 
-glassnet names each tensor by its own parameter name, ``<layer name>.<parameter>``
-(``dense.W`` is the kernel, shaped (n_in, units) as in Keras; ``dense.b`` the bias),
-the names its optimizer state and gradient check use too. Loading matches tensors
-to the model *by name*, so the model's layer names must match the file's; the error
-lists what is missing and what is extra. ``__metadata__`` records
+glassnet names each tensor ``<layer path>.<weight>``: the layer's path as Keras 3
+weights files name it, by class and position (``dense``, ``dense_1``, whatever the
+layers are called), then glassnet's key (``dense.W`` is the kernel, shaped
+(n_in, units) as in Keras; ``dense.b`` the bias; ``batch_normalization.moving_mean``
+is state). So the weights of a model load into any model of the same architecture,
+even one built later in the same session, whose layers got other automatic names.
+Loading also accepts files that name tensors by the layers' own names
+(``<layer name>.<key>``); any other mismatch is refused, listing what is missing
+and what is extra. ``__metadata__`` records
 ``format="glassnet"``, the glassnet version, the model name and the dtype.
 
 Files are written with the ``safetensors`` library (imported on first use) and read
@@ -41,6 +45,7 @@ from glassnet import __version__
 from glassnet._typing import Array
 from glassnet.errors import ModelFileError
 from glassnet.io import limits, safe_json
+from glassnet.io.keras_compat import keras_layer_paths
 from glassnet.io.slots import weight_slots
 
 if TYPE_CHECKING:
@@ -57,13 +62,23 @@ _ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
 Entry = tuple[np.dtype, tuple[int, ...], int, int]
 
 
+def positional_names(model: Sequential) -> list[str]:
+    """``<Keras layer path>.<key>`` for every weight, in ``get_weights`` order."""
+    return [
+        f"{path}.{weight.key}"
+        for path, layer in keras_layer_paths(model)
+        for weight in layer.weights
+    ]
+
+
 def to_bytes(model: Sequential) -> bytes:
     """The model's weights as a safetensors file."""
     from safetensors.numpy import save
 
+    names = positional_names(model)
     tensors = {
-        slot.name: np.ascontiguousarray(slot.layer.params[slot.key])
-        for slot in weight_slots(model, "save_weights")
+        names[i]: np.ascontiguousarray(slot.value)
+        for i, slot in enumerate(weight_slots(model, "save_weights"))
     }
     metadata = {
         "format": "glassnet",
@@ -172,19 +187,24 @@ def read_weights(
     """Every weight of ``model`` from a safetensors file, matched by name, checked."""
     slots = weight_slots(model)
     entries, _, start = read_header(path, where)
-    missing = [s.name for s in slots if s.name not in entries]
-    extra = sorted(set(entries) - {s.name for s in slots})
+    names = positional_names(model)
+    by_layer_name = [s.name for s in slots]
+    if set(entries) != set(names) and set(entries) == set(by_layer_name):
+        names = by_layer_name
+    missing = [name for name in names if name not in entries]
+    extra = sorted(set(entries) - set(names))
     if missing or extra:
         raise ModelFileError(
             f"{where}: the tensor names do not match the model's weights. Missing: "
             f"{missing[:20] or 'none'}; unexpected: {extra[:20] or 'none'}. glassnet "
-            "names tensors '<layer name>.W' and '<layer name>.b'."
+            "names tensors '<layer path>.<key>' by layer class and position, e.g. "
+            "'dense.W', 'dense.b', 'dense_1.W'."
         )
     arrays = []
     with open(path, "rb") as handle:
-        for slot in slots:
-            dtype, shape, begin, end = entries[slot.name]
-            here = f"{where}: tensor '{slot.name}'"
+        for slot, name in zip(slots, names, strict=True):
+            dtype, shape, begin, end = entries[name]
+            here = f"{where}: tensor '{name}'"
             if shape != slot.shape:
                 raise ModelFileError(
                     f"{here}: shape {shape} in the file; the model's weight has {slot.shape}."

@@ -30,12 +30,23 @@ __all__ = ["WeightSlot", "commit", "require_model", "weight_slots"]
 
 @dataclass(frozen=True)
 class WeightSlot:
-    """One parameter the model expects: ``layers[layer_index].params[key]``."""
+    """One weight the model expects: ``layers[layer_index].params[key]`` (or ``.state``).
+
+    ``kind`` is ``"param"`` for a parameter and ``"state"`` for non-trainable state
+    (BatchNormalization's moving statistics), which files keep too.
+    """
 
     layer_index: int
     layer: Layer
     key: str
     shape: tuple[int, ...]
+    kind: str = "param"
+
+    @property
+    def value(self) -> Array:
+        """The live array in the layer."""
+        store = self.layer.params if self.kind == "param" else self.layer.state
+        return store[self.key]
 
     @property
     def name(self) -> str:
@@ -56,16 +67,16 @@ def require_model(model: object, what: str) -> Sequential:
 
 
 def weight_slots(model: Sequential, what: str = "load_weights") -> list[WeightSlot]:
-    """Every parameter of the built ``model``, in ``get_weights`` order."""
+    """Every weight of the built ``model`` (state included), in ``get_weights`` order."""
     if not model.built:
         raise NotBuiltError(
             f"{what} needs a built model, so it knows each weight's shape: give the "
             "first layer input_dim=..., or call model.build((None, n_features)) first."
         )
     return [
-        WeightSlot(index, layer, key, tuple(param.shape))
+        WeightSlot(index, layer, weight.key, weight.shape, weight.kind)
         for index, layer in enumerate(model.layers)
-        for key, param in layer.params.items()
+        for weight in layer.weights
     ]
 
 
@@ -89,4 +100,4 @@ def commit(
             f"Expected {len(slots)} weights shaped {[s.shape for s in slots]}."
         )
     for slot, array in zip(slots, arrays, strict=True):
-        slot.layer.params[slot.key][...] = array
+        slot.value[...] = array

@@ -32,21 +32,27 @@ class Activation(Layer):
         input_dim: Any = None,
         input_shape: Any = None,
         name: str | None = None,
+        trainable: bool = True,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape, input_dim=input_dim)
+        super().__init__(
+            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+        )
         self.activation: ActivationFunction = activations.get(activation)
 
-    def forward(self, x: Array, *, training: bool = False) -> Array:
+    def forward(
+        self, x: Array, *, training: bool = False, keep_cache: bool = False
+    ) -> Array:
         """``y = f(x)``."""
         y = self.activation.forward(x)
-        self._x, self._y = x, y
+        self._cache = (x, y) if training or keep_cache else None
         return y
 
-    def backward(self, grad_output: Array) -> Array:
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
         """Vector-Jacobian product of the activation."""
         # y = f(x)  =>  dx = (Jacobian of f at x)^T @ dy; elementwise f gives
         #               dx = f'(x) * dy, softmax couples each row
-        return self.activation.backward(self._x, self._y, grad_output)
+        x, y = self.cached()
+        return self.activation.backward(x, y, grad_output) if input_grad else None
 
     @property
     def output_activation(self) -> ActivationFunction:
@@ -55,12 +61,14 @@ class Activation(Layer):
 
     @property
     def logits(self) -> Array:
-        """The input of the last forward pass (this layer's pre-activation)."""
-        return self._x
+        """The input of the last caching forward pass (this layer's pre-activation)."""
+        return self.cached()[0]
 
-    def backward_from_logits(self, grad_logits: Array) -> Array:
+    def backward_from_logits(
+        self, grad_logits: Array, *, input_grad: bool = True
+    ) -> Array | None:
         """dL/dz is already dL/d(input) for this layer."""
-        return grad_logits
+        return grad_logits if input_grad else None
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

@@ -1,44 +1,97 @@
 """The layer protocol every glassnet layer follows.
 
-A layer owns its parameters and their gradients; it never updates its own weights
-(that is the optimizer's job), so every backward pass can be gradient-checked::
+A layer owns its weights and their gradients; it never updates its own weights (that
+is the optimizer's job), so every backward pass can be gradient-checked::
 
-    params: dict[str, ndarray]      e.g. {"W": (n_in, n_out), "b": (n_out,)}
-    grads:  dict[str, ndarray]      same keys and shapes, overwritten by backward()
-    build(input_shape, rng, dtype)  creates weights from the rng it is handed
-    forward(x, *, training=False)   caches exactly what backward needs
-    backward(grad_output) -> grad_input
+    params: dict[str, ndarray]   trainable weights, Keras order, e.g. {"W": .., "b": ..}
+    grads:  dict[str, ndarray]   same keys and shapes, overwritten by backward()
+    state:  dict[str, ndarray]   non-trainable state (BatchNormalization's moving
+                                 mean and variance): saved, loaded and copied, never
+                                 touched by the optimizer or the gradient check
+    weight_shapes(input_shape)   the shape of every weight, before any exists
+    build(input_shape, rng, dtype)
+    forward(x, *, training=False, keep_cache=False)
+    backward(grad_output, *, input_grad=True) -> grad_input (None if not asked)
     output_shape(input_shape)
     get_config() / from_config(config)
 
-Shapes passed to ``build`` and ``output_shape`` are *per sample* (no batch axis):
-a Dense layer fed ``(batch, 3)`` arrays is built with ``input_shape=(3,)``.
+Shapes passed to ``build``, ``weight_shapes`` and ``output_shape`` are *per sample*
+(no batch axis; other axes may be ``None``): a Dense layer fed ``(batch, 3)`` arrays
+is built with ``input_shape=(3,)``. A layer that takes a list of tensors (the merge
+layers: ``takes_list = True``) gets a list of shapes and a list of arrays, and its
+backward returns a list of gradients.
+
+**The cache.** ``forward`` keeps what ``backward`` needs in ``self._cache``, and only
+when ``training`` is true or ``keep_cache=True`` is asked (the gradient check and
+``explain`` ask): an inference pass keeps nothing alive. ``backward`` without such a
+pass raises :class:`~glassnet.errors.MissingForwardError`. A model calls a shared
+layer (one layer, several calls) once per call and swaps ``_cache`` between them.
+
+**What is needed.** ``backward(..., input_grad=False)`` fills the weight gradients but
+skips ``dL/dx``: the model asks for this when nothing below the layer needs it (the
+first layer, whose input is the data). A layer whose ``trainable`` is False fills no
+weight gradients.
+
+>>> import numpy as np
+>>> from glassnet.layers import Dense
+>>> layer = Dense(2, name="scores")
+>>> layer.weight_shapes((3,))
+{'W': (3, 2), 'b': (2,)}
+>>> layer.param_count((3,))
+8
+>>> y = layer(np.ones((1, 3)))           # built on first call
+>>> [w.path for w in layer.weights]
+['scores/kernel', 'scores/bias']
+>>> layer.trainable = False
+>>> len(layer.trainable_weights), len(layer.non_trainable_weights)
+(0, 2)
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
 
+from glassnet import _random
+from glassnet._naming import auto_name, check_name
 from glassnet._registry import Registry
 from glassnet._typing import Array, Shape
-from glassnet._validation import check_positive_int
+from glassnet._validation import all_finite, check_bool, check_positive_int
 from glassnet.activations import ActivationFunction
-from glassnet.errors import GlassnetTypeError, InvalidArgumentError, NotBuiltError
+from glassnet.errors import (
+    DataError,
+    GlassnetTypeError,
+    InvalidArgumentError,
+    MissingForwardError,
+    NotBuiltError,
+    ShapeError,
+)
+from glassnet.layers.symbolic import (
+    Node,
+    SymbolicTensor,
+    flatten_structure,
+    is_symbolic,
+)
 
-__all__ = ["Layer", "normalize_input_shape", "registry"]
+__all__ = ["Layer", "Weight", "normalize_input_shape", "registry"]
 
 registry = Registry("layer")
+
+#: Keras' name for each of glassnet's short parameter keys; other keys are Keras'.
+KERAS_WEIGHT_NAMES = {"W": "kernel", "b": "bias"}
 
 
 def normalize_input_shape(input_shape: Any, input_dim: Any) -> Shape | None:
     """Turn Keras' ``input_shape=(3,)`` / ``input_dim=3`` into a per-sample shape.
 
+    Axes other than the first may be ``None`` (a sequence of any length).
+
     >>> normalize_input_shape(None, 2)
     (2,)
-    >>> normalize_input_shape((4,), None)
-    (4,)
+    >>> normalize_input_shape((None, 4), None)
+    (None, 4)
     """
     if input_dim is not None and input_shape is not None:
         raise InvalidArgumentError(
@@ -49,28 +102,106 @@ def normalize_input_shape(input_shape: Any, input_dim: Any) -> Shape | None:
         return (check_positive_int(input_dim, "input_dim"),)
     if input_shape is None:
         return None
-    if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
-        input_shape = (input_shape,)
-    if not isinstance(input_shape, (tuple, list)) or not input_shape:
+    return check_sample_shape(input_shape, "input_shape")
+
+
+def check_sample_shape(shape: Any, argument: str) -> Shape:
+    """A per-sample shape: a non-empty tuple of positive integers or ``None``."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not shape:
         raise GlassnetTypeError(
-            "Argument `input_shape` must be a non-empty tuple of positive integers "
-            f"(the shape of one sample, without the batch axis). "
-            f"Received: input_shape={input_shape!r}"
+            f"Argument `{argument}` must be a non-empty tuple of positive integers "
+            f"(the shape of one sample, without the batch axis; None for an axis of "
+            f"any length). Received: {argument}={shape!r}"
         )
-    return tuple(check_positive_int(d, "input_shape") for d in input_shape)
+    return tuple(None if d is None else check_positive_int(d, argument) for d in shape)  # type: ignore[misc]
+
+
+class Weight:
+    """One weight of a layer, as Keras' ``model.weights`` lists it.
+
+    A live handle: :attr:`value` is the layer's current array (which the model may
+    have moved into its flat buffer), never a copy taken earlier.
+
+    >>> import numpy as np
+    >>> from glassnet.layers import Dense
+    >>> layer = Dense(1, name="out")
+    >>> _ = layer(np.zeros((1, 2)))
+    >>> kernel = layer.weights[0]
+    >>> kernel.path, kernel.name, kernel.shape, kernel.trainable
+    ('out/kernel', 'kernel', (2, 1), True)
+    >>> kernel.assign([[1.0], [2.0]])
+    >>> layer(np.array([[1.0, 1.0]]))
+    array([[3.]], dtype=float32)
+    """
+
+    def __init__(self, layer: Layer, key: str, kind: str) -> None:
+        self.layer, self.key, self.kind = layer, key, kind
+
+    @property
+    def value(self) -> Array:
+        """The live array (writes to it change the layer)."""
+        store = self.layer.params if self.kind == "param" else self.layer.state
+        return store[self.key]
+
+    @property
+    def name(self) -> str:
+        """Keras' name of the weight: ``kernel``, ``bias``, ``moving_mean``..."""
+        return KERAS_WEIGHT_NAMES.get(self.key, self.key)
+
+    @property
+    def path(self) -> str:
+        """Keras 3's path: ``dense_1/kernel``, or ``sequential/dense_1/kernel``."""
+        return f"{self.layer.path_prefix}{self.layer.name}/{self.name}"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The weight's shape."""
+        return tuple(self.value.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The weight's dtype."""
+        return self.value.dtype
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the optimizer updates it: a parameter of a trainable layer."""
+        return self.kind == "param" and self.layer.trainable
+
+    def numpy(self) -> Array:
+        """A copy of the current values."""
+        return self.value.copy()
+
+    def assign(self, value: Any) -> None:
+        """Overwrite the values in place (same shape, finite numbers)."""
+        self.layer.set_weight(self.key, value)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Weight path={self.path!r}, shape={self.shape}, "
+            f"dtype={self.dtype.name}, trainable={self.trainable}>"
+        )
 
 
 class Layer:
     """Base class of glassnet layers: see the module docstring for the protocol.
 
-    Subclasses set ``params``/``grads`` in :meth:`build` and implement
-    :meth:`forward`, :meth:`backward` and :meth:`output_shape`.
+    Subclasses set ``params``/``grads`` (and ``state``) in :meth:`build` and implement
+    :meth:`forward`, :meth:`backward`, :meth:`output_shape` and, if they have weights,
+    :meth:`weight_shapes`.
     """
 
     #: Layers whose output is an activation function of a pre-activation ``z``
     #: (Dense, Activation) expose it so the model can fuse the output activation
-    #: with a cross-entropy loss (see ``Sequential.compile``).
+    #: with a cross-entropy loss (see ``models/compiling.py``).
     has_output_activation: ClassVar[bool] = False
+    #: True for layers called on a list of tensors (Add, Concatenate...).
+    takes_list: ClassVar[bool] = False
+    #: What the layer's input holds: "float" (cast to the model's dtype) or "int"
+    #: (token ids, never cast to float at the boundary).
+    input_kind: ClassVar[str] = "float"
 
     def __init__(
         self,
@@ -78,37 +209,157 @@ class Layer:
         name: str | None = None,
         input_shape: Any = None,
         input_dim: Any = None,
+        trainable: bool = True,
     ) -> None:
-        if name is not None and (not isinstance(name, str) or not name):
-            raise GlassnetTypeError(
-                f"Argument `name` must be a non-empty string. Received: name={name!r}"
-            )
-        self.name = name
+        self.name = auto_name(type(self).__name__) if name is None else check_name(name)
         self.declared_input_shape = normalize_input_shape(input_shape, input_dim)
+        self._trainable = check_bool(trainable, "trainable")
         self.params: dict[str, Array] = {}
         self.grads: dict[str, Array] = {}
-        self.input_shape: Shape | None = None
+        self.state: dict[str, Array] = {}
+        self.input_shape: Any = None
         self.built = False
+        self._cache: Any = None
+        #: the calls of this layer in functional graphs (see layers/symbolic.py)
+        self.inbound_nodes: list[Node] = []
+        #: "sequential/" when a Sequential model built this layer (Keras 3 paths)
+        self.path_prefix = ""
 
     # -- protocol ---------------------------------------------------------------
+    def weight_shapes(self, input_shape: Any) -> dict[str, tuple[int, ...]]:
+        """The shape of every weight (params, then state) for ``input_shape``.
+
+        Nothing is allocated: the file loaders ask this before building a model.
+        """
+        return {}
+
     def build(
-        self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32
+        self, input_shape: Any, rng: np.random.Generator, dtype: Any = np.float32
     ) -> None:
-        """Create the layer's parameters for samples shaped ``input_shape``."""
-        self.input_shape = tuple(input_shape)
+        """Create the layer's weights for samples shaped ``input_shape``."""
+        self.input_shape = (
+            [tuple(s) for s in input_shape] if self.takes_list else tuple(input_shape)
+        )
+        self._dtype = np.dtype(dtype)
         self.built = True
 
-    def forward(self, x: Array, *, training: bool = False) -> Array:
-        """Compute the layer's output for a batch ``x``; caches what backward needs."""
+    def forward(
+        self, x: Any, *, training: bool = False, keep_cache: bool = False
+    ) -> Any:
+        """The layer's output for a batch ``x``; caches for backward when training."""
         raise NotImplementedError
 
-    def backward(self, grad_output: Array) -> Array:
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Any:
         """Given dL/d(output), fill ``self.grads`` and return dL/d(input)."""
         raise NotImplementedError
 
-    def output_shape(self, input_shape: Shape) -> Shape:
+    def output_shape(self, input_shape: Any) -> Any:
         """The per-sample output shape for a per-sample ``input_shape``."""
         return tuple(input_shape)
+
+    # -- the cache ----------------------------------------------------------------
+    def cached(self) -> Any:
+        """What the last caching forward pass kept, or a MissingForwardError."""
+        if self._cache is None:
+            raise MissingForwardError(
+                f"Layer '{self.name}': backward() needs the values of a forward pass "
+                "made with training=True (or keep_cache=True); the last forward pass "
+                "kept none. Run forward first."
+            )
+        return self._cache
+
+    # -- calling ------------------------------------------------------------------
+    def __call__(self, inputs: Any, training: Any = None) -> Any:
+        """Run the layer on arrays, or record a call on symbolic tensors.
+
+        On arrays the layer is built on first call (float32 weights from the session
+        generator, see :func:`glassnet.utils.set_random_seed`) and returns its output,
+        in inference mode unless ``training=True``. On symbolic tensors (from
+        :func:`glassnet.Input`) it returns the symbolic output, for a functional
+        :class:`glassnet.Model`.
+        """
+        if is_symbolic(inputs):
+            return self._call_symbolic(inputs)
+        if training is not None:
+            training = check_bool(training, "training")
+        return self._call_eager(inputs, bool(training))
+
+    def _call_symbolic(self, inputs: Any) -> SymbolicTensor:
+        tensors = flatten_structure(inputs)
+        if self.takes_list != isinstance(inputs, (list, tuple)):
+            wanted = "a list of tensors" if self.takes_list else "one tensor"
+            raise GlassnetTypeError(
+                f"Layer '{self.name}' ({type(self).__name__}) is called on {wanted}. "
+                f"Received: {inputs!r}"
+            )
+        shapes = [t.sample_shape for t in tensors]
+        shape = shapes if self.takes_list else shapes[0]
+        dtype = tensors[0].dtype if tensors[0].dtype.kind == "f" else np.float32
+        if self.built:
+            self.check_input_shape(shape)
+        out_shape = self.output_shape(shape)  # checks the shape before building
+        if not self.built:
+            self.build(shape, _random.generator(), dtype)
+        node = Node(self, tensors, self.takes_list)
+        out_dtype = self.output_dtype(dtype)
+        node.outputs = [SymbolicTensor((None, *out_shape), out_dtype, node, 0)]
+        self.inbound_nodes.append(node)
+        return node.outputs[0]
+
+    def _call_eager(self, inputs: Any, training: bool) -> Any:
+        arrays = [self._as_input_array(x) for x in flatten_structure(inputs)]
+        if self.takes_list != isinstance(inputs, (list, tuple)):
+            wanted = "a list of arrays" if self.takes_list else "one array"
+            raise GlassnetTypeError(
+                f"Layer '{self.name}' ({type(self).__name__}) is called on {wanted}. "
+                f"Received: {type(inputs).__name__}"
+            )
+        shapes = [a.shape[1:] for a in arrays]
+        shape = shapes if self.takes_list else shapes[0]
+        if self.built:
+            self.check_input_shape(shape)
+            dtype = self.compute_dtype
+        else:
+            self.output_shape(shape)
+            dtype = np.dtype(np.float32)  # Keras' default layer dtype
+            self.build(shape, _random.generator(), dtype)
+        if self.input_kind == "float":
+            arrays = [a.astype(dtype, copy=False) for a in arrays]
+        return self.forward(arrays if self.takes_list else arrays[0], training=training)
+
+    def _as_input_array(self, value: Any) -> Array:
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf" or array.ndim < 1:
+            raise GlassnetTypeError(
+                f"Layer '{self.name}' must be called on numeric arrays with a batch "
+                f"axis first. Received: an array of dtype {array.dtype} and shape "
+                f"{array.shape}"
+            )
+        if array.dtype.kind == "f" and not all_finite(array):
+            raise DataError(f"Layer '{self.name}' received NaN or inf in its input.")
+        return array
+
+    def check_input_shape(self, shape: Any) -> None:
+        """Refuse an input shape the built layer cannot take (wrong rank or width)."""
+        expected = self.input_shape
+        got = [tuple(s) for s in shape] if self.takes_list else tuple(shape)
+        if expected is None or _shapes_agree(expected, got):
+            return
+        raise ShapeError(
+            f"Layer '{self.name}' was built for inputs shaped {_show(expected)} (per "
+            f"sample) and cannot take inputs shaped {_show(got)}."
+        )
+
+    @property
+    def compute_dtype(self) -> np.dtype:
+        """The dtype of the layer's weights (float32 before it is built)."""
+        for array in (*self.params.values(), *self.state.values()):
+            return array.dtype
+        return np.dtype(getattr(self, "_dtype", np.float32))
+
+    def output_dtype(self, input_dtype: Any) -> np.dtype:
+        """The dtype of the output for inputs of ``input_dtype`` (floats pass through)."""
+        return np.dtype(input_dtype)
 
     # -- output activation fusion (Dense, Activation) -------------------------
     @property
@@ -121,23 +372,105 @@ class Layer:
         """The pre-activation ``z`` of the last forward pass (fusable layers only)."""
         raise NotImplementedError(f"{type(self).__name__} has no pre-activation.")
 
-    def backward_from_logits(self, grad_logits: Array) -> Array:
+    def backward_from_logits(
+        self, grad_logits: Array, *, input_grad: bool = True
+    ) -> Any:
         """Backward pass that starts at dL/dz, skipping the output activation."""
         raise NotImplementedError(f"{type(self).__name__} has no pre-activation.")
 
-    # -- bookkeeping -------------------------------------------------------------
+    # -- weights ------------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        """Whether the optimizer may update this layer's parameters."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: Any) -> None:
+        self._trainable = check_bool(value, "trainable")
+
+    @property
+    def weights(self) -> list[Weight]:
+        """Every weight, Keras order: the parameters, then the non-trainable state."""
+        return [Weight(self, key, "param") for key in self.params] + [
+            Weight(self, key, "state") for key in self.state
+        ]
+
+    @property
+    def trainable_weights(self) -> list[Weight]:
+        """The parameters, when the layer is trainable."""
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Weight]:
+        """The state, and the parameters of a frozen layer."""
+        return [w for w in self.weights if not w.trainable]
+
+    def param_count(self, input_shape: Any) -> int:
+        """How many numbers the weights hold for ``input_shape``, allocating nothing."""
+        return sum(math.prod(s) for s in self.weight_shapes(input_shape).values())
+
     def count_params(self) -> int:
-        """Number of scalar parameters (the layer must be built)."""
+        """Number of scalars in every weight, trainable or not (the layer must be built)."""
         self._require_built("count_params")
-        return int(sum(p.size for p in self.params.values()))
+        return int(sum(w.value.size for w in self.weights))
 
     def get_weights(self) -> list[Array]:
-        """Copies of the parameters in Keras order (kernel, then bias)."""
-        return [p.copy() for p in self.params.values()]
+        """Copies of the weights in Keras order (kernel, bias; then state)."""
+        return [w.numpy() for w in self.weights]
 
+    def set_weights(self, weights: Any) -> None:
+        """Replace every weight (same order and shapes as :meth:`get_weights`).
+
+        Everything is checked before anything is written: a rejected call leaves the
+        layer as it was.
+        """
+        self._require_built("set_weights")
+        slots = self.weights
+        if not isinstance(weights, (list, tuple)) or len(weights) != len(slots):
+            count = len(weights) if isinstance(weights, (list, tuple)) else weights
+            raise ShapeError(
+                f"Layer '{self.name}'.set_weights expects a list of {len(slots)} arrays "
+                f"({', '.join(w.name for w in slots)}). Received: {count!r:.80}"
+            )
+        arrays = [
+            self._checked_weight(w, v) for w, v in zip(slots, weights, strict=True)
+        ]
+        for weight, array in zip(slots, arrays, strict=True):
+            weight.value[...] = array
+
+    def set_weight(self, key: str, value: Any) -> None:
+        """Replace one weight in place, after checking its shape and values."""
+        weight = next((w for w in self.weights if w.key == key), None)
+        if weight is None:
+            raise InvalidArgumentError(
+                f"Layer '{self.name}' has no weight {key!r}. "
+                f"Available: {[w.key for w in self.weights]}"
+            )
+        weight.value[...] = self._checked_weight(weight, value)
+
+    def _checked_weight(self, weight: Weight, value: Any) -> Array:
+        from glassnet._validation import as_float_array
+
+        array = as_float_array(
+            value,
+            f"weights for {weight.path}",
+            weight.dtype,
+            min_ndim=0,
+            allow_empty=True,
+        )
+        if array.shape != weight.shape:
+            raise ShapeError(
+                f"Weight '{weight.path}' has shape {weight.shape}. "
+                f"Received: shape {array.shape}"
+            )
+        return array
+
+    # -- configs ------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """JSON-able constructor arguments."""
         config: dict[str, Any] = {"name": self.name}
+        if not self.trainable:
+            config["trainable"] = False
         if self.declared_input_shape is not None:
             config["input_shape"] = list(self.declared_input_shape)
         return config
@@ -150,9 +483,9 @@ class Layer:
     def _require_built(self, what: str) -> None:
         if not self.built:
             raise NotBuiltError(
-                f"Layer '{self.name or type(self).__name__}' is not built yet, so "
-                f"`{what}` is not available. Add it to a model with a known input "
-                "shape, or call build(input_shape, rng)."
+                f"Layer '{self.name}' is not built yet, so `{what}` is not available. "
+                "Call it on data, add it to a model with a known input shape, or call "
+                "build(input_shape, rng)."
             )
 
     def __repr__(self) -> str:
@@ -160,3 +493,21 @@ class Layer:
             f"{k}={v!r}" for k, v in self.get_config().items() if k != "name"
         )
         return f"{type(self).__name__}({args})" if args else f"{type(self).__name__}()"
+
+
+def _shapes_agree(expected: Any, got: Any) -> bool:
+    if isinstance(expected, list):
+        return (
+            isinstance(got, list)
+            and len(expected) == len(got)
+            and all(_shapes_agree(e, g) for e, g in zip(expected, got, strict=True))
+        )
+    if isinstance(got, list) or len(expected) != len(got):
+        return False
+    return all(
+        e is None or g is None or e == g for e, g in zip(expected, got, strict=True)
+    )
+
+
+def _show(shape: Any) -> str:
+    return str([tuple(s) for s in shape]) if isinstance(shape, list) else str(shape)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from glassnet import activations, initializers
-from glassnet._typing import Array, Shape
+from glassnet._typing import Array
 from glassnet._validation import check_bool, check_positive_int
 from glassnet.activations import ActivationFunction
 from glassnet.errors import ShapeError
@@ -19,6 +19,9 @@ __all__ = ["Dense"]
 @registry.register("dense")
 class Dense(Layer):
     """A densely connected layer: ``y = activation(x @ W + b)``, W shaped (n_in, units).
+
+    On inputs with more than one axis per sample, Dense acts on the last axis (as
+    in Keras): ``(batch, steps, n_in)`` gives ``(batch, steps, units)``.
 
     Parameters
     ----------
@@ -32,6 +35,10 @@ class Dense(Layer):
         How ``W`` and ``b`` are drawn (Keras defaults: glorot_uniform, zeros).
     input_dim, input_shape : int or tuple, optional
         The per-sample input size, for the first layer of a model.
+    name : str, optional
+        Unique name; Keras' automatic ``dense``, ``dense_1``... when omitted.
+    trainable : bool
+        False freezes the layer: the optimizer leaves ``W`` and ``b`` alone.
 
     Examples
     --------
@@ -57,65 +64,77 @@ class Dense(Layer):
         input_dim: Any = None,
         input_shape: Any = None,
         name: str | None = None,
+        trainable: bool = True,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape, input_dim=input_dim)
+        super().__init__(
+            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+        )
         self.units = check_positive_int(units, "units")
         self.activation: ActivationFunction = activations.get(activation)
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
 
+    def weight_shapes(self, input_shape: Any) -> dict[str, tuple[int, ...]]:
+        """``W`` (n_in, units) and ``b`` (units,), n_in the last input axis."""
+        n_in = self._input_width(input_shape)
+        shapes: dict[str, tuple[int, ...]] = {"W": (n_in, self.units)}
+        if self.use_bias:
+            shapes["b"] = (self.units,)
+        return shapes
+
     def build(
-        self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32
+        self, input_shape: Any, rng: np.random.Generator, dtype: Any = np.float32
     ) -> None:
         """Draw ``W`` (n_in, units) and ``b`` (units,) from ``rng``."""
-        if len(input_shape) != 1:
-            raise ShapeError(
-                f"Dense expects samples that are flat feature vectors (batch, features)."
-                f" Received: input_shape={tuple(input_shape)} for layer '{self.name}'."
-            )
-        n_in = input_shape[0]
-        self.params = {"W": self.kernel_initializer((n_in, self.units), rng, dtype)}
+        shapes = self.weight_shapes(input_shape)
+        self.params = {"W": self.kernel_initializer(shapes["W"], rng, dtype)}
         if self.use_bias:
-            self.params["b"] = self.bias_initializer((self.units,), rng, dtype)
+            self.params["b"] = self.bias_initializer(shapes["b"], rng, dtype)
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
         super().build(input_shape, rng, dtype)
 
-    def forward(self, x: Array, *, training: bool = False) -> Array:
+    def forward(
+        self, x: Array, *, training: bool = False, keep_cache: bool = False
+    ) -> Array:
         """``z = x @ W + b``, then ``y = activation(z)``."""
         z = x @ self.params["W"]
         if self.use_bias:
             z += self.params["b"]
         y = self.activation.forward(z)
-        self._x, self._z, self._y = x, z, y
+        self._cache = (x, z, y) if training or keep_cache else None
         return y
 
-    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array:
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
         """Back through the activation, then through the affine map.
 
-        ``input_grad=False`` fills the grads but skips ``dx`` and returns an empty
-        array: the training loop asks for this from a first layer, whose input is
-        the data (nobody reads its gradient, and ``dx`` costs as much as ``dW``).
+        ``input_grad=False`` fills the grads but skips ``dx`` (as costly as ``dW``)
+        and returns None: the model asks for this when nothing below needs dx.
         """
+        _, z, y = self.cached()
         # y = f(z)  =>  dz = (vector-Jacobian product of f at z) applied to dy
-        grad_z = self.activation.backward(self._z, self._y, grad_output)
-        if input_grad:
-            return self.backward_from_logits(grad_z)
-        self._fill_grads(grad_z)
-        return np.empty(0, grad_z.dtype)
+        grad_z = self.activation.backward(z, y, grad_output)
+        return self.backward_from_logits(grad_z, input_grad=input_grad)
 
-    def backward_from_logits(self, grad_logits: Array) -> Array:
+    def backward_from_logits(
+        self, grad_logits: Array, *, input_grad: bool = True
+    ) -> Array | None:
         """Backward through ``z = x @ W + b`` only, given dL/dz."""
         # z = x @ W + b  =>  dW = x.T @ dz,  db = sum over the batch of dz,
         #                    dx = dz @ W.T
-        self._fill_grads(grad_logits)
-        return grad_logits @ self.params["W"].T
+        x = self.cached()[0]
+        if self.trainable:
+            self._fill_grads(x, grad_logits)
+        return grad_logits @ self.params["W"].T if input_grad else None
 
-    def _fill_grads(self, grad_logits: Array) -> None:
+    def _fill_grads(self, x: Array, grad_logits: Array) -> None:
         """``dW = x.T @ dz`` and ``db = sum(dz)``: see backward_from_logits."""
         # Written into the existing arrays: in a model they are views into one flat
         # buffer that the optimizer updates in a single pass (models/flat.py).
-        np.matmul(self._x.T, grad_logits, out=self.grads["W"])
+        if x.ndim > 2:  # N-D input: every position along the middle axes is a row
+            x = x.reshape(-1, x.shape[-1])
+            grad_logits = grad_logits.reshape(-1, grad_logits.shape[-1])
+        np.matmul(x.T, grad_logits, out=self.grads["W"])
         if self.use_bias:
             grad_logits.sum(axis=0, out=self.grads["b"])
 
@@ -126,12 +145,22 @@ class Dense(Layer):
 
     @property
     def logits(self) -> Array:
-        """``z = x @ W + b`` from the last forward pass."""
-        return self._z
+        """``z = x @ W + b`` from the last caching forward pass."""
+        return self.cached()[1]
 
-    def output_shape(self, input_shape: Shape) -> Shape:
-        """``(units,)``."""
-        return (self.units,)
+    def output_shape(self, input_shape: Any) -> Any:
+        """The input shape with its last axis replaced by ``units``."""
+        self._input_width(input_shape)
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def _input_width(self, input_shape: Any) -> int:
+        width = input_shape[-1] if len(input_shape) else None
+        if width is None:
+            raise ShapeError(
+                f"Dense layer '{self.name}' needs the size of the last input axis to "
+                f"be known. Received: input_shape={tuple(input_shape)}"
+            )
+        return int(width)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, with activation and initializers serialized."""

@@ -44,8 +44,11 @@ class Dropout(Layer):
         input_dim: Any = None,
         input_shape: Any = None,
         name: str | None = None,
+        trainable: bool = True,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape, input_dim=input_dim)
+        super().__init__(
+            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+        )
         self.rate = check_in_range(rate, "rate", 0.0, 1.0)
         self.seed = check_seed(seed)
         self._rng: np.random.Generator | None = None
@@ -57,22 +60,26 @@ class Dropout(Layer):
         self._rng = rng if self.seed is None else np.random.default_rng(self.seed)
         super().build(input_shape, rng, dtype)
 
-    def forward(self, x: Array, *, training: bool = False) -> Array:
+    def forward(
+        self, x: Array, *, training: bool = False, keep_cache: bool = False
+    ) -> Array:
         """Identity at inference; masked and rescaled while training."""
         if not training or self.rate == 0.0:
-            self._scale: Array | float = 1.0
+            self._cache = 1.0 if keep_cache or training else None
             return x
         rng = self._rng
         if rng is None:
             raise NotBuiltError("Dropout must be built before forward(training=True).")
         keep = rng.random(x.shape) >= self.rate
-        self._scale = keep.astype(x.dtype) / x.dtype.type(1.0 - self.rate)
-        return x * self._scale
+        scale = keep.astype(x.dtype) / x.dtype.type(1.0 - self.rate)
+        self._cache = scale
+        return x * scale
 
-    def backward(self, grad_output: Array) -> Array:
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
         """Pass the gradient through the kept units only."""
         # y = x * mask / (1 - rate)  =>  dx = dy * mask / (1 - rate)
-        return grad_output * self._scale
+        scale = self.cached()
+        return grad_output * scale if input_grad else None
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

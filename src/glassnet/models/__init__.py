@@ -1,15 +1,16 @@
-"""Models: :class:`Sequential`, the Keras-style stack of layers.
+"""Models: :class:`Sequential` (a stack of layers) and :class:`Model` (any graph).
 
 >>> from glassnet.models import Sequential
->>> Sequential()
-<Sequential name='sequential' layers=0 built=False>
+>>> Sequential(name="empty")
+<Sequential name='empty' layers=0 built=False>
 """
 
 from typing import Any
 
+from glassnet.models.model import Model
 from glassnet.models.sequential import Sequential
 
-__all__ = ["Sequential", "load_model", "model_from_json"]
+__all__ = ["Model", "Sequential", "load_model", "model_from_json"]
 
 
 def model_from_json(

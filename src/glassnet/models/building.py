@@ -1,7 +1,7 @@
 """How layers join a ``Sequential`` model, and what ``build(input_shape)`` means.
 
 ``Sequential.add`` and ``Sequential.build`` call these helpers: the checks a new layer
-must pass, the automatic layer names (``dense``, ``dense_1``, ...), the reading of
+must pass, the reading of
 ``build()``'s Keras-style ``input_shape`` argument, and how shapes are shown in error
 messages.
 
@@ -30,12 +30,11 @@ __all__ = ["check_and_name_new_layer", "describe_shape", "normalize_build_shape"
 
 
 def check_and_name_new_layer(layer: Layer, layers: list[Layer]) -> None:
-    """Check that ``layer`` may be appended to ``layers``; name it if it has no name.
+    """Check that ``layer`` may be appended to ``layers``.
 
     A layer belongs to one model only, names are unique within a model and only the
-    first layer may declare ``input_dim``/``input_shape``. An unnamed layer is named
-    after its class in snake_case (``dense``), numbered when that name is taken
-    (``dense_1``).
+    first layer may declare ``input_dim``/``input_shape``. (Every layer has its name
+    from construction: Keras' automatic ``dense``, ``dense_1``... see _naming.py.)
     """
     if not isinstance(layer, Layer):
         raise GlassnetTypeError(
@@ -51,9 +50,7 @@ def check_and_name_new_layer(layer: Layer, layers: list[Layer]) -> None:
             "This layer is already built (it belongs to another model); create a new one."
         )
     taken = {existing.name for existing in layers}
-    if layer.name is None:
-        layer.name = _unique_name(_snake_case(type(layer).__name__), taken)
-    elif layer.name in taken:
+    if layer.name in taken:
         raise InvalidArgumentError(
             f"All layers in a Sequential model need unique names; '{layer.name}' "
             f"is already used. Received: name={layer.name!r}"
@@ -90,23 +87,12 @@ def normalize_build_shape(input_shape: Any, layers: list[Layer]) -> Shape:
     dims = list(input_shape)
     if len(dims) >= 2:
         dims = dims[1:]  # drop the batch axis
-    return tuple(check_positive_int(d, "input_shape") for d in dims)
+    checked: list[Any] = [
+        None if d is None else check_positive_int(d, "input_shape") for d in dims
+    ]
+    return tuple(checked)
 
 
 def describe_shape(shape: Shape | None) -> str:
     """A shape as error messages show it: ``(2,)``, or ``unknown`` when not known."""
     return str(tuple(shape)) if shape is not None else "unknown"
-
-
-def _snake_case(name: str) -> str:
-    out = "".join("_" + c.lower() if c.isupper() else c for c in name)
-    return out.lstrip("_")
-
-
-def _unique_name(base: str, taken: set[str | None]) -> str:
-    if base not in taken:
-        return base
-    index = 1
-    while f"{base}_{index}" in taken:
-        index += 1
-    return f"{base}_{index}"

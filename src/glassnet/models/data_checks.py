@@ -35,7 +35,7 @@ from glassnet.errors import (
 )
 from glassnet.losses import Loss
 from glassnet.models.building import describe_shape
-from glassnet.models.layer_stack import LayerStack
+from glassnet.models.network import Network
 
 __all__ = [
     "check_batch_size",
@@ -44,16 +44,66 @@ __all__ = [
     "check_inputs",
     "check_inputs_and_targets",
     "check_verbose",
+    "rows",
     "split_validation",
 ]
 
 
-def check_inputs(model: LayerStack, x: Any, name: str = "x") -> Array:
-    """``x`` as a 2-D (or more) array of the model's dtype and input shape."""
-    array = as_float_array(x, name, model.dtype, min_ndim=1)
+def check_inputs(model: Network, x: Any, name: str = "x") -> Any:
+    """``x`` as an array of the model's dtype and input shape (a list for several inputs).
+
+    A model with several inputs takes a list (in ``model.inputs`` order) or a dict
+    keyed by the inputs' names. Integer inputs (token ids) keep their integer dtype.
+    """
+    graph = model.graph
+    if graph is not None and len(graph.inputs) > 1:
+        names = [t.name for t in graph.inputs]
+        if isinstance(x, dict):
+            missing = [n for n in names if n not in x]
+            extra = [k for k in x if k not in names]
+            if missing or extra:
+                raise InvalidArgumentError(
+                    f"Argument `{name}` must have one entry per input {names}. "
+                    f"Missing: {missing}; unknown: {extra}"
+                )
+            x = [x[n] for n in names]
+        if not isinstance(x, (list, tuple)) or len(x) != len(names):
+            raise GlassnetTypeError(
+                f"Model '{model.name}' has {len(names)} inputs {names}: give `{name}` "
+                f"as a list or dict of {len(names)} arrays. Received: {type(x).__name__}"
+            )
+        arrays = [
+            _check_one_input(
+                model, xi, f"{name}[{i}]", tensor.sample_shape, tensor.dtype
+            )
+            for i, (xi, tensor) in enumerate(zip(x, graph.inputs, strict=True))
+        ]
+        if len({len(a) for a in arrays}) > 1:
+            raise DataError(
+                f"Every input in `{name}` must have the same number of samples. "
+                f"Received: {[len(a) for a in arrays]}"
+            )
+        return arrays
     expected = model.input_shape or (
         model.layers[0].declared_input_shape if model.layers else None
     )
+    dtype = graph.inputs[0].dtype if graph is not None else model.dtype
+    return _check_one_input(model, x, name, expected, dtype)
+
+
+def _check_one_input(
+    model: Network, x: Any, name: str, expected: Any, dtype: Any
+) -> Array:
+    if np.dtype(dtype).kind in "iu":
+        array = np.asarray(x)
+        if array.dtype.kind not in "iu":
+            raise GlassnetTypeError(
+                f"Argument `{name}` must hold integers (token ids) for this input. "
+                f"Received: dtype {array.dtype}"
+            )
+        array = array.astype(dtype, copy=False)
+    else:
+        array = as_float_array(x, name, model.dtype, min_ndim=1)
     if array.ndim == 1:
         hint = (
             f"reshape({name}, (-1, 1)) for one feature"
@@ -64,17 +114,26 @@ def check_inputs(model: LayerStack, x: Any, name: str = "x") -> Array:
             f"Argument `{name}` must be 2-D (samples, features). Received: "
             f"{name}.shape={array.shape}. Use {hint}."
         )
-    if expected is not None and array.shape[1:] != expected:
+    got = array.shape[1:]
+    if expected is not None and (
+        len(got) != len(expected)
+        or any(e is not None and e != g for e, g in zip(expected, got, strict=True))
+    ):
         raise ShapeError(
-            f"Argument `{name}` has {describe_shape(array.shape[1:])} features per "
+            f"Argument `{name}` has {describe_shape(got)} features per "
             f"sample but the model was built for {describe_shape(expected)}. "
             f"Received: {name}.shape={array.shape}"
         )
     return array
 
 
+def rows(x: Any, index: Any) -> Any:
+    """``x[index]``, for one input array or a list of them (one per model input)."""
+    return [xi[index] for xi in x] if isinstance(x, list) else x[index]
+
+
 def check_inputs_and_targets(
-    model: LayerStack,
+    model: Network,
     loss: Loss,
     x: Any,
     y: Any,
@@ -85,18 +144,19 @@ def check_inputs_and_targets(
     x_arr = check_inputs(model, x, x_name)
     if not model.layers:
         raise InvalidArgumentError("The model has no layers; add some before training.")
-    out_shape = model.compute_output_shape(x_arr.shape[1:])
+    first = x_arr[0] if isinstance(x_arr, list) else x_arr
+    out_shape = model.compute_output_shape(first.shape[1:])  # type: ignore[attr-defined]
     y_arr = loss.validate_targets(y, out_shape, y_name, dtype=model.dtype)
-    if len(y_arr) != len(x_arr):
+    if len(y_arr) != len(first):
         raise DataError(
             f"`{x_name}` and `{y_name}` must have the same number of samples. "
-            f"Received: {len(x_arr)} and {len(y_arr)}"
+            f"Received: {len(first)} and {len(y_arr)}"
         )
     return x_arr, y_arr
 
 
 def split_validation(
-    model: LayerStack,
+    model: Network,
     loss: Loss,
     x_arr: Array,
     y_arr: Array,
@@ -120,14 +180,15 @@ def split_validation(
             model, loss, x_val, y_val, x_name="x_val", y_name="y_val"
         )
     elif split > 0:
-        cut = int(np.floor(len(x_arr) * (1.0 - split)))
-        if cut == 0 or cut == len(x_arr):
+        n = len(x_arr[0]) if isinstance(x_arr, list) else len(x_arr)
+        cut = int(np.floor(n * (1.0 - split)))
+        if cut == 0 or cut == n:
             raise DataError(
-                f"validation_split={split} of {len(x_arr)} samples leaves no training "
+                f"validation_split={split} of {n} samples leaves no training "
                 "or no validation samples."
             )
-        validation = (x_arr[cut:], y_arr[cut:])
-        x_arr, y_arr = x_arr[:cut], y_arr[:cut]
+        validation = (rows(x_arr, slice(cut, None)), y_arr[cut:])
+        x_arr, y_arr = rows(x_arr, slice(None, cut)), y_arr[:cut]
     return x_arr, y_arr, validation
 
 

@@ -32,12 +32,35 @@ Slot = tuple[str, int, int, tuple[int, ...]]
 
 @dataclass
 class FlatParameters:
-    """The flat buffers and where each named parameter lives in them."""
+    """The flat buffers and where each named parameter lives in them.
+
+    Parameters of trainable layers come first: the optimizer updates
+    ``params[:trainable_size]`` (:attr:`trainable_params`) with
+    :attr:`trainable_layout`, and never reaches a frozen layer's weights.
+    """
 
     params: Array
     grads: Array
     layout: list[Slot]  # (name, start, stop, shape), e.g. ("dense.W", 0, 6, (3, 2))
     grad_views: list[tuple[Layer, str, Array]]
+    trainable_size: int
+    #: each layer's ``trainable`` flag when the buffer was made
+    trainable_signature: tuple[bool, ...]
+
+    @property
+    def trainable_params(self) -> Array:
+        """The front of :attr:`params`: every parameter of a trainable layer."""
+        return self.params[: self.trainable_size]
+
+    @property
+    def trainable_grads(self) -> Array:
+        """The gradients of :attr:`trainable_params`."""
+        return self.grads[: self.trainable_size]
+
+    @property
+    def trainable_layout(self) -> list[Slot]:
+        """The slots of :attr:`trainable_params`."""
+        return [slot for slot in self.layout if slot[2] <= self.trainable_size]
 
     def sync_grads(self) -> None:
         """Bring into the buffer any gradient a layer rebound instead of writing in place.
@@ -55,14 +78,20 @@ class FlatParameters:
 
 
 def flatten_parameters(layers: list[Layer], dtype: Any) -> FlatParameters:
-    """Move every layer's params and grads into two flat buffers; return the layout."""
-    sizes = [p.size for layer in layers for p in layer.params.values()]
+    """Move every layer's params and grads into two flat buffers; return the layout.
+
+    Trainable layers' parameters first, then frozen ones; a layer's non-trainable
+    ``state`` stays outside (no optimizer ever touches it).
+    """
+    ordered = [layer for layer in layers if layer.trainable]
+    ordered += [layer for layer in layers if not layer.trainable]
+    sizes = [p.size for layer in ordered for p in layer.params.values()]
     params = np.empty(sum(sizes), dtype=dtype)
     grads = np.zeros(sum(sizes), dtype=dtype)
     layout: list[Slot] = []
     grad_views = []
-    start = 0
-    for layer in layers:
+    start = trainable_size = 0
+    for layer in ordered:
         for key, value in list(layer.params.items()):
             stop = start + value.size
             params[start:stop] = value.ravel()
@@ -71,4 +100,7 @@ def flatten_parameters(layers: list[Layer], dtype: Any) -> FlatParameters:
             layout.append((f"{layer.name}.{key}", start, stop, tuple(value.shape)))
             grad_views.append((layer, key, layer.grads[key]))
             start = stop
-    return FlatParameters(params, grads, layout, grad_views)
+        if layer.trainable:
+            trainable_size = start
+    signature = tuple(layer.trainable for layer in layers)
+    return FlatParameters(params, grads, layout, grad_views, trainable_size, signature)

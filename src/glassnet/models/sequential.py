@@ -1,48 +1,40 @@
-"""``Sequential``: a stack of layers with Keras' compile / fit / evaluate / predict.
+"""``Sequential``: a stack of layers, each fed the previous one's output.
 
-This module is the Keras API: compile, fit, evaluate, predict, summary, configs and
-files. The network underneath (adding and building layers, weights, forward and
-backward) is the base class :class:`~glassnet.models.layer_stack.LayerStack`. What
-``fit`` and friends check is in ``models/data_checks.py``, what ``compile`` resolves
-in ``models/compiling.py``, and the loops themselves in :mod:`glassnet.training`.
+A ``Sequential`` model is a :class:`~glassnet.models.Model` whose graph is a chain;
+this module adds what only a stack has: ``add``, ``pop``, building from the first
+layer's declared input shape, and its Keras config.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from glassnet._typing import Array
-from glassnet._validation import check_bool, check_in_range, check_positive_int
-from glassnet.callbacks import Callback, CallbackList, History, ProgressBar, format_logs
-from glassnet.errors import NotCompiledError
+from glassnet._typing import Shape
+from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 from glassnet.layers import Layer
 from glassnet.layers import get as get_layer
-from glassnet.losses import Loss
-from glassnet.metrics import Metric
-from glassnet.models.compiling import fused_logits_loss, resolve_compile_arguments
-from glassnet.models.data_checks import (
-    check_batch_size,
-    check_callbacks,
-    check_initial_epoch,
-    check_inputs,
-    check_inputs_and_targets,
-    check_verbose,
-    split_validation,
+from glassnet.layers.input_layer import InputLayer
+from glassnet.layers.symbolic import Node, SymbolicTensor
+from glassnet.models.building import (
+    check_and_name_new_layer,
+    describe_shape,
+    normalize_build_shape,
 )
-from glassnet.models.layer_stack import LayerStack
-from glassnet.models.summary import print_summary
-from glassnet.optimizers import Optimizer
-from glassnet.training import compute_logs, fit_loop, predict_loop
+from glassnet.models.graph import Graph
+from glassnet.models.model import Model
+from glassnet.models.network import Network
 
 __all__ = ["Sequential"]
 
 
-class Sequential(LayerStack):
+class Sequential(Model):
     """A linear stack of layers, trained with Keras' API.
 
-    Building, weights and the forward and backward passes come from
-    :class:`~glassnet.models.layer_stack.LayerStack`.
+    Its graph is a chain: one input, each layer called on the previous one's output.
+    Weights, freezing and the forward and backward walk come from
+    :class:`~glassnet.models.network.Network`, the training API from
+    :class:`~glassnet.models.Model`. The first entry may be ``glassnet.Input(shape)``
+    (or an ``InputLayer``), as in Keras.
 
     Parameters
     ----------
@@ -83,178 +75,160 @@ class Sequential(LayerStack):
 
     def __init__(
         self,
-        layers: list[Layer] | None = None,
+        layers: list[Any] | None = None,
         name: str | None = None,
         seed: int | None = None,
         dtype: Any = "float32",
     ) -> None:
-        super().__init__(layers, name=name, seed=seed, dtype=dtype)
-        self.optimizer: Optimizer | None = None
-        self.loss: Loss | None = None
-        self.metrics: list[Metric] = []
-        self.compiled = False
-        self.stop_training = False
-        self.history: History | None = None
+        Network.__init__(self, name=name, seed=seed, dtype=dtype)
+        self._init_training_state()
+        self._layers: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        if layers is not None:
+            if not isinstance(layers, (list, tuple)):
+                raise GlassnetTypeError(
+                    f"Argument `layers` must be a list of layers. Received: layers={layers!r}"
+                )
+            for layer in layers:
+                self.add(layer)
 
-    # -- compile -----------------------------------------------------------------
-    def compile(
-        self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None
-    ) -> None:
-        """Choose the optimizer, the loss and the metrics reported during training.
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers in order (without the input layer, as in Keras)."""
+        return list(self._layers)
 
-        ``optimizer`` and ``loss`` take names (``"adam"``, ``"mse"``), config dicts or
-        instances; ``metrics`` a list of names such as ``["accuracy"]``.
+    # -- building ----------------------------------------------------------------
+    def add(self, layer: Any) -> None:
+        """Append ``layer``; a first layer with a known input shape builds the model.
+
+        ``glassnet.Input(shape)`` or an ``InputLayer`` as the first entry declares
+        the input shape, as in Keras.
         """
-        self.optimizer, self.loss, self.metrics = resolve_compile_arguments(
-            optimizer, loss, metrics, self.layers
-        )
-        self.compiled = True
-
-    def require_compiled(self, what: str) -> tuple[Optimizer, Loss]:
-        """The optimizer and loss, or a NotCompiledError naming ``what``."""
-        if not self.compiled or self.optimizer is None or self.loss is None:
-            raise NotCompiledError(
-                f"You must compile the model before calling {what}(): e.g. "
-                "model.compile(optimizer='sgd', loss='mse')."
+        if isinstance(layer, SymbolicTensor) and isinstance(
+            layer.node.layer, InputLayer
+        ):
+            layer = layer.node.layer
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise InvalidArgumentError(
+                    "An Input or InputLayer can only be the first entry of a Sequential "
+                    f"model. Received: {layer.name!r} after {len(self._layers)} layers"
+                )
+            if layer.dtype.kind == "f" and layer.dtype != self.dtype:
+                self.dtype = layer.dtype
+            self._input_layer = layer
+            return
+        check_and_name_new_layer(layer, self._layers)
+        if self._input_layer is not None and not self._layers:
+            if layer.declared_input_shape is not None:
+                raise InvalidArgumentError(
+                    f"Layer '{layer.name}' declares input_shape, but the model already "
+                    "starts with an Input."
+                )
+        self._layers.append(layer)
+        if self.built:
+            assert self.input_shape is not None
+            shape = self.compute_output_shape(
+                self.input_shape, upto=len(self._layers) - 1
             )
-        return self.optimizer, self.loss
+            try:
+                layer.output_shape(shape)
+                layer.build(shape, self.rng, self.dtype)
+            except Exception:
+                self._layers.pop()
+                raise
+            layer.path_prefix = f"{self.name}/"
+            self._make_graph()
+        elif self._input_layer is not None and len(self._layers) == 1:
+            self.build((None, *self._input_layer.sample_shape))
+        elif layer.declared_input_shape is not None:
+            self.build((None, *layer.declared_input_shape))
 
-    def fused_loss(self, loss: Loss | None = None) -> Loss | None:
-        """The logits form of the loss when the output activation fuses with it.
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._layers:
+            raise InvalidArgumentError("There are no layers to pop.")
+        layer = self._layers.pop()
+        if not self._layers:
+            self.built, self.input_shape, self.flat, self.graph = (
+                False,
+                None,
+                None,
+                None,
+            )
+        elif self.built:
+            self._make_graph()
+        return layer
 
-        sigmoid + binary cross-entropy and softmax + (sparse) categorical
-        cross-entropy are computed from the pre-activation ``z``: the gradient at z
-        is simply ``(p - y) / n``, exact where p(1 - p) would underflow.
+    def build(self, input_shape: Any = None) -> None:
+        """Create every layer's weights for inputs shaped ``input_shape``.
+
+        ``input_shape`` is Keras-style, batch axis first (``(None, 28, 28, 1)``);
+        every axis after the batch is kept. Building an already built model with the
+        same shape does nothing.
         """
-        return fused_logits_loss(loss or self.loss, self.layers)
+        if input_shape is None and self._input_layer is not None:
+            input_shape = (None, *self._input_layer.sample_shape)
+        shape = normalize_build_shape(input_shape, self._layers)
+        if self.built:
+            if shape != self.input_shape:
+                raise ShapeError(
+                    "The model is already built for input shape "
+                    f"{describe_shape(self.input_shape)}; it cannot be rebuilt for "
+                    f"{describe_shape(shape)}. Create a new model."
+                )
+            return
+        if not self._layers:
+            raise InvalidArgumentError(
+                "Add at least one layer before building the model."
+            )
+        self.compute_output_shape(shape)  # checks every layer before any weight exists
+        current = shape
+        try:
+            for layer in self._layers:
+                layer.build(current, self.rng, self.dtype)
+                layer.path_prefix = f"{self.name}/"
+                current = layer.output_shape(current)
+        except Exception:
+            for layer in self._layers:
+                layer.params, layer.grads, layer.state, layer.built = {}, {}, {}, False
+            raise
+        self.input_shape, self.built = shape, True
+        self._make_graph()
 
-    # -- Keras API -------------------------------------------------------------------
-    def fit(
-        self,
-        x: Any = None,
-        y: Any = None,
-        batch_size: int | None = None,
-        epochs: int = 1,
-        verbose: Any = "auto",
-        callbacks: list[Callback] | None = None,
-        validation_split: float = 0.0,
-        validation_data: Any = None,
-        shuffle: bool = True,
-        initial_epoch: int = 0,
-    ) -> History:
-        """Train with mini-batch gradient descent; returns a :class:`History`.
+    def _make_graph(self) -> None:
+        """The chain graph: the input layer, then each layer on the previous output."""
+        assert self.input_shape is not None
+        if (
+            self._input_layer is None
+            or self._input_layer.sample_shape != self.input_shape
+        ):
+            self._input_layer = InputLayer(
+                shape=self.input_shape,
+                dtype=self.dtype,
+                name=f"{self.name}_input",
+            )
+        tensor = self._input_layer.output
+        for layer in self._layers:
+            node = Node(layer, [tensor], list_call=False)
+            shape = layer.output_shape(tensor.sample_shape)
+            node.outputs = [SymbolicTensor((None, *shape), self.dtype, node)]
+            tensor = node.outputs[0]
+        self.graph = Graph([self._input_layer.output], [tensor])
+        self._flatten()
 
-        ``batch_size=len(x)`` is batch gradient descent, ``batch_size=1`` stochastic
-        gradient descent. ``validation_split`` holds out the *last* share of the
-        samples (before shuffling), as Keras does; ``validation_data`` wins over it.
-        """
-        _, loss = self.require_compiled("fit")
-        batch_size = check_batch_size(batch_size)
-        epochs = check_positive_int(epochs, "epochs")
-        initial_epoch = check_initial_epoch(initial_epoch, epochs)
-        verbose = check_verbose(verbose)
-        shuffle = check_bool(shuffle, "shuffle")
-        split = check_in_range(validation_split, "validation_split", 0.0, 1.0)
-        x_arr, y_arr = check_inputs_and_targets(self, loss, x, y)
-        x_arr, y_arr, validation = split_validation(
-            self, loss, x_arr, y_arr, validation_data, split
-        )
-        user_callbacks = check_callbacks(callbacks)
-        if not self.built:
-            self.build((None, *x_arr.shape[1:]))
-        history = History()
-        chain = [*user_callbacks, history]
-        if verbose:
-            chain.append(ProgressBar(verbose))
-        callback_list = CallbackList(chain)
-        callback_list.set_model(self)
-        callback_list.set_params(
-            {
-                "epochs": epochs,
-                "samples": len(x_arr),
-                "batch_size": batch_size,
-                "verbose": verbose,
-                "steps": -(-len(x_arr) // batch_size),
-            }
-        )
-        self.stop_training = False
-        self.history = history
-        return fit_loop(
-            self,
-            x_arr,
-            y_arr,
-            batch_size=batch_size,
-            epochs=epochs,
-            shuffle=shuffle,
-            validation=validation,
-            callbacks=callback_list,
-            history=history,
-            initial_epoch=initial_epoch,
-        )
+    def compute_output_shape(
+        self, input_shape: Shape, upto: int | None = None
+    ) -> Shape:
+        """Per-sample output shape after the first ``upto`` layers (all by default)."""
+        shape = tuple(input_shape)
+        for layer in self._layers[:upto]:
+            shape = tuple(layer.output_shape(shape))
+        return shape
 
-    def evaluate(
-        self,
-        x: Any = None,
-        y: Any = None,
-        batch_size: int | None = None,
-        verbose: Any = "auto",
-        return_dict: bool = False,
-    ) -> Any:
-        """Loss (and metrics) on ``(x, y)`` in inference mode.
-
-        Returns the loss alone when no metrics were compiled, else
-        ``[loss, metric, ...]``, or a dict with ``return_dict=True``.
-        """
-        _, loss = self.require_compiled("evaluate")
-        self.built_input_shape()
-        batch_size = check_batch_size(batch_size)
-        verbose = check_verbose(verbose)
-        x_arr, y_arr = check_inputs_and_targets(self, loss, x, y)
-        logs = compute_logs(self, y_arr, predict_loop(self, x_arr, batch_size, verbose))
-        if verbose:
-            print(format_logs(logs))
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
-
-    def predict(
-        self, x: Any, batch_size: int | None = None, verbose: Any = "auto"
-    ) -> Array:
-        """Outputs for ``x`` (inference mode: dropout off), in batches."""
-        self.built_input_shape()
-        batch_size = check_batch_size(batch_size)
-        verbose = check_verbose(verbose)
-        return predict_loop(self, check_inputs(self, x), batch_size, verbose)
-
-    def predict_classes(self, x: Any, batch_size: int = 32, verbose: Any = 0) -> Array:
-        """Class predictions, as Keras 2 made them.
-
-        Several outputs: the arg-max per row, shape (n,). One output: 1 where the
-        output is above 0.5 (above 0 when the compiled loss takes logits), as int32
-        of shape (n, 1).
-        """
-        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
-        if proba.shape[-1] > 1:
-            return proba.argmax(axis=-1)
-        threshold = 0.0 if getattr(self.loss, "from_logits", False) else 0.5
-        return (proba > threshold).astype("int32")
-
-    def summary(
-        self,
-        line_length: int | None = None,
-        print_fn: Callable[[str], object] | None = None,
-        explain: bool = False,
-    ) -> None:
-        """Print the layers, their output shapes and parameter counts (Keras layout).
-
-        ``explain=True`` adds, under each layer, how its parameter count is formed
-        (``2 x 10 + 10 = 30``), its forward FLOPs per sample and its memory
-        (conventions in ``glassnet.models.summary``).
-        """
-        self.built_input_shape()
-        explain = check_bool(explain, "explain")
-        print_summary(self, line_length or 65, print_fn, explain=explain)
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` of :attr:`layers`."""
+        return Network.get_layer(self, name=name, index=index)
 
     # -- configs -------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -265,7 +239,7 @@ class Sequential(LayerStack):
             "seed": self.seed,
             "layers": [
                 {"class_name": type(layer).__name__, "config": layer.get_config()}
-                for layer in self.layers
+                for layer in self._layers
             ],
             "build_input_shape": None
             if self.input_shape is None
@@ -289,35 +263,3 @@ class Sequential(LayerStack):
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self.layers)} built={self.built}>"
-
-    # -- files (glassnet.io) -------------------------------------------------------
-    def to_json(self, **json_kwargs: Any) -> str:
-        """The architecture as JSON in Keras' layout (see :mod:`glassnet.io`)."""
-        from glassnet.io import model_to_json
-
-        return model_to_json(self, **json_kwargs)
-
-    def save(
-        self,
-        filepath: Any,
-        overwrite: bool = True,
-        include_optimizer: bool = True,
-        *,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        """Save everything to ``.keras`` (or legacy ``.h5``): see ``glassnet.io``."""
-        from glassnet.io import save_model
-
-        save_model(self, filepath, overwrite, include_optimizer, metadata=metadata)
-
-    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
-        """Save the weights to ``.weights.h5``, ``.h5`` or ``.safetensors``."""
-        from glassnet.io import save_weights
-
-        save_weights(self, filepath, overwrite)
-
-    def load_weights(self, filepath: Any, *, allow_nonfinite: bool = False) -> None:
-        """Load weights saved by glassnet or Keras; unchanged if the file is refused."""
-        from glassnet.io import load_weights
-
-        load_weights(self, filepath, allow_nonfinite=allow_nonfinite)

@@ -73,7 +73,7 @@ def _forward(
             for group in groups or []:
                 z = None
                 for layer in group.layers:
-                    out = layer.forward(out, training=False)
+                    out = layer.forward(out, training=False, keep_cache=True)
                     z = layer.logits if z is None else z
                 seen.append((z, out))
             if groups is None:

@@ -138,11 +138,9 @@ def loss_and_gradients(
         total = float(w.sum())
         if total <= 0.0:
             return None
-    out = dense(x)
-    for layer in model.layers:
-        out = layer.forward(out, training=training)
-    last = model.layers[-1]
-    grad = loss.logits_gradient(y, last.logits, out)
+    walk = model.training_walk()
+    [out] = walk.forward([dense(x)], training=training, keep_cache=True)
+    grad = loss.logits_gradient(y, model.output_layer.logits, out)
     per_sample = loss.per_sample(y, out)
     if w is None:
         data_loss = float(per_sample.mean())
@@ -150,16 +148,7 @@ def loss_and_gradients(
         # loss.logits_gradient divided by n; each row now gets w_i / sum(w) instead
         grad = grad * (w * (n / total))[:, None]
         data_loss = float(np.dot(w, per_sample)) / total
-    grad = last.backward_from_logits(grad)
-    below = model.layers[-2::-1]
-    for layer in below[:-1]:
-        grad = layer.backward(grad)
-    if below:  # the first layer: its input is the data, whose gradient nobody reads
-        first = below[-1]
-        if isinstance(first, Dense):
-            first.backward(grad, input_grad=False)
-        else:
-            first.backward(grad)
+    walk.backward([grad], logits=(True,))
     alpha = float(estimator.alpha)
     squares = 0.0
     for layer in dense_layers(model):

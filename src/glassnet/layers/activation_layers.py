@@ -1,0 +1,449 @@
+"""The activation layers Keras users write: ReLU, LeakyReLU, PReLU, Softmax and ELU.
+
+Each is its own layer class with Keras 3's arguments and automatic names (``re_lu``,
+``leaky_re_lu``, ``p_re_lu``, ``softmax``, ``elu``). All but PReLU hold a stateless
+function from :mod:`glassnet.activations` and apply it the way ``Activation`` does;
+PReLU learns its negative slope ``alpha``, one per input entry (or per group of
+entries along ``shared_axes``).
+
+>>> import numpy as np
+>>> x = np.array([[-2.0, 0.5, 3.0]])
+>>> ReLU(max_value=2.0).forward(x)
+array([[0. , 0.5, 2. ]])
+>>> LeakyReLU().forward(x)  # Keras' layer default slope is 0.3
+array([[-0.6,  0.5,  3. ]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet import activations, initializers
+from glassnet._typing import Array
+from glassnet._validation import check_nonnegative_float, check_positive_int
+from glassnet.activations import ActivationFunction
+from glassnet.errors import ShapeError
+from glassnet.layers.base import Layer, registry
+
+__all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]
+
+
+class CappedReLU(ActivationFunction):
+    """Keras 3's full ``relu(x, negative_slope, max_value, threshold)``.
+
+    ``y = min(x, max_value)`` where ``x > threshold``, else
+    ``negative_slope * (x - threshold)``: a thresholded ReLU jumps from 0 to
+    ``threshold`` at ``x = threshold`` (Keras' ``keras.activations.relu``). Not
+    registered: only :class:`ReLU` builds it, for the settings that
+    :class:`glassnet.activations.ReLU` and ``LeakyReLU`` do not cover.
+    """
+
+    def __init__(
+        self, negative_slope: float, max_value: float | None, threshold: float
+    ) -> None:
+        self.negative_slope = negative_slope
+        self.max_value = max_value
+        self.threshold = threshold
+
+    @property
+    def name(self) -> str:
+        """Shown as ``relu`` (summaries, explain): it is Keras' relu."""
+        return "relu"
+
+    def forward(self, x: Array) -> Array:
+        y = np.where(x > self.threshold, x, 0)
+        if self.max_value is not None:
+            np.minimum(y, self.max_value, out=y)
+        if self.negative_slope:
+            y -= self.negative_slope * np.maximum(self.threshold - x, 0)
+        return y
+
+    def backward(self, x: Array, y: Array, grad_y: Array) -> Array:
+        # y = x (threshold < x < max_value), max_value (x >= max_value),
+        #     negative_slope (x - threshold) (x <= threshold)
+        #   =>  dx = dy, 0 or negative_slope * dy on those pieces (0 at the kinks)
+        passed = x > self.threshold
+        if self.max_value is not None:
+            passed &= x < self.max_value
+        slope = passed.astype(grad_y.dtype)
+        if self.negative_slope:
+            slope[x < self.threshold] = self.negative_slope
+        return grad_y * slope
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "negative_slope": self.negative_slope,
+            "max_value": self.max_value,
+            "threshold": self.threshold,
+        }
+
+
+class _ActivationLayer(Layer):
+    """What the parameter-free activation layers share: ``y = f(x)``, f stateless.
+
+    Like :class:`glassnet.layers.Activation`, they expose ``f`` as the output
+    activation, so a final ``Softmax()`` fuses with cross-entropy.
+    """
+
+    has_output_activation = True
+    activation: ActivationFunction  # set by each subclass's constructor
+
+    def forward(
+        self, x: Array, *, training: bool = False, keep_cache: bool = False
+    ) -> Array:
+        """``y = f(x)``."""
+        y = self.activation.forward(x)
+        self._cache = (x, y) if training or keep_cache else None
+        return y
+
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
+        """Vector-Jacobian product of the activation (no weights to fill)."""
+        # y = f(x)  =>  dx = f'(x) * dy elementwise; softmax couples each row:
+        #               dx = y * (dy - sum(dy * y))
+        x, y = self.cached()
+        return self.activation.backward(x, y, grad_output) if input_grad else None
+
+    @property
+    def output_activation(self) -> ActivationFunction:
+        """The function this layer applies."""
+        return self.activation
+
+    @property
+    def logits(self) -> Array:
+        """The input of the last caching forward pass (this layer's pre-activation)."""
+        return self.cached()[0]
+
+    def backward_from_logits(
+        self, grad_logits: Array, *, input_grad: bool = True
+    ) -> Array | None:
+        """dL/dz is already dL/d(input) for this layer."""
+        self.cached()
+        return grad_logits if input_grad else None
+
+
+@registry.register("re_lu")
+class ReLU(_ActivationLayer):
+    """Rectified linear unit, with Keras' optional cap, threshold and negative slope.
+
+    ``y = min(x, max_value)`` for ``x > threshold`` and
+    ``y = negative_slope * (x - threshold)`` otherwise; the defaults give
+    ``max(x, 0)``. A ``threshold > 0`` makes the output jump from 0 to
+    ``threshold`` there, exactly as ``keras.activations.relu`` does.
+
+    Parameters
+    ----------
+    max_value : float or None, default None
+        Largest output (>= 0); None means no cap.
+    negative_slope : float, default 0.0
+        Slope below the threshold (>= 0).
+    threshold : float, default 0.0
+        Inputs at or below it are damped (>= 0).
+    input_dim, input_shape, name, trainable
+        As for every layer (see :class:`glassnet.layers.Dense`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = ReLU(max_value=10, negative_slope=0.5)
+    >>> layer.forward(np.array([[-10.0, -5.0, 0.0, 5.0, 10.0]]))
+    array([[-5. , -2.5,  0. ,  5. , 10. ]])
+    >>> ReLU(threshold=2.0).forward(np.array([[1.0, 2.0, 3.0]]))
+    array([[0., 0., 3.]])
+    """
+
+    def __init__(
+        self,
+        max_value: float | None = None,
+        negative_slope: float = 0.0,
+        threshold: float = 0.0,
+        *,
+        input_dim: Any = None,
+        input_shape: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__(
+            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+        )
+        cap = max_value
+        if cap is not None:
+            cap = check_nonnegative_float(max_value, "max_value")
+        slope = check_nonnegative_float(negative_slope, "negative_slope")
+        threshold = check_nonnegative_float(threshold, "threshold")
+        self.max_value, self.negative_slope, self.threshold = cap, slope, threshold
+        if cap is None and threshold == 0.0:  # glassnet's functions do the math
+            self.activation = activations.ReLU()
+            if slope:
+                self.activation = activations.LeakyReLU(slope)
+        else:
+            self.activation = CappedReLU(slope, cap, threshold)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        config = super().get_config()
+        config.update(
+            max_value=self.max_value,
+            negative_slope=self.negative_slope,
+            threshold=self.threshold,
+        )
+        return config
+
+
+@registry.register("leaky_re_lu")
+class LeakyReLU(_ActivationLayer):
+    """Leaky ReLU ``y = x if x >= 0 else negative_slope * x``.
+
+    The layer's default slope is 0.3, as in Keras 3's ``keras.layers.LeakyReLU``,
+    while the ``"leaky_relu"`` activation function (``Dense(activation="leaky_relu")``,
+    :class:`glassnet.activations.LeakyReLU`) defaults to 0.2, as in Keras 3's
+    ``keras.activations.leaky_relu``.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.3
+        Slope for negative inputs (>= 0).
+    input_dim, input_shape, name, trainable
+        As for every layer (see :class:`glassnet.layers.Dense`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> LeakyReLU(negative_slope=0.5).forward(np.array([[-10.0, 0.0, 10.0]]))
+    array([[-5.,  0., 10.]])
+    """
+
+    def __init__(
+        self,
+        negative_slope: float = 0.3,
+        *,
+        input_dim: Any = None,
+        input_shape: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__(
+            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+        )
+        self.activation = activations.LeakyReLU(negative_slope)
+        self.negative_slope = self.activation.negative_slope
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        config = super().get_config()
+        config["negative_slope"] = self.negative_slope
+        return config
+
+
+@registry.register("elu")
+class ELU(_ActivationLayer):
+    """Exponential linear unit ``y = x if x > 0 else alpha * (exp(x) - 1)``.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Scale of the negative part (>= 0; Keras does not check it).
+    input_dim, input_shape, name, trainable
+        As for every layer (see :class:`glassnet.layers.Dense`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ELU(alpha=2.0).forward(np.array([[-1.0, 3.0]]))  # 2 * (exp(-1) - 1) = -1.2642...
+    array([[-1.26424112,  3.        ]])
+    """
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        *,
+        input_dim: Any = None,
+        input_shape: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__(
+            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+        )
+        self.activation = activations.ELU(alpha)
+        self.alpha = self.activation.alpha
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        config = super().get_config()
+        config["alpha"] = self.alpha
+        return config
+
+
+@registry.register("softmax")
+class Softmax(_ActivationLayer):
+    """Softmax along ``axis``: ``y = exp(x) / sum(exp(x))``, each slice sums to 1.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The axis normalised, counted on the batch array as in Keras (so ``1`` is
+        the first axis of a sample).
+    input_dim, input_shape, name, trainable
+        As for every layer (see :class:`glassnet.layers.Dense`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Softmax().forward(np.array([[0.0, np.log(3.0)]]))  # e^0 : e^log3 = 1 : 3
+    array([[0.25, 0.75]])
+    >>> Softmax(axis=1).output_shape((4, 2))
+    (4, 2)
+    """
+
+    def __init__(
+        self,
+        axis: int = -1,
+        *,
+        input_dim: Any = None,
+        input_shape: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__(
+            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+        )
+        self.activation = activations.Softmax(axis)
+        self.axis = self.activation.axis
+
+    def output_shape(self, input_shape: Any) -> Any:
+        """The input shape; the axis must exist on ``(batch, *input_shape)``."""
+        rank = len(input_shape) + 1
+        if not -rank <= self.axis < rank:
+            raise ShapeError(
+                f"Softmax layer '{self.name}' normalises axis {self.axis}, which "
+                f"inputs shaped {(None, *input_shape)} do not have. "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config
+
+
+@registry.register("p_re_lu")
+class PReLU(Layer):
+    """Parametric ReLU ``y = x if x >= 0 else alpha * x``, with ``alpha`` learned.
+
+    ``alpha`` has one entry per input entry (shape: the sample shape), except
+    along ``shared_axes``, where one slope serves the whole axis (size 1 there).
+
+    Parameters
+    ----------
+    alpha_initializer : str, dict or Initializer, default "zeros"
+        Starting slopes (zeros: the layer starts as a plain ReLU).
+    shared_axes : int or list of int, optional
+        Axes sharing one slope, counted as in Keras: 1 is the first axis of a
+        sample (the batch axis 0 always shares). ``[1, 2]`` on images shaped
+        (batch, height, width, channels) learns one slope per channel.
+    input_dim, input_shape, name, trainable
+        As for every layer (see :class:`glassnet.layers.Dense`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = PReLU(shared_axes=[1])
+    >>> layer.weight_shapes((5, 3))
+    {'alpha': (1, 3)}
+    >>> layer.build((5, 3), np.random.default_rng(0), np.float64)
+    >>> layer.set_weights([np.array([[0.1, 0.2, 0.3]])])
+    >>> layer.forward(-np.ones((1, 5, 3)))[0, 0]
+    array([-0.1, -0.2, -0.3])
+    """
+
+    def __init__(
+        self,
+        alpha_initializer: Any = "zeros",
+        shared_axes: Any = None,
+        *,
+        input_dim: Any = None,
+        input_shape: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__(
+            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+        )
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        if shared_axes is None:
+            self.shared_axes: list[int] | None = None
+        else:
+            axes = (
+                shared_axes if isinstance(shared_axes, (list, tuple)) else [shared_axes]
+            )
+            checked = (check_positive_int(a, "shared_axes") for a in axes)
+            self.shared_axes = list(dict.fromkeys(checked))  # repeats mean nothing
+
+    def weight_shapes(self, input_shape: Any) -> dict[str, tuple[int, ...]]:
+        """``alpha``: the sample shape, with 1 on every shared axis."""
+        shape = list(input_shape)
+        for axis in self.shared_axes or []:
+            if axis > len(shape):
+                raise ShapeError(
+                    f"PReLU layer '{self.name}' shares axis {axis}, but its samples "
+                    f"have {len(shape)} axes (1 to {len(shape)}). "
+                    f"Received: input_shape={tuple(input_shape)}"
+                )
+            shape[axis - 1] = 1
+        if None in shape:
+            raise ShapeError(
+                f"PReLU layer '{self.name}' learns one slope per entry, so every axis "
+                "that is not in `shared_axes` needs a known size. "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        return {"alpha": tuple(shape)}
+
+    def build(
+        self, input_shape: Any, rng: np.random.Generator, dtype: Any = np.float32
+    ) -> None:
+        """Create ``alpha`` from the initializer."""
+        shape = self.weight_shapes(input_shape)["alpha"]
+        self.params = {"alpha": self.alpha_initializer(shape, rng, dtype)}
+        self.grads = {"alpha": np.zeros_like(self.params["alpha"])}
+        super().build(input_shape, rng, dtype)
+
+    def output_shape(self, input_shape: Any) -> Any:
+        """The input shape (checked against ``shared_axes``)."""
+        self.weight_shapes(input_shape)
+        return tuple(input_shape)
+
+    def forward(
+        self, x: Array, *, training: bool = False, keep_cache: bool = False
+    ) -> Array:
+        """``y = x`` where ``x >= 0``, ``alpha * x`` elsewhere (alpha broadcast)."""
+        y = np.where(x >= 0, x, self.params["alpha"] * x)
+        self._cache = x if training or keep_cache else None
+        return y
+
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
+        """Slopes' gradient summed over the batch and shared axes; then dx."""
+        # y = x (x > 0), alpha x (x <= 0)
+        #   =>  dalpha = sum over batch and shared axes of dy * min(x, 0)
+        #       dx = dy where x > 0, alpha * dy elsewhere
+        x = self.cached()
+        alpha = self.params["alpha"]
+        if self.trainable:
+            axes = (0, *(self.shared_axes or []))
+            per_entry = grad_output * np.minimum(x, 0)
+            self.grads["alpha"][...] = per_entry.sum(axis=axes, keepdims=True)[0]
+        if not input_grad:
+            return None
+        return np.where(x > 0, grad_output, alpha * grad_output)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments, with the initializer serialized."""
+        config = super().get_config()
+        config.update(
+            alpha_initializer=initializers.serialize(self.alpha_initializer),
+            shared_axes=None if self.shared_axes is None else list(self.shared_axes),
+        )
+        return config

@@ -1,0 +1,99 @@
+"""Additive Gaussian noise, a regularizer active only while training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet._typing import Array, Shape
+from glassnet._validation import check_in_range, check_seed
+from glassnet.errors import NotBuiltError
+from glassnet.layers.base import Layer, registry
+
+__all__ = ["GaussianNoise"]
+
+
+@registry.register("gaussian_noise")
+class GaussianNoise(Layer):
+    """Adds zero-mean Gaussian noise of standard deviation ``stddev`` while training.
+
+    Inference (``training=False``) is the identity, as in Keras. The noise is drawn
+    from the model's seeded generator, or from ``numpy.random.default_rng(seed)`` if
+    the layer is given its own ``seed`` (as :class:`~glassnet.layers.Dropout` does).
+
+    Parameters
+    ----------
+    stddev : float
+        Standard deviation of the noise, in ``[0, 1]`` as Keras 3 requires.
+    seed : int, optional
+        Seed of the layer's own generator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = GaussianNoise(0.1, seed=0)
+    >>> layer.build((3,), np.random.default_rng(1))
+    >>> x = np.ones((2, 3))
+    >>> layer.forward(x, training=False)
+    array([[1., 1., 1.],
+           [1., 1., 1.]])
+    >>> y = layer.forward(x, training=True)
+    >>> y.shape, bool((y != x).all())
+    ((2, 3), True)
+    """
+
+    def __init__(
+        self,
+        stddev: float,
+        seed: int | None = None,
+        *,
+        input_dim: Any = None,
+        input_shape: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__(
+            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+        )
+        self.stddev = check_in_range(stddev, "stddev", 0.0, 1.0, high_inclusive=True)
+        self.seed = check_seed(seed)
+        self._rng: np.random.Generator | None = None
+
+    def build(
+        self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32
+    ) -> None:
+        """Keep the generator the noise is drawn from."""
+        self._rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        super().build(input_shape, rng, dtype)
+
+    def forward(
+        self, x: Array, *, training: bool = False, keep_cache: bool = False
+    ) -> Array:
+        """Identity at inference; ``x + stddev * N(0, 1)`` noise while training."""
+        adds_noise = training and self.stddev > 0.0
+        if adds_noise and self._rng is None:
+            raise NotBuiltError(
+                f"GaussianNoise layer '{self.name}' must be built before "
+                "forward(training=True): build(input_shape, rng) hands it its generator."
+            )
+        # the cache only records that a forward pass ran: backward needs no values
+        self._cache = x.shape if training or keep_cache else None
+        if not adds_noise or self._rng is None:
+            return x
+        # drawn in float64 and then cast, so float32 and float64 copies of a model
+        # add the same noise for the same generator state
+        noise = self._rng.normal(0.0, self.stddev, size=x.shape)
+        return x + noise.astype(x.dtype, copy=False)
+
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
+        """The noise does not depend on ``x``: the gradient passes unchanged."""
+        # y = x + noise (noise fixed, drawn independently of x)  =>  dx = dy
+        self.cached()
+        return grad_output if input_grad else None
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments."""
+        config = super().get_config()
+        config.update(stddev=self.stddev, seed=self.seed)
+        return config

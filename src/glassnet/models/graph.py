@@ -1,0 +1,177 @@
+"""A model's graph: which layer calls run, in what order, on which tensors.
+
+:class:`Graph` follows the nodes recorded by the functional API (layers/symbolic.py)
+back from the outputs to the inputs and sorts them so every call comes after the
+calls it depends on. A ``Sequential`` model is the same graph, a chain. The walk
+that runs it forward and backward is in ``models/walk.py``.
+
+>>> from glassnet.layers import Input, Dense, Concatenate
+>>> a, b = Input((2,), name="a"), Input((3,), name="b")
+>>> merged = Concatenate(name="both")([Dense(4, name="da")(a), b])
+>>> graph = Graph([a, b], [Dense(1, name="out")(merged)])
+>>> [layer.name for layer in graph.layers]
+['a', 'b', 'da', 'both', 'out']
+>>> graph.is_chain
+False
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glassnet.errors import GlassnetTypeError, InvalidArgumentError
+from glassnet.layers.base import Layer
+from glassnet.layers.input_layer import InputLayer
+from glassnet.layers.symbolic import Node, SymbolicTensor
+
+__all__ = ["Graph", "Step"]
+
+
+class Step:
+    """One layer call of the graph, with the slots its tensors live in during a pass."""
+
+    __slots__ = ("inputs", "layer", "list_call", "node", "output", "shared")
+
+    def __init__(self, node: Node, inputs: list[int], output: int, shared: bool):
+        self.node = node
+        self.layer = node.layer
+        self.inputs = inputs
+        self.output = output
+        self.list_call = node.list_call
+        #: the layer is called more than once in this graph (its weights are shared)
+        self.shared = shared
+
+
+class Graph:
+    """The directed acyclic graph from ``inputs`` to ``outputs`` (symbolic tensors).
+
+    Raises a clear error for an output that needs a tensor the inputs do not give,
+    an input no output uses, an input given twice, and two layers with one name.
+    """
+
+    def __init__(self, inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]):
+        for argument, tensors in (("inputs", inputs), ("outputs", outputs)):
+            for tensor in tensors:
+                if not isinstance(tensor, SymbolicTensor):
+                    raise GlassnetTypeError(
+                        f"Argument `{argument}` must hold symbolic tensors (from "
+                        "glassnet.Input(...) and layer calls on them). "
+                        f"Received: {tensor!r:.100} ({type(tensor).__name__})"
+                    )
+        for tensor in inputs:
+            if not isinstance(tensor.node.layer, InputLayer):
+                raise InvalidArgumentError(
+                    "Every model input must come from glassnet.Input(...). Received: "
+                    f"a tensor made by layer '{tensor.node.layer.name}'"
+                )
+        if len({id(t) for t in inputs}) != len(inputs):
+            raise InvalidArgumentError("The same Input is given twice in `inputs`.")
+        self.inputs, self.outputs = list(inputs), list(outputs)
+        input_nodes = [t.node for t in inputs]
+        ordered = _topological_nodes(outputs, input_nodes)
+        used = {id(node) for node in ordered}
+        unused = [t.name for t in inputs if id(t.node) not in used]
+        if unused:
+            raise InvalidArgumentError(
+                f"Input(s) {unused} are not used to compute any output. Remove them "
+                "from `inputs`, or connect them to the outputs."
+            )
+        self.nodes = [*input_nodes, *(n for n in ordered if n not in input_nodes)]
+        self.layers: list[Layer] = []
+        for node in self.nodes:
+            if not any(node.layer is layer for layer in self.layers):
+                self.layers.append(node.layer)
+        names = [layer.name for layer in self.layers]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise InvalidArgumentError(
+                f"All layers in a model need unique names; {duplicates} are used by "
+                "more than one layer. Give each layer its own name=."
+            )
+        self.slots: dict[int, int] = {}
+        for node in self.nodes:
+            for tensor in node.outputs:
+                self.slots[id(tensor)] = len(self.slots)
+        calls: dict[int, int] = {}
+        for node in self.nodes:
+            calls[id(node.layer)] = calls.get(id(node.layer), 0) + 1
+        self.input_slots = [self.slots[id(t)] for t in inputs]
+        self.output_slots = [self.slots[id(t)] for t in outputs]
+        self.steps = [
+            Step(
+                node,
+                [self.slots[id(t)] for t in node.inputs],
+                self.slots[id(node.outputs[0])],
+                calls[id(node.layer)] > 1,
+            )
+            for node in self.nodes[len(inputs) :]
+        ]
+        self.is_chain = (
+            len(inputs) == 1
+            and len(outputs) == 1
+            and all(not s.shared and not s.list_call for s in self.steps)
+            and all(
+                s.inputs == [prev]
+                for s, prev in zip(
+                    self.steps,
+                    [self.input_slots[0], *(s.output for s in self.steps)],
+                    strict=False,
+                )
+            )
+            and (not self.steps or self.steps[-1].output == self.output_slots[0])
+        )
+
+    @property
+    def input_layers(self) -> list[InputLayer]:
+        """The InputLayer of each input, in order."""
+        return [t.node.layer for t in self.inputs]  # type: ignore[misc]
+
+    def consumers(self, tensor: SymbolicTensor) -> list[Node]:
+        """The layer calls that take ``tensor`` as an input."""
+        return [node for node in self.nodes if any(t is tensor for t in node.inputs)]
+
+    def inbound_layer_names(self, node: Node) -> list[str]:
+        """Names of the layers feeding ``node`` (summary's "Connected to")."""
+        return [t.node.layer.name for t in node.inputs]
+
+
+def _topological_nodes(outputs: list[SymbolicTensor], inputs: list[Node]) -> list[Node]:
+    """Every node the outputs depend on, each after the nodes it depends on."""
+    order: list[Node] = []
+    done: set[int] = set()
+    active: set[int] = set()
+    given = {id(node) for node in inputs}
+
+    def visit(node: Node) -> None:
+        key = id(node)
+        if key in done:
+            return
+        if key in active:  # cannot happen with symbolic calls, but never loop forever
+            raise InvalidArgumentError("The layer graph has a cycle.")
+        if not node.inputs and key not in given:
+            raise InvalidArgumentError(
+                f"The outputs depend on Input '{node.layer.name}', which is not in "
+                "`inputs`. Add it to the model's inputs."
+            )
+        active.add(key)
+        if key not in given:
+            for tensor in node.inputs:
+                visit(tensor.node)
+        active.discard(key)
+        done.add(key)
+        order.append(node)
+
+    for tensor in outputs:
+        visit(tensor.node)
+    return order
+
+
+def flatten_io(value: Any, argument: str) -> tuple[list[Any], list[str] | None]:
+    """A tensor, list or dict of tensors as a list, with the dict's keys (or None)."""
+    if isinstance(value, dict):
+        return list(value.values()), [str(k) for k in value]
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise InvalidArgumentError(f"Argument `{argument}` is empty.")
+        return list(value), None
+    return [value], None

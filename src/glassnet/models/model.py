@@ -1,0 +1,417 @@
+"""``Model``: Keras' functional models, and the training API every model shares.
+
+``Model(inputs, outputs)`` holds the graph that layer calls on symbolic tensors
+recorded (``models/graph.py``); :class:`~glassnet.models.Sequential` is a ``Model``
+whose graph is a chain. The API here (compile, fit, evaluate, predict, summary) is
+the same for both. What ``fit`` and friends check is in ``models/data_checks.py``,
+what ``compile`` resolves in ``models/compiling.py``, and the loops themselves in
+:mod:`glassnet.training`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from glassnet._naming import auto_name
+from glassnet._typing import Array, Shape
+from glassnet._validation import check_bool, check_in_range, check_positive_int
+from glassnet.callbacks import Callback, CallbackList, History, ProgressBar, format_logs
+from glassnet.errors import InvalidArgumentError, NotCompiledError
+from glassnet.losses import Loss
+from glassnet.metrics import Metric
+from glassnet.models.compiling import fused_logits_loss, resolve_compile_arguments
+from glassnet.models.data_checks import (
+    check_batch_size,
+    check_callbacks,
+    check_initial_epoch,
+    check_inputs,
+    check_inputs_and_targets,
+    check_verbose,
+    split_validation,
+)
+from glassnet.models.graph import Graph, flatten_io
+from glassnet.models.network import Network
+from glassnet.models.summary import print_summary
+from glassnet.optimizers import Optimizer
+from glassnet.training import compute_logs, fit_loop, predict_loop
+
+__all__ = ["Model"]
+
+
+class Model(Network):
+    """A functional model: the graph from ``inputs`` to ``outputs``, trained with Keras' API.
+
+    Build it by calling layers on symbolic tensors, starting from
+    :func:`glassnet.Input`: any directed acyclic graph, with branches, merges and
+    shared layers (a layer called twice is one layer with one set of weights).
+    The layers were built when they were called, drawing their weights from the
+    session generator (seed it with :func:`glassnet.utils.set_random_seed`).
+
+    Parameters
+    ----------
+    inputs : SymbolicTensor or list of them
+        What ``glassnet.Input(...)`` returned.
+    outputs : SymbolicTensor or list of them
+        The results of layer calls on the inputs.
+    name : str, optional
+        Keras' automatic ``functional``, ``functional_1``... when omitted.
+    seed : int, optional
+        Seeds the model's generator: per-epoch shuffles (not the initial weights).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet import Input, Model
+    >>> from glassnet.layers import Dense, Concatenate
+    >>> inputs = Input((4,))
+    >>> wide = Dense(3, activation="relu")(inputs)
+    >>> deep = Dense(3, activation="relu")(Dense(8, activation="relu")(inputs))
+    >>> outputs = Dense(1, activation="sigmoid")(Concatenate()([wide, deep]))
+    >>> model = Model(inputs, outputs, seed=0)
+    >>> model.count_params()  # 4*3+3 + 4*8+8 + 8*3+3 + 6*1+1
+    89
+    >>> model.compile(optimizer="adam", loss="binary_crossentropy")
+    >>> history = model.fit(np.ones((8, 4)), np.ones((8, 1)), epochs=2, verbose=0)
+    >>> model.predict(np.ones((2, 4)), verbose=0).shape
+    (2, 1)
+    """
+
+    def __init__(
+        self,
+        inputs: Any = None,
+        outputs: Any = None,
+        name: str | None = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        input_list, _ = flatten_io(inputs, "inputs")
+        output_list, _ = flatten_io(outputs, "outputs")
+        graph = Graph(input_list, output_list)
+        floats = [t.dtype for t in output_list if t.dtype.kind == "f"]
+        dtype = floats[0] if floats else np.dtype("float32")
+        super().__init__(
+            name=auto_name("Functional") if name is None else name,
+            seed=seed,
+            dtype=dtype,
+        )
+        self._init_training_state()
+        self.graph = graph
+        if any(t.dtype != dtype and t.dtype.kind == "f" for t in output_list):
+            raise InvalidArgumentError(
+                "All outputs of a model must have one float dtype. Received: "
+                f"{[t.dtype.name for t in output_list]}"
+            )
+        self.input_shape = (
+            graph.inputs[0].sample_shape if len(graph.inputs) == 1 else None
+        )
+        self.built = True
+        self._flatten()
+
+    def _init_training_state(self) -> None:
+        self.optimizer: Optimizer | None = None
+        self.loss: Loss | None = None
+        self.metrics: list[Metric] = []
+        self.compiled = False
+        self.stop_training = False
+        self.history: History | None = None
+
+    # -- shapes ------------------------------------------------------------------------
+    @property
+    def output_shape(self) -> Any:
+        """Keras' output shape, batch axis first: ``(None, 10)`` (a list for several)."""
+        shapes = [t.shape for t in self._require_graph("output_shape").outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def compute_output_shape(
+        self, input_shape: Shape, upto: int | None = None
+    ) -> Shape:
+        """Per-sample output shape for a per-sample input shape (one-input models)."""
+        graph = self._require_graph("compute_output_shape")
+        shapes: list[Any] = [None] * len(graph.slots)
+        shapes[graph.input_slots[0]] = tuple(input_shape)
+        for slot, tensor in zip(graph.input_slots[1:], graph.inputs[1:], strict=True):
+            shapes[slot] = tensor.sample_shape
+        for step in graph.steps:
+            args = [shapes[s] for s in step.inputs]
+            shapes[step.output] = tuple(
+                step.layer.output_shape(args if step.list_call else args[0])
+            )
+        return tuple(shapes[graph.output_slots[0]])
+
+    # -- compile -----------------------------------------------------------------
+    def compile(
+        self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None
+    ) -> None:
+        """Choose the optimizer, the loss and the metrics reported during training.
+
+        ``optimizer`` and ``loss`` take names (``"adam"``, ``"mse"``), config dicts or
+        instances; ``metrics`` a list of names such as ``["accuracy"]``.
+        """
+        self.optimizer, self.loss, self.metrics = resolve_compile_arguments(
+            optimizer, loss, metrics, self._output_layers()
+        )
+        self.compiled = True
+
+    def require_compiled(self, what: str) -> tuple[Optimizer, Loss]:
+        """The optimizer and loss, or a NotCompiledError naming ``what``."""
+        if not self.compiled or self.optimizer is None or self.loss is None:
+            raise NotCompiledError(
+                f"You must compile the model before calling {what}(): e.g. "
+                "model.compile(optimizer='sgd', loss='mse')."
+            )
+        return self.optimizer, self.loss
+
+    @property
+    def output_layer(self) -> Any:
+        """The layer that makes the (first) output."""
+        return self._require_graph("output_layer").outputs[0].node.layer
+
+    def _output_layers(self) -> list[Any]:
+        """The layers whose last one makes the output (for compile's checks)."""
+        return self.layers if self.graph is None else [self.output_layer]
+
+    def fused_loss(self, loss: Loss | None = None) -> Loss | None:
+        """The logits form of the loss when the output activation fuses with it.
+
+        sigmoid + binary cross-entropy and softmax + (sparse) categorical
+        cross-entropy are computed from the pre-activation ``z``: the gradient at z
+        is simply ``(p - y) / n``, exact where p(1 - p) would underflow.
+        """
+        graph = self._require_graph("fit")
+        output = graph.outputs[0]
+        if len(graph.consumers(output)) or output.node.layer in graph.input_layers:
+            return None  # the output also feeds another layer: keep the plain gradient
+        if sum(node.layer is output.node.layer for node in graph.nodes) > 1:
+            return None  # a shared output layer: its logits are not one call's
+        return fused_logits_loss(loss or self.loss, [output.node.layer])
+
+    # -- Keras API -------------------------------------------------------------------
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: list[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+    ) -> History:
+        """Train with mini-batch gradient descent; returns a :class:`History`.
+
+        ``batch_size=len(x)`` is batch gradient descent, ``batch_size=1`` stochastic
+        gradient descent. ``validation_split`` holds out the *last* share of the
+        samples (before shuffling), as Keras does; ``validation_data`` wins over it.
+        """
+        _, loss = self.require_compiled("fit")
+        batch_size = check_batch_size(batch_size)
+        epochs = check_positive_int(epochs, "epochs")
+        initial_epoch = check_initial_epoch(initial_epoch, epochs)
+        verbose = check_verbose(verbose)
+        shuffle = check_bool(shuffle, "shuffle")
+        split = check_in_range(validation_split, "validation_split", 0.0, 1.0)
+        x_arr, y_arr = check_inputs_and_targets(self, loss, x, y)
+        x_arr, y_arr, validation = split_validation(
+            self, loss, x_arr, y_arr, validation_data, split
+        )
+        user_callbacks = check_callbacks(callbacks)
+        first = x_arr[0] if isinstance(x_arr, list) else x_arr
+        if not self.built:
+            self.build((None, *first.shape[1:]))
+        history = History()
+        chain = [*user_callbacks, history]
+        if verbose:
+            chain.append(ProgressBar(verbose))
+        callback_list = CallbackList(chain)
+        callback_list.set_model(self)  # type: ignore[arg-type]
+        callback_list.set_params(
+            {
+                "epochs": epochs,
+                "samples": len(first),
+                "batch_size": batch_size,
+                "verbose": verbose,
+                "steps": -(-len(first) // batch_size),
+            }
+        )
+        self.stop_training = False
+        self.history = history
+        return fit_loop(
+            self,
+            x_arr,
+            y_arr,
+            batch_size=batch_size,
+            epochs=epochs,
+            shuffle=shuffle,
+            validation=validation,
+            callbacks=callback_list,
+            history=history,
+            initial_epoch=initial_epoch,
+        )
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        return_dict: bool = False,
+    ) -> Any:
+        """Loss (and metrics) on ``(x, y)`` in inference mode.
+
+        Returns the loss alone when no metrics were compiled, else
+        ``[loss, metric, ...]``, or a dict with ``return_dict=True``.
+        """
+        _, loss = self.require_compiled("evaluate")
+        batch_size = check_batch_size(batch_size)
+        verbose = check_verbose(verbose)
+        x_arr, y_arr = check_inputs_and_targets(self, loss, x, y)
+        if not self.built:
+            first = x_arr[0] if isinstance(x_arr, list) else x_arr
+            self.build((None, *first.shape[1:]))
+        logs = compute_logs(self, y_arr, predict_loop(self, x_arr, batch_size, verbose))
+        if verbose:
+            print(format_logs(logs))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(
+        self, x: Any, batch_size: int | None = None, verbose: Any = "auto"
+    ) -> Array:
+        """Outputs for ``x`` (inference mode: dropout off), in batches.
+
+        An unbuilt model is built for ``x`` first, as ``fit`` does.
+        """
+        batch_size = check_batch_size(batch_size)
+        verbose = check_verbose(verbose)
+        x_arr = self._checked_and_built(x)
+        return predict_loop(self, x_arr, batch_size, verbose)
+
+    def __call__(self, x: Any, training: Any = False) -> Any:
+        """The output for ``x`` in one pass, like ``predict`` without batches or progress.
+
+        ``training=True`` runs dropout and batch statistics as in training (nothing
+        is kept for a backward pass). Calling a model on symbolic tensors (nesting
+        models) is not supported yet.
+        """
+        from glassnet.layers.symbolic import is_symbolic
+
+        if is_symbolic(x):
+            raise InvalidArgumentError(
+                f"Calling model '{self.name}' on symbolic tensors (a model inside a "
+                "model) is not supported yet: call its layers instead."
+            )
+        training = check_bool(training, "training")
+        x_arr = self._checked_and_built(x)
+        if self.overflow_guard:
+            with np.errstate(over="ignore"):
+                return self.forward(x_arr, training=training)
+        return self.forward(x_arr, training=training)
+
+    def _checked_and_built(self, x: Any) -> Any:
+        """``x`` checked against the model's inputs; an unbuilt model is built for it."""
+        x_arr = check_inputs(self, x)
+        if not self.built:
+            first = x_arr[0] if isinstance(x_arr, list) else x_arr
+            self.build((None, *first.shape[1:]))
+        return x_arr
+
+    def build(self, input_shape: Any = None) -> None:
+        """A functional model is built when it is made; same-shape calls do nothing."""
+        self._require_graph("build")
+
+    def predict_classes(self, x: Any, batch_size: int = 32, verbose: Any = 0) -> Array:
+        """Class predictions, as Keras 2 made them.
+
+        Several outputs: the arg-max per row, shape (n,). One output: 1 where the
+        output is above 0.5 (above 0 when the compiled loss takes logits), as int32
+        of shape (n, 1).
+        """
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        threshold = 0.0 if getattr(self.loss, "from_logits", False) else 0.5
+        return (proba > threshold).astype("int32")
+
+    def summary(
+        self,
+        line_length: int | None = None,
+        print_fn: Callable[[str], object] | None = None,
+        explain: bool = False,
+    ) -> None:
+        """Print the layers, their output shapes and parameter counts (Keras layout).
+
+        ``explain=True`` adds, under each layer, how its parameter count is formed
+        (``2 x 10 + 10 = 30``), its forward FLOPs per sample and its memory
+        (conventions in ``glassnet.models.summary``).
+        """
+        self.built_input_shape()
+        explain = check_bool(explain, "explain")
+        print_summary(
+            self,  # type: ignore[arg-type]
+            line_length or 65,
+            print_fn,
+            explain=explain,
+        )
+
+    def _as_sequential(self) -> Any:
+        """This model, for the file functions, which read Sequential models only (yet)."""
+        from glassnet.models.sequential import Sequential
+
+        if not isinstance(self, Sequential):
+            raise InvalidArgumentError(
+                f"Saving or loading functional model '{self.name}' is not supported "
+                "yet: only Sequential models have files so far."
+            )
+        return self
+
+    def get_config(self) -> dict[str, Any]:
+        """Not yet: functional configs and files are the next part of this work."""
+        raise InvalidArgumentError(
+            "Serializing a functional model (get_config, to_json, files) is not "
+            "supported yet: only Sequential models have configs so far."
+        )
+
+    # -- files (glassnet.io) -------------------------------------------------------
+    def to_json(self, **json_kwargs: Any) -> str:
+        """The architecture as JSON in Keras' layout (see :mod:`glassnet.io`)."""
+        from glassnet.io import model_to_json
+
+        return model_to_json(self._as_sequential(), **json_kwargs)
+
+    def save(
+        self,
+        filepath: Any,
+        overwrite: bool = True,
+        include_optimizer: bool = True,
+        *,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Save everything to ``.keras`` (or legacy ``.h5``): see ``glassnet.io``."""
+        from glassnet.io import save_model
+
+        save_model(
+            self._as_sequential(),
+            filepath,
+            overwrite,
+            include_optimizer,
+            metadata=metadata,
+        )
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save the weights to ``.weights.h5``, ``.h5`` or ``.safetensors``."""
+        from glassnet.io import save_weights
+
+        save_weights(self._as_sequential(), filepath, overwrite)
+
+    def load_weights(self, filepath: Any, *, allow_nonfinite: bool = False) -> None:
+        """Load weights saved by glassnet or Keras; unchanged if the file is refused."""
+        from glassnet.io import load_weights
+
+        load_weights(self._as_sequential(), filepath, allow_nonfinite=allow_nonfinite)

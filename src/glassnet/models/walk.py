@@ -1,0 +1,205 @@
+"""The one forward and backward walk over a model's graph.
+
+Training, evaluation, prediction, the gradient check, ``explain`` and the
+scikit-learn estimators all run a network through :class:`Walk`, so the chain rule
+is applied in one place:
+
+- **forward** runs the layer calls in graph order, each on the tensors it was
+  called on (a list for merge layers), and returns the outputs;
+- **backward** starts from dL/d(output) for each output (or dL/dz at the logits,
+  when the output activation fuses with the loss), goes through the calls in
+  reverse, and where a tensor feeds several calls **adds** their gradients (the
+  multivariate chain rule: dL/dx = sum over the paths from x to L).
+
+**What is needed** is decided once, when the walk is made: a call's weight
+gradients are needed when its layer is trainable and has parameters; its *input*
+gradient only when something below it needs one (a trainable layer further down, or
+the caller asking for dL/d(inputs)). Calls below every trainable layer do not run
+backward at all; the lowest one that does skips ``dx`` (``input_grad=False``). So a
+frozen base model costs only its forward pass, and the first Dense layer never
+computes ``dz @ W.T`` for data nobody differentiates.
+
+A layer called more than once (shared weights) keeps one cache per call: the walk
+stores it after each call's forward, puts it back before that call's backward, and
+sums the weight gradients of all calls.
+
+>>> import numpy as np
+>>> from glassnet.layers import Input, Dense
+>>> from glassnet.models.graph import Graph
+>>> x = Input((2,))
+>>> first = Dense(3, name="first")
+>>> graph = Graph([x], [Dense(1, name="last")(first(x))])
+>>> walk = Walk(graph)
+>>> [out] = walk.forward([np.ones((4, 2), np.float32)], training=True)
+>>> walk.backward([np.ones_like(out)])
+[None]
+>>> first.grads["W"].shape
+(2, 3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from glassnet._typing import Array
+from glassnet.models.graph import Graph, Step
+
+__all__ = ["Walk"]
+
+
+class Walk:
+    """Forward and backward passes over ``graph``, with what is needed fixed now.
+
+    Parameters
+    ----------
+    graph : Graph
+        The model's graph.
+    input_grads : bool
+        Whether :meth:`backward` must return dL/d(inputs) (the gradient check and
+        ``explain`` ask; training does not).
+    """
+
+    def __init__(self, graph: Graph, *, input_grads: bool = False) -> None:
+        self.graph = graph
+        self.input_grads = input_grads
+        needs = [False] * len(graph.slots)
+        for slot in graph.input_slots:
+            needs[slot] = input_grads
+        #: per step: does it run backward, and does it return its input gradient
+        self.runs: list[bool] = []
+        self.input_grad: list[bool] = []
+        for step in graph.steps:
+            below = any(needs[slot] for slot in step.inputs)
+            own = step.layer.trainable and bool(step.layer.params)
+            needs[step.output] = below or own
+            self.runs.append(below or own)
+            self.input_grad.append(below)
+        self.steps = graph.steps
+        self.shared = any(step.shared for step in graph.steps)
+        self._caches: dict[int, Any] = {}
+        if graph.is_chain and not self.shared:
+            # A chain (every Sequential model): plain loops over bound methods, no
+            # slots, no dictionaries; this is the hot path of training.
+            self._chain_forward = [step.layer.forward for step in graph.steps]
+            self._chain_backward = [
+                (step.layer, grad)
+                for step, run, grad in zip(
+                    reversed(graph.steps),
+                    reversed(self.runs),
+                    reversed(self.input_grad),
+                    strict=True,
+                )
+                if run
+            ]
+
+    # -- forward -------------------------------------------------------------------
+    def forward(
+        self,
+        inputs: Sequence[Array],
+        *,
+        training: bool = False,
+        keep_cache: bool = False,
+    ) -> list[Array]:
+        """The outputs for ``inputs`` (one array per model input, already checked)."""
+        if self.graph.is_chain and not self.shared:
+            x = inputs[0]
+            for forward in self._chain_forward:
+                x = forward(x, training=training, keep_cache=keep_cache)
+            return [x]
+        values: list[Any] = [None] * len(self.graph.slots)
+        for slot, x in zip(self.graph.input_slots, inputs, strict=True):
+            values[slot] = x
+        caches = self._caches
+        caches.clear()
+        for index, step in enumerate(self.steps):
+            args = (
+                [values[slot] for slot in step.inputs]
+                if step.list_call
+                else values[step.inputs[0]]
+            )
+            values[step.output] = step.layer.forward(
+                args, training=training, keep_cache=keep_cache
+            )
+            if step.shared:
+                caches[index] = step.layer._cache
+        return [values[slot] for slot in self.graph.output_slots]
+
+    # -- backward ------------------------------------------------------------------
+    def backward(
+        self, output_grads: Sequence[Array | None], *, logits: Sequence[bool] = ()
+    ) -> list[Array | None]:
+        """Back-propagate dL/d(outputs) after a caching forward; fill every needed grad.
+
+        ``logits[i]`` says the i-th gradient is dL/dz of the output layer's
+        pre-activation (a fused loss). Returns dL/d(inputs) when the walk was made
+        with ``input_grads=True``, else a None per input.
+        """
+        from_logits = list(logits) or [False] * len(output_grads)
+        if self.graph.is_chain and not self.shared:
+            return [self._chain_backward_pass(output_grads[0], from_logits[0])]
+        grads: list[Any] = [None] * len(self.graph.slots)
+        for slot, grad in zip(self.graph.output_slots, output_grads, strict=True):
+            if grad is not None:
+                grads[slot] = grad if grads[slot] is None else grads[slot] + grad
+        logits_slots = {
+            slot
+            for slot, flag in zip(self.graph.output_slots, from_logits, strict=True)
+            if flag
+        }
+        sums: dict[int, dict[str, Array]] = {}
+        for index in range(len(self.steps) - 1, -1, -1):
+            step = self.steps[index]
+            grad = grads[step.output]
+            if grad is None or not self.runs[index]:
+                continue
+            wants_dx = self.input_grad[index]
+            if step.shared:
+                step.layer._cache = self._caches[index]
+            if step.output in logits_slots:
+                grad_in = step.layer.backward_from_logits(grad, input_grad=wants_dx)
+            else:
+                grad_in = step.layer.backward(grad, input_grad=wants_dx)
+            if step.shared:
+                _accumulate(sums, step)
+            if wants_dx:
+                _distribute(grads, step, grad_in)
+        for layer_id, totals in sums.items():
+            layer = next(s.layer for s in self.steps if id(s.layer) == layer_id)
+            for key, total in totals.items():
+                layer.grads[key][...] = total
+        return [
+            grads[slot] if self.input_grads else None for slot in self.graph.input_slots
+        ]
+
+    def _chain_backward_pass(self, grad: Any, from_logits: bool) -> Array | None:
+        first = True
+        for layer, wants_dx in self._chain_backward:
+            if first and from_logits:
+                grad = layer.backward_from_logits(grad, input_grad=wants_dx)
+            else:
+                grad = layer.backward(grad, input_grad=wants_dx)
+            first = False
+        return grad if self.input_grads else None
+
+
+def _accumulate(sums: dict[int, dict[str, Array]], step: Step) -> None:
+    """Add this call's weight gradients to the layer's running totals."""
+    layer = step.layer
+    if not (layer.trainable and layer.params):
+        return
+    totals = sums.get(id(layer))
+    if totals is None:
+        sums[id(layer)] = {key: grad.copy() for key, grad in layer.grads.items()}
+    else:
+        for key, grad in layer.grads.items():
+            totals[key] += grad
+
+
+def _distribute(grads: list[Any], step: Step, grad_in: Any) -> None:
+    """Add dL/d(input) to each input tensor's gradient (paths to L add up)."""
+    parts = grad_in if step.list_call else [grad_in]
+    for slot, part in zip(step.inputs, parts, strict=True):
+        if part is None:
+            continue
+        grads[slot] = part if grads[slot] is None else grads[slot] + part
