@@ -145,7 +145,14 @@ def gradcheck(
     """
     epsilon = check_positive_float(epsilon, "epsilon")
     tolerance = check_positive_float(tolerance, "tolerance")
-    if isinstance(target, Layer) and target.takes_list:
+    if isinstance(x, (list, tuple)) and (
+        (isinstance(target, Layer) and target.takes_list)
+        or (
+            isinstance(target, Model)
+            and target.graph is not None
+            and len(target.graph.inputs) > 1
+        )
+    ):
         x_arr: Any = [
             as_float_array(a, f"x[{i}]", np.float64, min_ndim=1).copy()
             for i, a in enumerate(x)
@@ -209,8 +216,11 @@ def float64_copy(model: Model, x: Array) -> Model:
 
 
 def _model_checks(
-    model: Model, x: Array, y: Any, loss: Any, training: bool
+    model: Model, x: Any, y: Any, loss: Any, training: bool
 ) -> list[Check]:
+    """Checks of every trainable tensor on the model's loss (the weighted sum of the
+    outputs' losses for a model compiled with several outputs)."""
+    heads = model.heads if loss is None else None
     chosen = losses.get(loss) if loss is not None else model.loss
     if chosen is None:
         raise InvalidArgumentError(
@@ -220,26 +230,57 @@ def _model_checks(
         raise InvalidArgumentError(
             "Checking a model needs targets: gradcheck(model, x, y)."
         )
-    copy = float64_copy(model, x)
-    y_arr = chosen.validate_targets(y, copy.compute_output_shape(x.shape[1:]), "y")
-    fused = copy.fused_loss(chosen)
-    last = copy.output_layer
+    first = x[0] if isinstance(x, list) else x
+    copy = float64_copy(model, first)
+    inputs = x if isinstance(x, list) else [x]
     walk = Walk(copy.graph)  # type: ignore[arg-type]
-    state = copy.rng.bit_generator.state  # fixes dropout masks across evaluations
+    rewind = _rewinder(
+        [copy.rng, *(g for layer in copy.layers for g in _generators(layer))]
+    )
+    if heads is not None:
+        targets = [
+            head.loss.validate_targets(values, tensor.sample_shape, f"y[{i}]")
+            for i, (head, tensor, values) in enumerate(
+                zip(heads, copy.outputs, y, strict=True)
+            )
+        ]
 
-    def objective() -> float:
-        copy.rng.bit_generator.state = state
-        [out] = walk.forward([x], training=training, keep_cache=True)
-        if fused is not None:
-            return float(fused.forward(y_arr, last.logits))
-        return float(chosen.forward(y_arr, out))
+        def objective() -> float:
+            rewind()
+            outs = walk.forward(inputs, training=training, keep_cache=True)
+            return sum(
+                h.weight * float(h.loss.forward(t, o))
+                for h, t, o in zip(heads, targets, outs, strict=True)
+            )
 
-    copy.rng.bit_generator.state = state
-    [out] = walk.forward([x], training=training, keep_cache=True)
-    if fused is not None:
-        walk.backward([fused.backward(y_arr, last.logits)], logits=(True,))
+        rewind()
+        outs = walk.forward(inputs, training=training, keep_cache=True)
+        walk.backward(
+            [
+                h.weight * h.loss.backward(t, o)
+                for h, t, o in zip(heads, targets, outs, strict=True)
+            ]
+        )
     else:
-        walk.backward([chosen.backward(y_arr, out)])
+        y_arr = chosen.validate_targets(
+            y, copy.compute_output_shape(first.shape[1:]), "y"
+        )
+        fused = copy.fused_loss(chosen)
+        last = copy.output_layer
+
+        def objective() -> float:
+            rewind()
+            [out] = walk.forward(inputs, training=training, keep_cache=True)
+            if fused is not None:
+                return float(fused.forward(y_arr, last.logits))
+            return float(chosen.forward(y_arr, out))
+
+        rewind()
+        [out] = walk.forward(inputs, training=training, keep_cache=True)
+        if fused is not None:
+            walk.backward([fused.backward(y_arr, last.logits)], logits=(True,))
+        else:
+            walk.backward([chosen.backward(y_arr, out)])
     return [
         (name, param, grad.copy(), objective)
         for name, param, grad in copy.parameter_triples()
@@ -264,12 +305,12 @@ def _layer_checks(
         copy.params[key][...] = value
     for key, value in layer.state.items():
         copy.state[key][...] = value
-    state = build_rng.bit_generator.state
+    rewind = _rewinder([build_rng, *_generators(copy)])
     saved_state = {key: value.copy() for key, value in copy.state.items()}
     weights = rng.standard_normal((len(inputs[0]), *copy.output_shape(shape)))
 
     def objective() -> float:
-        build_rng.bit_generator.state = state
+        rewind()
         for key, value in saved_state.items():  # training may move the moving stats
             copy.state[key][...] = value
         out = copy.forward(x, training=training, keep_cache=True)
@@ -287,6 +328,25 @@ def _layer_checks(
     else:
         checks.append(("x", x, grad_x, objective))
     return checks
+
+
+def _generators(layer: Layer) -> list[np.random.Generator]:
+    """The random generators a layer draws from (Dropout's masks, noise)."""
+    return [v for v in vars(layer).values() if isinstance(v, np.random.Generator)]
+
+
+def _rewinder(generators: list[np.random.Generator]) -> Callable[[], None]:
+    """``rewind()`` puts every generator back where it is now: each evaluation of the
+    objective then draws the same dropout masks and noise (a seeded layer's own
+    generator included)."""
+    unique = list({id(g): g for g in generators}.values())
+    states = [g.bit_generator.state for g in unique]
+
+    def rewind() -> None:
+        for generator, state in zip(unique, states, strict=True):
+            generator.bit_generator.state = state
+
+    return rewind
 
 
 def _activation_checks(

@@ -28,6 +28,7 @@ from glassnet.callbacks import CallbackList, History
 from glassnet.errors import TrainingWarning
 from glassnet.losses import Loss
 from glassnet.models.data_checks import rows
+from glassnet.models.outputs import OutputHead, compute_head_logs
 from glassnet.models.walk import Walk
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ def make_gradient_step(model: Model, loss: Loss) -> TrainStep:
     graph = model.graph
     assert graph is not None, "the model is built before its step is made"
     walk = Walk(graph)
+    if model.heads is not None:
+        return _several_outputs_gradients(walk, model.heads)
     forward, backward = walk.forward, walk.backward
     fused = model.fused_loss(loss)
     last = model.output_layer
@@ -71,6 +74,30 @@ def make_gradient_step(model: Model, loss: Loss) -> TrainStep:
         else:
             backward([loss_backward(y, out)])
         return out
+
+    return gradients
+
+
+def _several_outputs_gradients(walk: Walk, heads: list[OutputHead]) -> TrainStep:
+    """``gradients(x, [y_1, ...]) -> [y_pred_1, ...]`` for L = sum_i w_i L_i.
+
+    dL/d(y_pred_i) = w_i dL_i/d(y_pred_i) (or w_i dL_i/dz_i at the logits of a fused
+    output); the walk adds the parts where the outputs' paths meet.
+    """
+    layers = [tensor.node.layer for tensor in walk.graph.outputs]
+    flags = tuple(head.fused is not None for head in heads)
+
+    def gradients(x: Any, ys: Any) -> Any:
+        outs = walk.forward(x if isinstance(x, list) else [x], training=True)
+        grads = []
+        for head, layer, y, out in zip(heads, layers, ys, outs, strict=True):
+            if head.fused is not None:
+                grad = head.fused.logits_gradient(y, layer.logits, out)
+            else:
+                grad = head.loss.backward(y, out)
+            grads.append(grad if head.weight == 1.0 else head.weight * grad)
+        walk.backward(grads, logits=flags)
+        return outs
 
     return gradients
 
@@ -103,9 +130,15 @@ def make_train_step(model: Model) -> TrainStep:
     return step
 
 
-def compute_logs(model: Model, y_true: Array, y_pred: Array) -> dict[str, float]:
-    """The loss and every compiled metric over all samples, as ``{"loss": ...}``."""
+def compute_logs(model: Model, y_true: Any, y_pred: Any) -> dict[str, float]:
+    """The loss and every compiled metric over all samples, as ``{"loss": ...}``.
+
+    A model with several outputs logs the weighted total and each output's parts
+    (``models/outputs.py``).
+    """
     _, loss = model.require_compiled("evaluate")
+    if model.heads is not None:
+        return compute_head_logs(model.heads, y_true, y_pred)
     logs = {"loss": float(loss.forward(y_true, y_pred))}
     for metric in model.metrics:
         logs[metric.name] = float(np.mean(metric.per_sample(y_true, y_pred)))
@@ -120,14 +153,11 @@ def predict_loop(model: Model, x: Array, batch_size: int, verbose: int = 0) -> A
     return _predict_batches(model, x, batch_size, verbose)
 
 
-def _predict_batches(model: Model, x: Array, batch_size: int, verbose: int) -> Array:
-    if isinstance(x, list):  # several inputs: one array each, same rows
-        n = len(x[0])
-        if n <= batch_size and not verbose:
-            return np.asarray(model.forward(x, training=False), dtype=model.dtype)
-        first = x[0]
-    else:
-        n, first = len(x), x
+def _predict_batches(model: Model, x: Any, batch_size: int, verbose: int) -> Any:
+    graph = model.graph
+    if isinstance(x, list) or (graph is not None and len(graph.outputs) > 1):
+        return _predict_graph_batches(model, x, batch_size, verbose)
+    n, first = len(x), x
     if n <= batch_size and not verbose:
         # One batch needs no array to stack into: predict on a single sample then
         # costs little more than the forward pass. The output is a new array unless
@@ -154,6 +184,25 @@ def _predict_batches(model: Model, x: Array, batch_size: int, verbose: int) -> A
     return result
 
 
+def _predict_graph_batches(model: Model, x: Any, batch_size: int, verbose: int) -> Any:
+    """predict for several inputs or outputs: each output stacked from its batches."""
+    n = len(x[0]) if isinstance(x, list) else len(x)
+    parts: list[list[Array]] = []
+    starts: Iterable[int] = range(0, n, batch_size)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, ascii=".=", leave=True)
+    for start in starts:
+        out = model.forward(rows(x, slice(start, start + batch_size)), training=False)
+        parts.append(out if isinstance(out, list) else [out])
+    outputs = [
+        np.concatenate([part[i] for part in parts]).astype(model.dtype, copy=False)
+        for i in range(len(parts[0]))
+    ]
+    return outputs if len(outputs) > 1 else outputs[0]
+
+
 def fit_loop(
     model: Model,
     x: Array,
@@ -171,11 +220,14 @@ def fit_loop(
     inputs = x if isinstance(x, list) else [x]
     n = len(inputs[0])
     step = make_train_step(model)
-    out_shape = model.compute_output_shape(inputs[0].shape[1:])
     batch_hooks = callbacks.wants_batch_hooks
     logs: dict[str, float] = {}
     # Each batch's predictions are copied in here before the next step runs.
-    predictions = np.empty((n, *out_shape), dtype=model.dtype)
+    if model.heads is None:
+        out_shape = model.compute_output_shape(inputs[0].shape[1:])
+        predictions: Any = np.empty((n, *out_shape), dtype=model.dtype)
+    else:  # one buffer per output, made when the first batch shows its shape
+        predictions = None
     gathers = [_row_gatherer(xi, min(batch_size, n)) for xi in inputs]
 
     def gather_all(rows_: Array) -> Any:
@@ -189,7 +241,7 @@ def fit_loop(
         for epoch in range(initial_epoch, epochs):
             callbacks.on_epoch_begin(epoch)
             order = model.rng.permutation(n) if shuffle else None
-            ys = y if order is None else y[order]
+            ys = y if order is None else rows(y, order)
             for batch, start in enumerate(range(0, n, batch_size)):
                 stop = min(start + batch_size, n)
                 if batch_hooks:
@@ -199,13 +251,24 @@ def fit_loop(
                     if order is None
                     else gather(order[start:stop])
                 )
-                predictions[start:stop] = step(xb, ys[start:stop])
+                out = step(xb, rows(ys, slice(start, stop)))
+                if model.heads is None:
+                    predictions[start:stop] = out
+                else:
+                    if predictions is None:
+                        predictions = [
+                            np.empty((n, *p.shape[1:]), p.dtype) for p in out
+                        ]
+                    for buffer, part in zip(predictions, out, strict=True):
+                        buffer[start:stop] = part
                 if batch_hooks:
                     callbacks.on_train_batch_end(batch, {"size": stop - start})
                 if model.stop_training:  # set by a callback: end here, as Keras does
                     break
             # The epoch's logs cover the rows trained, all of them unless stopped.
-            logs = compute_logs(model, ys[:stop], predictions[:stop])
+            logs = compute_logs(
+                model, rows(ys, slice(None, stop)), rows(predictions, slice(None, stop))
+            )
             if validation is not None:
                 x_val, y_val = validation
                 val_pred = predict_loop(model, x_val, batch_size)

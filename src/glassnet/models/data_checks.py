@@ -128,7 +128,7 @@ def _check_one_input(
 
 
 def rows(x: Any, index: Any) -> Any:
-    """``x[index]``, for one input array or a list of them (one per model input)."""
+    """``x[index]``, for one array or a list of them (one per model input or output)."""
     return [xi[index] for xi in x] if isinstance(x, list) else x[index]
 
 
@@ -139,12 +139,15 @@ def check_inputs_and_targets(
     y: Any,
     x_name: str = "x",
     y_name: str = "y",
-) -> tuple[Array, Array]:
+) -> tuple[Any, Any]:
     """``(x, y)`` as arrays: x as :func:`check_inputs`, y as ``loss`` expects."""
     x_arr = check_inputs(model, x, x_name)
     if not model.layers:
         raise InvalidArgumentError("The model has no layers; add some before training.")
     first = x_arr[0] if isinstance(x_arr, list) else x_arr
+    heads = getattr(model, "heads", None)
+    if heads is not None:
+        return x_arr, _check_head_targets(model, heads, y, len(first), y_name)
     out_shape = model.compute_output_shape(first.shape[1:])  # type: ignore[attr-defined]
     y_arr = loss.validate_targets(y, out_shape, y_name, dtype=model.dtype)
     if len(y_arr) != len(first):
@@ -153,6 +156,40 @@ def check_inputs_and_targets(
             f"Received: {len(first)} and {len(y_arr)}"
         )
     return x_arr, y_arr
+
+
+def _check_head_targets(
+    model: Network, heads: list[Any], y: Any, n: int, name: str
+) -> list[Array]:
+    """One target array per output, from a list (outputs order) or a dict by name."""
+    names = [head.name for head in heads]
+    if isinstance(y, dict):
+        missing = [key for key in names if key not in y]
+        extra = [key for key in y if key not in names]
+        if missing or extra:
+            raise InvalidArgumentError(
+                f"Argument `{name}` must have one entry per output {names}. "
+                f"Missing: {missing}; unknown: {extra}"
+            )
+        y = [y[key] for key in names]
+    if not isinstance(y, (list, tuple)) or len(y) != len(heads):
+        raise GlassnetTypeError(
+            f"Model '{model.name}' has {len(heads)} outputs {names}: give `{name}` as a "
+            f"list or dict of {len(heads)} target arrays. Received: {type(y).__name__}"
+        )
+    graph = model._require_graph("fit")
+    targets = []
+    for head, tensor, values in zip(heads, graph.outputs, y, strict=True):
+        label = f"{name}['{head.name}']"
+        array = head.loss.validate_targets(
+            values, tensor.sample_shape, label, dtype=model.dtype
+        )
+        if len(array) != n:
+            raise DataError(
+                f"`{label}` must have one row per sample ({n}). Received: {len(array)}"
+            )
+        targets.append(array)
+    return targets
 
 
 def split_validation(
@@ -187,8 +224,8 @@ def split_validation(
                 f"validation_split={split} of {n} samples leaves no training "
                 "or no validation samples."
             )
-        validation = (rows(x_arr, slice(cut, None)), y_arr[cut:])
-        x_arr, y_arr = rows(x_arr, slice(None, cut)), y_arr[:cut]
+        validation = (rows(x_arr, slice(cut, None)), rows(y_arr, slice(cut, None)))
+        x_arr, y_arr = rows(x_arr, slice(None, cut)), rows(y_arr, slice(None, cut))
     return x_arr, y_arr, validation
 
 

@@ -9,8 +9,8 @@ that runs it forward and backward is in ``models/walk.py``.
 >>> a, b = Input((2,), name="a"), Input((3,), name="b")
 >>> merged = Concatenate(name="both")([Dense(4, name="da")(a), b])
 >>> graph = Graph([a, b], [Dense(1, name="out")(merged)])
->>> [layer.name for layer in graph.layers]
-['a', 'b', 'da', 'both', 'out']
+>>> [layer.name for layer in graph.layers]  # Keras' order: deepest first
+['a', 'da', 'b', 'both', 'out']
 >>> graph.is_chain
 False
 """
@@ -77,10 +77,9 @@ class Graph:
                 "from `inputs`, or connect them to the outputs."
             )
         self.nodes = [*input_nodes, *(n for n in ordered if n not in input_nodes)]
-        self.layers: list[Layer] = []
-        for node in self.nodes:
-            if not any(node.layer is layer for layer in self.layers):
-                self.layers.append(node.layer)
+        #: Keras' order (deepest first; see _keras_layer_order): weights and files
+        #: follow it, so get_weights lines up with Keras' for the same graph
+        self.layers: list[Layer] = _keras_layer_order(inputs, outputs)
         names = [layer.name for layer in self.layers]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -164,6 +163,51 @@ def _topological_nodes(outputs: list[SymbolicTensor], inputs: list[Node]) -> lis
     for tensor in outputs:
         visit(tensor.node)
     return order
+
+
+def _keras_layer_order(
+    inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]
+) -> list[Layer]:
+    """The layers in the order Keras 3 lists them (``keras/src/ops/function.py``).
+
+    A depth-first walk from the outputs numbers the layers in the order it meets
+    them; each node's depth is its longest distance to an output (a layer takes the
+    largest depth of its calls). Layers are listed deepest first, ties in the order
+    met, so the inputs usually come first.
+    """
+    given = {id(t) for t in inputs}
+    finished: set[int] = set()
+    post_order: list[Node] = []
+    met: dict[int, int] = {}
+
+    def visit(tensor: SymbolicTensor) -> None:
+        node = tensor.node
+        if id(node) in finished:
+            return
+        met.setdefault(id(node.layer), len(met))
+        if node.inputs and id(tensor) not in given:
+            for parent in node.inputs:
+                visit(parent)
+        finished.add(id(node))
+        post_order.append(node)
+
+    for tensor in outputs:
+        visit(tensor)
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    layers: dict[int, Layer] = {}
+    for node in reversed(post_order):
+        depth = max(
+            node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0)
+        )
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        layers[id(node.layer)] = node.layer
+        for parent in node.inputs:
+            key = id(parent.node)
+            node_depth[key] = max(depth + 1, node_depth.get(key, 0))
+    return sorted(
+        layers.values(), key=lambda lay: (-layer_depth[id(lay)], met[id(lay)])
+    )
 
 
 def flatten_io(value: Any, argument: str) -> tuple[list[Any], list[str] | None]:

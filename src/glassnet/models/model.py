@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet import optimizers
 from glassnet._naming import auto_name
 from glassnet._typing import Array, Shape
 from glassnet._validation import check_bool, check_in_range, check_positive_int
@@ -34,6 +35,7 @@ from glassnet.models.data_checks import (
 )
 from glassnet.models.graph import Graph, flatten_io
 from glassnet.models.network import Network
+from glassnet.models.outputs import OutputHead, resolve_heads
 from glassnet.models.summary import print_summary
 from glassnet.optimizers import Optimizer
 from glassnet.training import compute_logs, fit_loop, predict_loop
@@ -115,6 +117,8 @@ class Model(Network):
         self.loss: Loss | None = None
         self.metrics: list[Metric] = []
         self.compiled = False
+        #: loss, metrics and weight per output (several outputs only), from compile
+        self.heads: list[OutputHead] | None = None
         self.stop_training = False
         self.history: History | None = None
 
@@ -143,16 +147,36 @@ class Model(Network):
 
     # -- compile -----------------------------------------------------------------
     def compile(
-        self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Any = None,
+        loss_weights: Any = None,
     ) -> None:
         """Choose the optimizer, the loss and the metrics reported during training.
 
         ``optimizer`` and ``loss`` take names (``"adam"``, ``"mse"``), config dicts or
-        instances; ``metrics`` a list of names such as ``["accuracy"]``.
+        instances; ``metrics`` a list of names such as ``["accuracy"]``. A model with
+        several outputs takes a loss, metrics and ``loss_weights`` per output, as a
+        list or a dict keyed by output name (see ``models/outputs.py``).
         """
+        graph = self.graph
+        if graph is not None and len(graph.outputs) > 1:
+            resolved_optimizer = optimizers.get(optimizer)
+            heads = resolve_heads(self, loss, metrics, loss_weights)
+            self.optimizer, self.heads = resolved_optimizer, heads
+            self.loss, self.metrics = heads[0].loss, []
+            self.compiled = True
+            return
+        if loss_weights is not None:
+            raise InvalidArgumentError(
+                "Argument `loss_weights` weighs the losses of a model with several "
+                f"outputs; model '{self.name}' has one. Received: {loss_weights!r}"
+            )
         self.optimizer, self.loss, self.metrics = resolve_compile_arguments(
             optimizer, loss, metrics, self._output_layers()
         )
+        self.heads = None
         self.compiled = True
 
     def require_compiled(self, what: str) -> tuple[Optimizer, Loss]:

@@ -181,7 +181,7 @@ class Network:
 
     def count_params(self) -> int:
         """Total number of scalars in every weight, trainable or not."""
-        self.built_input_shape()
+        self._require_graph("count_params")
         return sum(layer.count_params() for layer in self.layers)
 
     def get_weights(self) -> list[Array]:
@@ -194,7 +194,7 @@ class Network:
         Everything is checked before anything is written, so a rejected call leaves
         the model as it was.
         """
-        self.built_input_shape()
+        self._require_graph("set_weights")
         slots = self.weights
         if not isinstance(weights, (list, tuple)) or len(weights) != len(slots):
             count = (
