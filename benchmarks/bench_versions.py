@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench_train as bt  # noqa: E402  (the workloads, the data and the quiet gate)
+import bench_train as bt  # the workloads, the data and the quiet gate
 
 PEERS = ("base", "head", "functional")
 ROOT = Path(__file__).resolve().parent.parent
