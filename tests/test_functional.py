@@ -270,3 +270,48 @@ def test_set_weights_is_checked_before_anything_changes() -> None:
         model.set_weights(bad)
     for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_non_trainable_state_is_kept_out_of_the_optimizer_and_gradcheck() -> None:
+    from glassnet.callbacks import EarlyStopping
+    from glassnet.layers import BatchNormalization
+    from glassnet.optimizers import AdamW
+
+    # no bias before BatchNormalization: the batch mean would cancel it exactly (a zero
+    # gradient, whose relative error against finite-difference noise means nothing)
+    model = Sequential(
+        [
+            Dense(6, input_dim=4, use_bias=False),
+            BatchNormalization(momentum=0.5),
+            Dense(1),
+        ],
+        seed=0,
+    )
+    norm = model.layers[1]
+    model.compile(optimizer=AdamW(weight_decay=0.5), loss="mse")
+    assert [w.name for w in norm.weights] == [
+        "gamma",
+        "beta",
+        "moving_mean",
+        "moving_variance",
+    ]
+    assert [w.trainable for w in norm.weights] == [True, True, False, False]
+    assert model.count_params() == 4 * 6 + 4 * 6 + 7
+    start = norm.state["moving_mean"].copy()
+    model.fit(X, Y, epochs=1, verbose=0)
+    assert not np.array_equal(start, norm.state["moving_mean"])  # moved by training
+    assert not any("moving" in name for name in model.optimizer.state)  # not optimized
+    report = gradcheck(model, X[:5], Y[:5], training=True)
+    assert report.passed and not any("moving" in name for name in report.errors)
+    # EarlyStopping restores state with the weights: the best epoch is the first
+    stop = EarlyStopping(monitor="loss", patience=1, restore_best_weights=True)
+    model.compile(optimizer="sgd", loss="mse")
+    before = [w.numpy() for w in model.weights]
+    stop.on_train_begin()
+    stop.set_model(model)
+    stop.on_epoch_end(0, {"loss": 0.1})
+    model.fit(X, Y, epochs=1, verbose=0)  # moves weights and moving statistics
+    stop.on_epoch_end(1, {"loss": 0.2})
+    stop.on_train_end()  # restores the weights of the best epoch, the first
+    for a, w in zip(before, model.weights, strict=True):
+        np.testing.assert_array_equal(a, w.numpy())
