@@ -315,3 +315,20 @@ def test_non_trainable_state_is_kept_out_of_the_optimizer_and_gradcheck() -> Non
     stop.on_train_end()  # restores the weights of the best epoch, the first
     for a, w in zip(before, model.weights, strict=True):
         np.testing.assert_array_equal(a, w.numpy())
+
+
+def test_feature_extraction_from_a_sequential_as_in_the_keras_guide() -> None:
+    initial = Sequential([Input((6,)), Dense(5, activation="relu"), Dense(3), Dense(2)])
+    extractor = Model(
+        inputs=initial.inputs, outputs=[layer.output for layer in initial.layers]
+    )
+    x = RNG.normal(size=(4, 6)).astype(np.float32)
+    features = extractor(x)
+    assert [f.shape for f in features] == [(4, 5), (4, 3), (4, 2)]
+    np.testing.assert_array_equal(features[-1], initial.predict(x, verbose=0))
+    middle = Model(initial.inputs, initial.get_layer(name="dense_1").output)
+    np.testing.assert_array_equal(middle(x), features[1])
+    initial.pop()  # a rebuilt chain replaces its recorded calls
+    assert len(initial.layers[0].inbound_nodes) == 1  # the new chain's, none stale
+    with pytest.raises(InvalidArgumentError, match="never been called"):
+        Dense(1).output

@@ -50,7 +50,7 @@ class _Glassnet:
 def test_branches_merges_shared_layers_and_two_outputs_train_like_keras() -> None:
     ours = branch_and_merge(_Glassnet)
     theirs = branch_and_merge(keras)
-    assert [layer.name for layer in ours.layers] == [l.name for l in theirs.layers]
+    assert [layer.name for layer in ours.layers] == [k.name for k in theirs.layers]
     assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
     assert ours.count_params() == theirs.count_params()
     theirs.set_weights(ours.get_weights())

@@ -15,6 +15,21 @@ is the optimizer's job), so every backward pass can be gradient-checked::
     output_shape(input_shape)
     get_config() / from_config(config)
 
+What a layer reports about itself, so that no consumer guesses from a ``units``
+attribute or an isinstance chain (summary, explain, plot_model and the CLI ask these):
+
+    param_count(input_shape)       numbers in its weights, allocating nothing
+    flops(input_shape)             a Cost: forward operations per sample at
+                                   inference (count None when unknown)
+    kept_activations(input_shape)  a Cost: numbers a training forward keeps for
+                                   backward, per sample, and which arrays
+    output_activation              the function applied last, if any
+    weights                        Keras names and paths, trainable or not
+
+The defaults: FLOPs unknown, and a training pass keeps the output ``y`` alone. The
+conventions (what counts as one operation, what counts as kept) are in
+``layers/costs.py``.
+
 Shapes passed to ``build``, ``weight_shapes`` and ``output_shape`` are *per sample*
 (no batch axis; other axes may be ``None``): a Dense layer fed ``(batch, 3)`` arrays
 is built with ``input_shape=(3,)``. A layer that takes a list of tensors (the merge
@@ -68,6 +83,7 @@ from glassnet.errors import (
     NotBuiltError,
     ShapeError,
 )
+from glassnet.layers.costs import Cost, arrays_kept, known_size
 from glassnet.layers.symbolic import (
     Node,
     SymbolicTensor,
@@ -257,6 +273,22 @@ class Layer:
         """The per-sample output shape for a per-sample ``input_shape``."""
         return tuple(input_shape)
 
+    # -- what the layer reports about itself (layers/costs.py) ---------------------
+    def flops(self, input_shape: Any) -> Cost:
+        """Operations of an inference forward pass on one sample, with the formula.
+
+        The count is None when unknown; subclasses report their own.
+        """
+        return Cost(None, f"unknown for a {type(self).__name__} layer")
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """Numbers a training forward pass keeps for backward, per sample.
+
+        By default the output ``y`` alone; a layer whose cache keeps more (Dense's
+        ``z``, Dropout's mask) or less (a view of its input) says so.
+        """
+        return arrays_kept(("y", known_size(self.output_shape(input_shape))))
+
     # -- the cache ----------------------------------------------------------------
     def cached(self) -> Any:
         """What the last caching forward pass kept, or a MissingForwardError."""
@@ -338,6 +370,26 @@ class Layer:
         if array.dtype.kind == "f" and not all_finite(array):
             raise DataError(f"Layer '{self.name}' received NaN or inf in its input.")
         return array
+
+    @property
+    def output(self) -> SymbolicTensor:
+        """The symbolic output of the layer's first call (Keras' ``layer.output``)."""
+        return self._first_node("output").outputs[0]
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input(s) of the layer's first call (Keras' ``layer.input``)."""
+        node = self._first_node("input")
+        return list(node.inputs) if node.list_call else node.inputs[0]
+
+    def _first_node(self, what: str) -> Node:
+        if not self.inbound_nodes:
+            raise InvalidArgumentError(
+                f"Layer '{self.name}' has never been called on a symbolic tensor, so it "
+                f"has no `{what}` yet. Call it on glassnet.Input(...) or add it to a "
+                "built model first."
+            )
+        return self.inbound_nodes[0]
 
     def check_input_shape(self, shape: Any) -> None:
         """Refuse an input shape the built layer cannot take (wrong rank or width)."""

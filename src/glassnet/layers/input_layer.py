@@ -18,6 +18,7 @@ import numpy as np
 from glassnet._typing import Array
 from glassnet.errors import InvalidArgumentError
 from glassnet.layers.base import Layer, check_sample_shape, registry
+from glassnet.layers.costs import Cost, nothing_kept
 from glassnet.layers.symbolic import Node, SymbolicTensor
 
 __all__ = ["Input", "InputLayer"]
@@ -104,11 +105,6 @@ class InputLayer(Layer):
         """``"int"`` for integer inputs (token ids), else ``"float"``."""
         return "int" if self.dtype.kind in "iu" else "float"
 
-    @property
-    def output(self) -> SymbolicTensor:
-        """The symbolic tensor this layer feeds into the model."""
-        return self.inbound_nodes[0].outputs[0]
-
     def forward(
         self, x: Array, *, training: bool = False, keep_cache: bool = False
     ) -> Array:
@@ -121,6 +117,14 @@ class InputLayer(Layer):
         # y = x  =>  dx = dy
         self.cached()
         return grad_output if input_grad else None
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Zero: the data passes through."""
+        return Cost(0, "0 (passes the data on)")
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """Nothing: its output is the data itself."""
+        return nothing_kept("the output is the data")
 
     def get_config(self) -> dict[str, Any]:
         """Keras' config: ``batch_shape``, ``dtype``, ``name``."""

@@ -17,8 +17,10 @@ sum), ``<output>_loss``, ``<output>_<metric>``.
 >>> model = Model(x, [Dense(1, name="price")(x), Dense(2, name="kind")(x)])
 >>> heads = resolve_heads(model, {"price": "mse", "kind": "sparse_categorical_crossentropy"},
 ...                       {"kind": ["accuracy"]}, [1.0, 0.5])
->>> [(h.name, h.loss.name, [m.name for m in h.metrics], h.weight) for h in heads]
-[('price', 'mean_squared_error', [], 1.0), ('kind', 'sparse_categorical_crossentropy', ['accuracy'], 0.5)]
+>>> [(h.name, h.loss.name, h.weight) for h in heads]
+[('price', 'mean_squared_error', 1.0), ('kind', 'sparse_categorical_crossentropy', 0.5)]
+>>> [m.name for m in heads[1].metrics]
+['accuracy']
 """
 
 from __future__ import annotations

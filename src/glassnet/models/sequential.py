@@ -84,6 +84,7 @@ class Sequential(Model):
         self._init_training_state()
         self._layers: list[Layer] = []
         self._input_layer: InputLayer | None = None
+        self._chain_nodes: list[Node] = []
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise GlassnetTypeError(
@@ -208,11 +209,19 @@ class Sequential(Model):
                 dtype=self.dtype,
                 name=f"{self.name}_input",
             )
+        # Each layer's call in this chain is recorded on the layer, as a call on a
+        # symbolic tensor would be (so layer.output works, as in Keras); the calls
+        # recorded by an earlier build of this model are replaced.
+        for old in self._chain_nodes:
+            old.layer.inbound_nodes = [n for n in old.layer.inbound_nodes if n is not old]
+        self._chain_nodes = []
         tensor = self._input_layer.output
         for layer in self._layers:
             node = Node(layer, [tensor], list_call=False)
             shape = layer.output_shape(tensor.sample_shape)
             node.outputs = [SymbolicTensor((None, *shape), self.dtype, node)]
+            layer.inbound_nodes.append(node)
+            self._chain_nodes.append(node)
             tensor = node.outputs[0]
         self.graph = Graph([self._input_layer.output], [tensor])
         self._flatten()
