@@ -331,4 +331,4 @@ def test_feature_extraction_from_a_sequential_as_in_the_keras_guide() -> None:
     initial.pop()  # a rebuilt chain replaces its recorded calls
     assert len(initial.layers[0].inbound_nodes) == 1  # the new chain's, none stale
     with pytest.raises(InvalidArgumentError, match="never been called"):
-        Dense(1).output
+        _ = Dense(1).output

@@ -5,15 +5,18 @@ only :func:`glassnet.export.onnx_export.to_onnx` turns the records into ONNX pro
 objects, so this module (and ``import glassnet.export``) never imports ``onnx``.
 
 >>> import numpy as np
->>> g = GraphBuilder(np.float32, "input")
+>>> g = GraphBuilder(np.float32, ["input"])
 >>> half = g.constant(0.5, "half")
->>> y = g.node("Mul", [g.input, half], scope="scale")
+>>> y = g.node("Mul", ["input", half], scope="scale")
 >>> y, [node.op_type for node in g.nodes], g.initializers["half"].dtype
 ('scale/Mul', ['Mul'], dtype('float32'))
+>>> g.constant(0.5, "half")  # the same value under the same name is stored once
+'half'
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +24,7 @@ import numpy as np
 
 from glassnet._typing import Array
 
-__all__ = ["GraphBuilder", "Node"]
+__all__ = ["GraphBuilder", "LayerCall", "Node"]
 
 
 @dataclass
@@ -35,26 +38,59 @@ class Node:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class LayerCall:
+    """One call of a layer in the model's graph, as a converter sees it.
+
+    ``inputs`` are the names of the tensors the layer is called on (one, or several
+    for a merge layer) and ``shapes`` their full shapes, batch axis first, ``None``
+    for an axis of any length (the batch axis always).
+    """
+
+    layer: Any
+    inputs: list[str]
+    shapes: list[tuple[int | None, ...]]
+
+    @property
+    def x(self) -> str:
+        """The (first) input tensor."""
+        return self.inputs[0]
+
+    @property
+    def rank(self) -> int:
+        """Number of axes of the (first) input, the batch axis included."""
+        return len(self.shapes[0])
+
+    @property
+    def scope(self) -> str:
+        """The layer's name, which prefixes its nodes' names."""
+        return str(self.layer.name)
+
+
 class GraphBuilder:
     """Collects nodes and initializers for a graph computing in ``dtype``.
 
     Parameters
     ----------
     dtype : float32 or float64
-        The type of the graph's input, weights, constants and output.
-    input_name : str
-        The name of the graph input; :attr:`input` holds it.
+        The type of the graph's inputs, weights, constants and outputs.
+    inputs : sequence of str
+        The names of the graph inputs (no node or weight takes these names).
     opset : int
         The ONNX opset the graph targets (some translations depend on it).
     """
 
-    def __init__(self, dtype: Any, input_name: str, opset: int = 17) -> None:
+    def __init__(self, dtype: Any, inputs: Sequence[str], opset: int = 17) -> None:
         self.dtype = np.dtype(dtype)
-        self.input = input_name
+        self.inputs = list(inputs)
         self.opset = opset
         self.nodes: list[Node] = []
         self.initializers: dict[str, Array] = {}
-        self._taken = {input_name}
+        self._taken = set(self.inputs)
+        #: requested name -> stored names, so a repeated request is stored once
+        self._stored: dict[str, list[str]] = {}
+        #: tensor -> graph output name, for the outputs named so far
+        self._renamed: dict[str, str] = {}
 
     def _unique(self, name: str) -> str:
         candidate, n = name, 1
@@ -63,11 +99,30 @@ class GraphBuilder:
         self._taken.add(candidate)
         return candidate
 
-    def weight(self, name: str, array: Array) -> str:
-        """Store a copy of ``array`` (cast to the graph dtype) as an initializer."""
-        name = self._unique(name)
-        self.initializers[name] = np.array(array, dtype=self.dtype)
-        return name
+    def _store(self, name: str, array: Array) -> str:
+        """Store ``array`` as an initializer, or reuse an identical one of that name.
+
+        Weights are named after their layer (``dense_1.W``), so a layer called twice
+        (shared weights) asks twice for the same name and array: the graph holds
+        them once and both calls' nodes read them.
+        """
+        for stored in self._stored.get(name, []):
+            earlier = self.initializers[stored]
+            if earlier.shape == array.shape and np.array_equal(earlier, array):
+                return stored
+        unique = self._unique(name)
+        self._stored.setdefault(name, []).append(unique)
+        self.initializers[unique] = array
+        return unique
+
+    def weight(
+        self, name: str, array: Array, shape: Sequence[int] | None = None
+    ) -> str:
+        """Store a copy of ``array`` (graph dtype, reshaped to ``shape`` if given)."""
+        value = np.array(array, dtype=self.dtype)
+        if shape is not None:
+            value = value.reshape(tuple(shape))
+        return self._store(name, value)
 
     def constant(self, value: Any, name: str, dtype: Any = None) -> str:
         """A constant initializer (graph dtype unless ``dtype`` is given).
@@ -75,9 +130,11 @@ class GraphBuilder:
         Constants are typed like the data they meet, so ``x >= 0.1`` compares a
         float32 ``x`` with ``float32(0.1)``, as NumPy does.
         """
-        name = self._unique(name)
-        self.initializers[name] = np.array(value, dtype=dtype or self.dtype)
-        return name
+        return self._store(name, np.array(value, dtype=dtype or self.dtype))
+
+    def int64s(self, values: Sequence[int], name: str) -> str:
+        """A 1-D int64 constant: the shapes, axes and repeats that ops take as inputs."""
+        return self.constant(list(values), name, dtype=np.int64)
 
     def node(
         self, op_type: str, inputs: list[str], *, scope: str, **attributes: Any
@@ -91,10 +148,25 @@ class GraphBuilder:
         self.nodes.append(Node(op_type, list(inputs), name, name, attributes))
         return name
 
-    def rename_output(self, old: str, new: str) -> None:
-        """Give the tensor ``old`` (the graph's last result) the name ``new``."""
-        self._taken.add(new)
+    def is_taken(self, name: str) -> bool:
+        """Whether a graph input, weight, constant or node output has this name."""
+        return name in self._taken
+
+    def name_output(self, tensor: str, name: str) -> None:
+        """Make the graph output ``name`` hold ``tensor``.
+
+        The node computing ``tensor`` is renamed when it can be; a graph input, or
+        a tensor already renamed for another output, is passed on by an
+        ``Identity`` node instead.
+        """
+        self._taken.add(name)
+        tensor = self._renamed.get(tensor, tensor)
+        producer = next((n for n in self.nodes if n.output == tensor), None)
+        if producer is None or tensor in self._renamed.values():
+            node_name = self._unique(f"{name}/Identity")
+            self.nodes.append(Node("Identity", [tensor], name, node_name))
+            return
         for node in self.nodes:
-            node.inputs = [new if name == old else name for name in node.inputs]
-            if node.output == old:
-                node.output = new
+            node.inputs = [name if i == tensor else i for i in node.inputs]
+        producer.output = name
+        self._renamed[tensor] = name

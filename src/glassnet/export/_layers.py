@@ -1,64 +1,157 @@
 """ONNX translations of glassnet's layers (inference mode, as ``model.predict``).
 
-- ``Dense``: ``MatMul`` (x @ W), ``Add`` (+ b, when ``use_bias``), then its activation
-  (nothing for ``linear``).
-- ``Activation``: the activation (``Identity`` for ``linear``).
-- ``Dropout``: ``Identity``, since inference never drops anything.
+:data:`CONVERTERS` maps each layer class to the function that appends its nodes; a
+new layer needs one entry here (its converter may live in a module of its family:
+``_normalization``, ``_reshaping``, ``_merge``). This module holds the layers that
+compute ``y = f(x)`` elementwise or with a matrix:
 
-As for activations, converters are looked up by the layer's exact class.
+- ``Dense``: ``MatMul`` (x @ W, on the last axis of N-D inputs too), ``Add`` (+ b,
+  when ``use_bias``), then its activation (nothing for ``linear``).
+- ``Activation``, ``LeakyReLU``, ``ELU``, ``Softmax``: the activation function.
+- ``ReLU``: ``Relu`` or ``LeakyRelu``; with ``max_value`` or ``threshold``,
+  Keras' formula in ``Where``, ``Min``, ``Sub`` and ``Mul``.
+- ``PReLU``: ``PRelu`` with the learned slopes (shaped to broadcast).
+- ``Dropout``, ``GaussianNoise``: ``Identity``, since inference adds no noise.
+
+Converters are looked up by the layer's exact class: a user subclass may compute
+something else, so it gets an :class:`~glassnet.export.ExportError` rather than its
+parent's translation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from glassnet.activations import Linear
+from glassnet import activations as act
 from glassnet.export._activations import export_activation
 from glassnet.export._errors import ExportError
-from glassnet.export._graph import GraphBuilder
-from glassnet.layers import Activation, Dense, Dropout, Layer
+from glassnet.export._graph import GraphBuilder, LayerCall
+from glassnet.export._merge import MERGE_CONVERTERS
+from glassnet.export._normalization import NORMALIZATION_CONVERTERS
+from glassnet.export._reshaping import RESHAPING_CONVERTERS
+from glassnet.layers import (
+    ELU,
+    Activation,
+    Dense,
+    Dropout,
+    GaussianNoise,
+    Layer,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Softmax,
+)
 
-__all__ = ["CONVERTERS", "export_layer"]
+__all__ = ["CONVERTERS", "Converter", "export_layer"]
 
-#: ``(graph, layer, x, rank) -> y``; rank counts the batch axis.
-Converter = Callable[[GraphBuilder, Any, str, int], str]
+#: ``(graph, call) -> y``: append the call's nodes, return its output tensor's name.
+Converter = Callable[[GraphBuilder, LayerCall], str]
 
 
-def _dense(g: GraphBuilder, layer: Dense, x: str, rank: int) -> str:
-    scope = str(layer.name)
-    # z = x @ W + b, then y = activation(z)
-    z = g.node("MatMul", [x, g.weight(f"{scope}.W", layer.params["W"])], scope=scope)
+def _dense(g: GraphBuilder, call: LayerCall) -> str:
+    layer: Dense = call.layer
+    scope = call.scope
+    # z = x @ W + b, then y = activation(z); MatMul of an N-D x with a 2-D W
+    # multiplies along x's last axis, as x @ W does in NumPy
+    z = g.node(
+        "MatMul", [call.x, g.weight(f"{scope}.W", layer.params["W"])], scope=scope
+    )
     if layer.use_bias:
         z = g.node("Add", [z, g.weight(f"{scope}.b", layer.params["b"])], scope=scope)
-    if type(layer.activation) is Linear:
+    if type(layer.activation) is act.Linear:
         return z
-    return export_activation(g, layer.activation, z, scope=scope, rank=rank)
+    return export_activation(g, layer.activation, z, scope=scope, rank=call.rank)
 
 
-def _activation(g: GraphBuilder, layer: Activation, x: str, rank: int) -> str:
-    return export_activation(g, layer.activation, x, scope=str(layer.name), rank=rank)
+def _activation(g: GraphBuilder, call: LayerCall) -> str:
+    """The layers that hold an activation function: Activation, LeakyReLU, ELU..."""
+    return export_activation(
+        g, call.layer.activation, call.x, scope=call.scope, rank=call.rank
+    )
 
 
-def _dropout(g: GraphBuilder, layer: Dropout, x: str, rank: int) -> str:
-    return g.node("Identity", [x], scope=str(layer.name))
+def _identity(g: GraphBuilder, call: LayerCall) -> str:
+    return g.node("Identity", [call.x], scope=call.scope)
 
 
-CONVERTERS: dict[type[Layer], Converter] = {
-    Dense: _dense,
+def _relu(g: GraphBuilder, call: LayerCall) -> str:
+    layer: ReLU = call.layer
+    if layer.max_value is None and layer.threshold == 0.0:
+        return _activation(g, call)  # plain relu, or leaky_relu(negative_slope)
+    # Keras' relu, in the order CappedReLU computes it (same float rounding):
+    # y = min(where(x > threshold, x, 0), max_value)
+    #     - negative_slope * max(threshold - x, 0)
+    scope, x = call.scope, call.x
+    threshold = g.constant(layer.threshold, f"{scope}/threshold")
+    zero = g.constant(0.0, f"{scope}/zero")
+    above = g.node("Greater", [x, threshold], scope=scope)
+    y = g.node("Where", [above, x, zero], scope=scope)
+    if layer.max_value is not None:
+        cap = g.constant(layer.max_value, f"{scope}/max_value")
+        y = g.node("Min", [y, cap], scope=scope)
+    if layer.negative_slope:
+        below = g.node(
+            "Relu", [g.node("Sub", [threshold, x], scope=scope)], scope=scope
+        )
+        slope = g.constant(layer.negative_slope, f"{scope}/negative_slope")
+        y = g.node("Sub", [y, g.node("Mul", [slope, below], scope=scope)], scope=scope)
+    return y
+
+
+def _prelu(g: GraphBuilder, call: LayerCall) -> str:
+    # y = x where x >= 0, alpha * x elsewhere; alpha has the sample's shape (1 on
+    # the shared axes), which broadcasts against (batch, *sample) from the right
+    layer: PReLU = call.layer
+    alpha = g.weight(f"{call.scope}.alpha", layer.params["alpha"])
+    return g.node("PRelu", [call.x, alpha], scope=call.scope)
+
+
+CORE_CONVERTERS: dict[type[Layer], Converter] = {
     Activation: _activation,
-    Dropout: _dropout,
+    Dense: _dense,
+    Dropout: _identity,
+    ELU: _activation,
+    GaussianNoise: _identity,
+    LeakyReLU: _activation,
+    PReLU: _prelu,
+    ReLU: _relu,
+    Softmax: _activation,
+}
+
+#: Each family's converters, in the order error messages list them.
+FAMILIES: dict[str, dict[type[Layer], Converter]] = {
+    "core": CORE_CONVERTERS,
+    "normalization": NORMALIZATION_CONVERTERS,
+    "reshaping": RESHAPING_CONVERTERS,
+    "merging": MERGE_CONVERTERS,
+}
+
+#: The layer classes glassnet.export translates, and how.
+CONVERTERS: dict[type[Layer], Converter] = {
+    cls: convert for family in FAMILIES.values() for cls, convert in family.items()
 }
 
 
-def export_layer(g: GraphBuilder, layer: Layer, x: str, *, rank: int) -> str:
-    """Append ``layer``'s inference forward pass; returns the output tensor's name."""
-    convert = CONVERTERS.get(type(layer))
+def supported_layers() -> str:
+    """The supported layer classes by family, for error messages.
+
+    >>> supported_layers().split("; ")[0]
+    'Activation, Dense, Dropout, ELU, GaussianNoise, LeakyReLU, PReLU, ReLU, Softmax'
+    """
+    return "; ".join(
+        ", ".join(sorted(cls.__name__ for cls in family))
+        for family in FAMILIES.values()
+    )
+
+
+def export_layer(g: GraphBuilder, call: LayerCall) -> str:
+    """Append ``call.layer``'s inference forward pass; returns its output's name."""
+    convert = CONVERTERS.get(type(call.layer))
     if convert is None:
-        known = ", ".join(sorted(cls.__name__ for cls in CONVERTERS))
         raise ExportError(
-            f"Layer '{layer.name}' is a {type(layer).__name__}, which has no ONNX "
-            f"translation. glassnet.export supports the built-in layers {known} "
-            "(subclasses are refused because they may compute something else)."
+            f"Layer '{call.layer.name}' is a {type(call.layer).__name__}, which has no "
+            f"ONNX translation. glassnet.export supports the built-in layers "
+            f"{supported_layers()} (and InputLayer, which becomes a graph input); "
+            "subclasses are refused because they may compute something else."
         )
-    return convert(g, layer, x, rank)
+    return convert(g, call)

@@ -1,13 +1,17 @@
 """``to_onnx``: write a glassnet model as a standard ONNX graph.
 
-The graph computes what ``model.predict`` computes (inference mode: Dropout is the
-identity) in the model's own float type, with a dynamic batch axis by default. See
+The graph computes what ``model.predict`` computes (inference mode: Dropout and
+GaussianNoise are the identity, BatchNormalization uses its moving statistics) in the
+model's own float type, with a dynamic batch axis by default. It is written by
+walking the model's graph (``_walk.py``), so Sequential and functional models,
+branches, merges, several inputs and outputs and shared layers export alike. See
 ``docs/onnx.md`` for the op of every layer and activation.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
@@ -16,13 +20,13 @@ import numpy as np
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
 from glassnet.export._errors import MissingDependencyError
 from glassnet.export._graph import GraphBuilder
-from glassnet.export._layers import export_layer
+from glassnet.export._walk import Dims, default_names, export_graph
 from glassnet.io.atomic import atomic_write, check_path
 
 if TYPE_CHECKING:
     import onnx
 
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "to_onnx"]
 
@@ -44,46 +48,52 @@ def _import_onnx() -> Any:
     return onnx
 
 
+#: Names of the graph's inputs or outputs: one string, or one per input (output).
+Names = str | Sequence[str] | None
+
+
 @overload
 def to_onnx(
-    model: Sequential,
+    model: Model,
     path: None,
     *,
     opset: int | None = ...,
-    input_name: str = ...,
-    output_name: str = ...,
+    input_name: Names = ...,
+    output_name: Names = ...,
     batch_size: int | None = ...,
 ) -> onnx.ModelProto: ...
 
 
 @overload
 def to_onnx(
-    model: Sequential,
+    model: Model,
     path: str | os.PathLike[str],
     *,
     opset: int | None = ...,
-    input_name: str = ...,
-    output_name: str = ...,
+    input_name: Names = ...,
+    output_name: Names = ...,
     batch_size: int | None = ...,
 ) -> Path: ...
 
 
 def to_onnx(
-    model: Sequential,
+    model: Model,
     path: str | os.PathLike[str] | None,
     *,
     opset: int | None = None,
-    input_name: str = "input",
-    output_name: str = "output",
+    input_name: Names = None,
+    output_name: Names = None,
     batch_size: int | None = None,
 ) -> Path | onnx.ModelProto:
     """Export a built model as an ONNX graph that ONNX Runtime can run.
 
     Parameters
     ----------
-    model : Sequential
-        A built model (``NotBuiltError`` otherwise) of Dense, Activation and Dropout
-        layers with glassnet's own activations.
+    model : Sequential or Model
+        A built model (``NotBuiltError`` otherwise): a Sequential, or a functional
+        model with branches, merges, several inputs and outputs and shared layers,
+        made of glassnet's built-in layers and activations (``docs/onnx.md`` lists
+        them).
     path : str, os.PathLike or None
         Where to write the ``.onnx`` file. The file is replaced atomically (a
         temporary file in the same folder, fsynced, then renamed), so an interrupted
@@ -92,12 +102,15 @@ def to_onnx(
     opset : int, optional
         ONNX opset version, from 13 to the newest the installed ``onnx`` knows;
         default 17. From 20 on, GELU is a single ``Gelu`` node.
-    input_name, output_name : str
-        Names of the graph's input and output tensors (the keys of
-        ``InferenceSession.run``).
+    input_name, output_name : str or list of str, optional
+        Names of the graph's inputs and outputs (the keys of
+        ``InferenceSession.run``), one per model input (output). By default a
+        Sequential model's are ``"input"`` and ``"output"``, and a functional
+        model's are the names of its Input layers and output layers.
     batch_size : int, optional
         Fix the batch axis to this size. By default it is dynamic (named
-        ``"batch"``), so one file serves any number of samples.
+        ``"batch"``), so one file serves any number of samples. Axes of any length
+        in the inputs (``Input((None, 8))``) are always dynamic.
 
     Returns
     -------
@@ -106,10 +119,12 @@ def to_onnx(
 
     Notes
     -----
-    The graph's input, weights and output have the model's dtype: a float32 model
-    takes float32 arrays, a float64 model float64 arrays (``model.predict`` casts for
-    you; ONNX Runtime does not). Outputs match ``model.predict`` to float rounding:
-    the runtime's MatMul, exp and erf round differently from NumPy's.
+    The graph's inputs, weights and outputs have the model's dtype: a float32 model
+    takes float32 arrays, a float64 model float64 arrays (``model.predict`` casts
+    for you; ONNX Runtime does not). Outputs match ``model.predict`` to float
+    rounding: the runtime's MatMul, sums, exp and erf round differently from NumPy's.
+    The graph computes in inference mode: Dropout and GaussianNoise are the
+    identity, BatchNormalization uses its moving statistics.
 
     Raises
     ------
@@ -117,7 +132,7 @@ def to_onnx(
         The model has no weights yet.
     ExportError
         A layer or activation has no ONNX translation (a custom subclass, a softmax
-        over the batch axis); the message names it.
+        over the batch axis, an integer input); the message names it.
     MissingDependencyError
         The ``onnx`` package is not installed.
 
@@ -142,26 +157,27 @@ def to_onnx(
     >>> proto = to_onnx(model, None)
     >>> [node.op_type for node in proto.graph.node]
     ['MatMul', 'Add', 'Relu', 'Identity', 'MatMul', 'Add', 'Softmax']
-    """
-    from glassnet.models import Sequential
 
-    if not isinstance(model, Sequential):
+    A functional model's inputs and outputs are named after its layers:
+
+    >>> from glassnet import Input, Model
+    >>> from glassnet.layers import Concatenate
+    >>> a, b = Input((3,), name="a"), Input((2,), name="b")
+    >>> joined = Concatenate()([Dense(4, name="hidden")(a), b])
+    >>> two_inputs = Model([a, b], Dense(1, name="score")(joined))
+    >>> session = ort.InferenceSession(to_onnx(two_inputs, None).SerializeToString())
+    >>> [i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()]
+    (['a', 'b'], ['score'])
+    """
+    from glassnet.models import Model
+
+    if not isinstance(model, Model):
         raise GlassnetTypeError(
-            "to_onnx expects a glassnet Sequential model. "
-            f"Received: model={model!r} ({type(model).__name__})"
+            "to_onnx expects a glassnet model (a Sequential or a functional Model). "
+            f"Received: model={model!r:.100} ({type(model).__name__})"
         )
     target = None if path is None else _check_path(path)
     opset_version = DEFAULT_OPSET if opset is None else _check_opset(opset)
-    for name, value in (("input_name", input_name), ("output_name", output_name)):
-        if not isinstance(value, str) or not value:
-            raise GlassnetTypeError(
-                f"Argument `{name}` must be a non-empty string. Received: {name}={value!r}"
-            )
-    if input_name == output_name:
-        raise InvalidArgumentError(
-            "The input and output need different names. "
-            f"Received: input_name={input_name!r}, output_name={output_name!r}"
-        )
     if batch_size is not None and (
         isinstance(batch_size, bool)
         or not isinstance(batch_size, (int, np.integer))
@@ -171,25 +187,24 @@ def to_onnx(
             "Argument `batch_size` must be a positive integer, or None for a dynamic "
             f"batch axis. Received: batch_size={batch_size!r}"
         )
-    input_shape = model.built_input_shape()  # NotBuiltError on an unbuilt model
+    if model.graph is None:
+        model.built_input_shape()  # NotBuiltError, with the advice to build
+    default_inputs, default_outputs = default_names(model)
+    inputs = _check_names(input_name, "input_name", default_inputs)
+    outputs = _check_names(output_name, "output_name", default_outputs)
+    clashes = sorted(set(inputs) & set(outputs))
+    if clashes:
+        raise InvalidArgumentError(
+            f"The inputs and outputs need different names; {clashes} name both. Pass "
+            f"input_name= or output_name=. Received: input_name={input_name!r}, "
+            f"output_name={output_name!r}"
+        )
     onnx_lib = _import_onnx()
 
-    g = GraphBuilder(model.dtype, input_name, opset_version)
-    shape, x = tuple(input_shape), input_name
-    for layer in model.layers:
-        x = export_layer(g, layer, x, rank=1 + len(shape))
-        shape = layer.output_shape(shape)
-    if output_name in g.initializers or any(n.output == output_name for n in g.nodes):
-        raise InvalidArgumentError(
-            f"output_name={output_name!r} is already the name of a weight or an "
-            "intermediate tensor in this graph; choose another name."
-        )
-    g.rename_output(x, output_name)
-
+    g = GraphBuilder(model.dtype, inputs, opset_version)
     batch: int | str = "batch" if batch_size is None else int(batch_size)
-    proto = _assemble(
-        onnx_lib, model, g, [batch, *input_shape], [batch, *shape], output_name
-    )
+    ports = export_graph(model, g, inputs, outputs, batch)
+    proto = _assemble(onnx_lib, model, g, *ports)
     onnx_lib.checker.check_model(proto, full_check=True)
     if target is None:
         return proto
@@ -197,6 +212,35 @@ def to_onnx(
     with atomic_write(target) as file:
         file.write(data)
     return target
+
+
+def _check_names(value: Any, argument: str, defaults: list[str]) -> list[str]:
+    """One non-empty, distinct name per input (output); ``defaults`` for None."""
+    if value is None:
+        return defaults
+    names = [value] if isinstance(value, str) else value
+    count = len(defaults)
+    what = "input" if argument == "input_name" else "output"
+    if (
+        not isinstance(names, (list, tuple))
+        or len(names) != count
+        or not all(isinstance(n, str) and n for n in names)
+    ):
+        expected = (
+            "a non-empty string"
+            if count == 1
+            else f"a list of {count} non-empty strings, one per {what}"
+        )
+        raise GlassnetTypeError(
+            f"Argument `{argument}` must be {expected}: the model has {count} "
+            f"{what}(s). Received: {argument}={value!r}"
+        )
+    if len(set(names)) != len(names):
+        raise InvalidArgumentError(
+            f"Argument `{argument}` must give each {what} its own name. "
+            f"Received: {argument}={value!r}"
+        )
+    return list(names)
 
 
 def _check_path(path: Any) -> Path:
@@ -226,11 +270,10 @@ def _check_opset(opset: Any) -> int:
 
 def _assemble(
     onnx_lib: Any,
-    model: Sequential,
+    model: Model,
     g: GraphBuilder,
-    input_dims: list[int | str],
-    output_dims: list[int | str],
-    output_name: str,
+    inputs: list[tuple[str, Dims]],
+    outputs: list[tuple[str, Dims]],
 ) -> onnx.ModelProto:
     """Turn the builder's records into an ``onnx.ModelProto``."""
     helper, numpy_helper = onnx_lib.helper, onnx_lib.numpy_helper
@@ -253,13 +296,15 @@ def _assemble(
     graph = helper.make_graph(
         nodes,
         model.name,
-        [helper.make_tensor_value_info(g.input, elem_type, input_dims)],
-        [helper.make_tensor_value_info(output_name, elem_type, output_dims)],
+        [helper.make_tensor_value_info(n, elem_type, dims) for n, dims in inputs],
+        [helper.make_tensor_value_info(n, elem_type, dims) for n, dims in outputs],
         initializer=[
             numpy_helper.from_array(array, name)
             for name, array in g.initializers.items()
         ],
-        doc_string=f"glassnet Sequential model '{model.name}' ({g.dtype.name})",
+        doc_string=(
+            f"glassnet {type(model).__name__} model '{model.name}' ({g.dtype.name})"
+        ),
     )
     from glassnet import __version__
 
