@@ -204,13 +204,13 @@ def test_frozen_bottom_layers_run_no_backward() -> None:
     model = Sequential([Dense(3, input_dim=4), Dense(3), Dense(1)], seed=0)
     calls = []
     for layer in model.layers:
-        original = layer.backward_from_logits
+        original = layer.backward
 
         def spy(grad, *, input_grad=True, _layer=layer, _original=original):
             calls.append((_layer.name, input_grad))
             return _original(grad, input_grad=input_grad)
 
-        layer.backward_from_logits = spy  # type: ignore[method-assign]
+        layer.backward = spy  # type: ignore[method-assign]
     model.layers[0].trainable = False
     model.compile(optimizer="sgd", loss="mse")
     model.fit(X[:4], Y[:4], epochs=1, batch_size=4, verbose=0)

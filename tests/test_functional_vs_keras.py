@@ -67,7 +67,9 @@ def test_branches_merges_shared_layers_and_two_outputs_train_like_keras() -> Non
         np.testing.assert_allclose(
             h_ours.history[key], h_theirs.history[key], rtol=2e-5, err_msg=key
         )
-    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+    for mine, keras_weight in zip(
+        ours.get_weights(), theirs.get_weights(), strict=True
+    ):
         np.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-6)
     out_ours = ours.predict([X, X2], verbose=0)
     out_theirs = theirs.predict([X, X2], verbose=0)
@@ -89,7 +91,9 @@ def test_the_whole_graph_passes_the_gradient_check() -> None:
         loss_weights=[1.0, 0.5],
     )
     for training in (False, True):
-        report = gradcheck(model, [X[:6], X2[:6]], [PRICE[:6], KIND[:6]], training=training)
+        report = gradcheck(
+            model, [X[:6], X2[:6]], [PRICE[:6], KIND[:6]], training=training
+        )
         assert report.passed, str(report)
         assert len(report.errors) == len(model.trainable_weights)
 
@@ -112,5 +116,61 @@ def test_a_frozen_branch_is_not_updated_in_keras_or_glassnet() -> None:
     theirs.fit([X, X2], [PRICE, KIND], **fit)
     for a, b in zip(before, ours.get_layer("deep").get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+    for mine, keras_weight in zip(
+        ours.get_weights(), theirs.get_weights(), strict=True
+    ):
         np.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-6)
+
+
+def nested(lib):
+    """An ensemble of two small models and a frozen base called with training=False."""
+    base_in = lib.Input((4,))
+    base = lib.Model(
+        base_in,
+        lib.layers.BatchNormalization(name="base_norm")(
+            lib.layers.Dense(6, activation="relu", name="base_dense")(base_in)
+        ),
+        name="base",
+    )
+
+    def member(name):
+        x = lib.Input((6,))
+        return lib.Model(x, lib.layers.Dense(1, name=f"{name}_dense")(x), name=name)
+
+    first, second = member("first"), member("second")
+    inputs = lib.Input((4,), name="features")
+    features = base(inputs, training=False)
+    outputs = lib.layers.Average(name="mean")([first(features), second(features)])
+    return base, lib.Model(inputs, outputs)
+
+
+def test_models_inside_models_train_like_keras() -> None:
+    base_ours, ours = nested(_Glassnet)
+    base_theirs, theirs = nested(keras)
+    assert [layer.name for layer in ours.layers] == [k.name for k in theirs.layers]
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    theirs.set_weights(ours.get_weights())
+    for base in (base_ours, base_theirs):
+        base.trainable = False  # transfer learning: the base keeps its weights
+    ours.compile(optimizer=gl_sgd(), loss="mse")
+    theirs.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+    assert len(ours.trainable_weights) == len(theirs.trainable_weights) == 4
+    frozen = base_ours.get_weights()
+    fit = {"epochs": 3, "batch_size": len(X), "shuffle": False, "verbose": 0}
+    h_ours = ours.fit(X, PRICE, **fit)
+    h_theirs = theirs.fit(X, PRICE, **fit)
+    np.testing.assert_allclose(
+        h_ours.history["loss"], h_theirs.history["loss"], rtol=2e-5
+    )
+    for mine, keras_weight in zip(
+        ours.get_weights(), theirs.get_weights(), strict=True
+    ):
+        np.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-6)
+    for a, b in zip(frozen, base_ours.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # moving statistics too (training=False)
+    base_ours.trainable = True  # fine-tuning: the base trains from the next fit on
+    ours.compile(optimizer=gl_sgd(), loss="mse")
+    ours.fit(X, PRICE, epochs=1, verbose=0)
+    assert not np.array_equal(frozen[0], base_ours.get_weights()[0])
+    report = gradcheck(ours, X[:6], PRICE[:6], training=True)
+    assert report.passed, str(report)

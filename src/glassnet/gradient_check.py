@@ -206,7 +206,10 @@ def float64_copy(model: Model, x: Array) -> Model:
     if not copy.built:
         copy.build((None, *x.shape[1:]))
     copy.dtype = np.dtype(np.float64)
-    for layer in copy.layers:
+    for inner in copy.layers:  # models used as layers are cast (and re-flattened) too
+        if isinstance(inner, Model):
+            inner.dtype = np.dtype(np.float64)
+    for layer in copy.leaf_layers():
         layer.params = {k: v.astype(np.float64) for k, v in layer.params.items()}
         layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
         layer.state = {k: v.astype(np.float64) for k, v in layer.state.items()}

@@ -66,6 +66,18 @@ def make_gradient_step(model: Model, loss: Loss) -> TrainStep:
     last = model.output_layer
     logits_gradient = fused.logits_gradient if fused is not None else None
     loss_backward = loss.backward
+    if walk.chain:  # every Sequential: one array in, one out, no slots
+        chain_forward, chain_backward = walk.chain_forward, walk.chain_backward
+
+        def chain_gradients(x: Array, y: Array) -> Array:
+            out = chain_forward(x, True)
+            if logits_gradient is not None:
+                chain_backward(logits_gradient(y, last.logits, out), True)
+            else:
+                chain_backward(loss_backward(y, out))
+            return out
+
+        return chain_gradients
 
     def gradients(x: Array, y: Array) -> Array:
         out = forward(x if isinstance(x, list) else [x], training=True)[0]
@@ -223,7 +235,8 @@ def fit_loop(
     batch_hooks = callbacks.wants_batch_hooks
     logs: dict[str, float] = {}
     # Each batch's predictions are copied in here before the next step runs.
-    if model.heads is None:
+    one_output = model.heads is None
+    if one_output:
         out_shape = model.compute_output_shape(inputs[0].shape[1:])
         predictions: Any = np.empty((n, *out_shape), dtype=model.dtype)
     else:  # one buffer per output, made when the first batch shows its shape
@@ -251,10 +264,10 @@ def fit_loop(
                     if order is None
                     else gather(order[start:stop])
                 )
-                out = step(xb, rows(ys, slice(start, stop)))
-                if model.heads is None:
-                    predictions[start:stop] = out
+                if one_output:
+                    predictions[start:stop] = step(xb, ys[start:stop])
                 else:
+                    out = step(xb, rows(ys, slice(start, stop)))
                     if predictions is None:
                         predictions = [
                             np.empty((n, *p.shape[1:]), p.dtype) for p in out

@@ -19,7 +19,7 @@ from glassnet.cli.app import EXIT_INTERRUPTED, EXIT_OK, CliError
 from glassnet.cli.data import Data, load_data
 from glassnet.cli.info import ModelInfo
 from glassnet.cli.interrupt import StopAtBatchEnd, TrainingInterrupted, catch_ctrl_c
-from glassnet.cli.modelfile import save_model
+from glassnet.cli.modelfile import save_model, sequential
 from glassnet.cli.targets import (
     class_indices,
     encode,
@@ -184,7 +184,7 @@ def _from_json(
         raise CliError(f"{path}: no such file")
     with open(path, "rb") as handle:
         text = handle.read(limits.MAX_JSON_BYTES + 1)
-    model = model_from_json(text)
+    model = sequential(model_from_json(text), path)
     if seed is not None or dtype is not None:
         model = Sequential.from_config(dict(model.get_config(), seed=seed), dtype=dtype)
     if not model.built:
@@ -228,9 +228,18 @@ def _output_activation(info: ModelInfo, units: int, loss_name: str) -> str:
     return "softmax"
 
 
-def _layer_sizes(model: Sequential) -> list[int]:
-    sizes = [model.built_input_shape()[-1]]
-    sizes += [layer.units for layer in model.layers if hasattr(layer, "units")]
+def _layer_sizes(model: Sequential) -> list[Any]:
+    """The widths of a ``4-16-3`` network: its input, then each layer with a kernel.
+
+    A layer with a ``kernel`` weight (Dense, and the convolutions to come) makes a
+    new layer of units; the others (activations, dropout, normalization) keep it.
+    """
+    shape = model.built_input_shape()
+    sizes = [shape[-1]]
+    for layer in model.layers:
+        shape = layer.output_shape(shape)
+        if any(weight.name == "kernel" for weight in layer.weights):
+            sizes.append(shape[-1])
     return sizes
 
 

@@ -4,7 +4,10 @@ For each layer: the mean and spread (standard deviation) of its outputs over the
 samples and units, the share of dead units (a relu unit whose output is exactly 0 for
 every sample given: no gradient flows back through it), the norm of dL/d(output)
 arriving from above (it shrinks layer by layer when gradients vanish) and the norm
-of the gradient of every parameter tensor.
+of the gradient of every parameter tensor. Each layer says what it has: its
+parameters (``W`` and ``b``, BatchNormalization's ``gamma`` and ``beta``, PReLU's
+``alpha``: one column each), whether it is frozen (no gradients), and the activation
+it applies last (``layer.output_activation``, for the dead relu units).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ class BackpropSummary:
     rows : list of dict
         One row per layer: ``layer``, ``type``, ``activation``, ``units``, ``mean``,
         ``std``, ``dead`` (share of dead relu units, None for other activations),
-        ``output_grad_norm`` (norm of dL/d(output)), ``grad_norms`` and
-        ``param_norms`` (``{"dense.W": ..., "dense.b": ...}``).
+        ``output_grad_norm`` (norm of dL/d(output)), ``trainable``, ``grad_norms``
+        (empty for a frozen layer) and ``param_norms``
+        (``{"dense.W": ..., "dense.b": ...}``).
 
     Examples
     --------
@@ -64,19 +68,29 @@ class BackpropSummary:
 
     def __str__(self) -> str:
         what = "one sample" if self.samples == 1 else f"{self.samples} samples"
+        keys = list(
+            dict.fromkeys(
+                key.rsplit(".", 1)[-1]
+                for row in self.rows
+                for key in row["param_norms"]
+            )
+        )
         lines = [
             f"Backpropagation summary over {what} (float64): "
             f"loss = {self.loss_name} = {self.loss:.6g}",
             "  mean, spread: of the layer's outputs over the samples and units",
             "  dead: share of relu units that output 0 for every sample",
             "  |dL/d out|: norm of the gradient arriving at the layer's output",
-            "  |dL/dW|, |dL/db|: norms of the parameter gradients",
         ]
+        if keys:
+            names = ", ".join(f"|dL/d{key}|" for key in keys)
+            lines.append(f"  {names}: norms of the parameter gradients")
         header = ["layer", "units", "mean", "spread", "dead", "|dL/d out|"]
-        header += ["|dL/dW|", "|dL/db|"]
+        header += [f"|dL/d{key}|" for key in keys]
         cells = []
         for row in self.rows:
             grads = {key.rsplit(".", 1)[-1]: g for key, g in row["grad_norms"].items()}
+            params = {key.rsplit(".", 1)[-1] for key in row["param_norms"]}
             dead = "-" if row["dead"] is None else f"{row['dead']:.1%}"
             cells.append(
                 [
@@ -87,8 +101,7 @@ class BackpropSummary:
                     f"{row['std']:.4g}",
                     dead,
                     f"{row['output_grad_norm']:.4g}",
-                    f"{grads['W']:.4g}" if "W" in grads else "-",
-                    f"{grads['b']:.4g}" if "b" in grads else "-",
+                    *(_grad_cell(key, grads, params) for key in keys),
                 ]
             )
         widths = [max(len(r[i]) for r in [header, *cells]) for i in range(len(header))]
@@ -103,6 +116,13 @@ class BackpropSummary:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def _grad_cell(key: str, grads: dict[str, float], params: set[str]) -> str:
+    """A gradient norm, ``frozen`` for a frozen layer's parameter, or ``-``."""
+    if key in grads:
+        return f"{grads[key]:.4g}"
+    return "frozen" if key in params else "-"
 
 
 def _norm(array: Array) -> float:
@@ -144,8 +164,11 @@ def explain_layers(
                 "std": float(out.std()),
                 "dead": dead,
                 "output_grad_norm": _norm(grad_out),
+                "trainable": layer.trainable,
                 "grad_norms": {
-                    f"{layer.name}.{key}": _norm(g) for key, g in layer.grads.items()
+                    f"{layer.name}.{key}": _norm(g)
+                    for key, g in layer.grads.items()
+                    if layer.trainable  # a frozen layer's backward fills no grads
                 },
                 "param_norms": {
                     f"{layer.name}.{key}": _norm(p) for key, p in layer.params.items()

@@ -21,6 +21,15 @@ from glassnet.layers.merge import (
     Multiply,
     Subtract,
 )
+from glassnet.layers.merge_functions import (
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from glassnet.layers.noise import GaussianNoise
 from glassnet.layers.normalization import BatchNormalization
 from glassnet.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
@@ -52,8 +61,15 @@ __all__ = [
     "Softmax",
     "Subtract",
     "Weight",
+    "add",
+    "average",
+    "concatenate",
     "get",
+    "maximum",
+    "minimum",
+    "multiply",
     "registry",
+    "subtract",
 ]
 
 

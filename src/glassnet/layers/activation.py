@@ -8,6 +8,7 @@ from glassnet import activations
 from glassnet._typing import Array
 from glassnet.activations import ActivationFunction
 from glassnet.layers.base import Layer, registry
+from glassnet.layers.costs import Cost, activation_flops, elementwise_flops, known_size
 
 __all__ = ["Activation"]
 
@@ -53,6 +54,14 @@ class Activation(Layer):
         #               dx = f'(x) * dy, softmax couples each row
         x, y = self.cached()
         return self.activation.backward(x, y, grad_output) if input_grad else None
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Each element at the activation's cost (``ACTIVATION_FLOPS``)."""
+        return elementwise_flops(
+            known_size(input_shape),
+            activation_flops(self.activation),
+            self.activation.name,
+        )
 
     @property
     def output_activation(self) -> ActivationFunction:

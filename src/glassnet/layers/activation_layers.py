@@ -26,6 +26,7 @@ from glassnet._validation import check_nonnegative_float, check_positive_int
 from glassnet.activations import ActivationFunction
 from glassnet.errors import ShapeError
 from glassnet.layers.base import Layer, registry
+from glassnet.layers.costs import Cost, activation_flops, elementwise_flops, known_size
 
 __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]
 
@@ -105,6 +106,14 @@ class _ActivationLayer(Layer):
         x, y = self.cached()
         return self.activation.backward(x, y, grad_output) if input_grad else None
 
+    def flops(self, input_shape: Any) -> Cost:
+        """Each element at the function's cost (``ACTIVATION_FLOPS``)."""
+        return elementwise_flops(
+            known_size(input_shape),
+            activation_flops(self.activation),
+            self.activation.name,
+        )
+
     @property
     def output_activation(self) -> ActivationFunction:
         """The function this layer applies."""
@@ -179,6 +188,16 @@ class ReLU(_ActivationLayer):
                 self.activation = activations.LeakyReLU(slope)
         else:
             self.activation = CappedReLU(slope, cap, threshold)
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Per element: relu's compare; with a cap 1 more, with a slope 4 more."""
+        if not isinstance(self.activation, CappedReLU):
+            return super().flops(input_shape)
+        steps = ["compare 1"]
+        steps += [] if self.max_value is None else ["cap 1"]
+        steps += ["slope 4 (-, max, x, -)"] if self.negative_slope else []
+        per = 1 + (self.max_value is not None) + 4 * bool(self.negative_slope)
+        return elementwise_flops(known_size(input_shape), per, ", ".join(steps))
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
@@ -423,6 +442,11 @@ class PReLU(Layer):
         y = np.where(x >= 0, x, self.params["alpha"] * x)
         self._cache = x if training or keep_cache else None
         return y
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Per element: the comparison ``x >= 0`` and the product ``alpha * x``."""
+        self.weight_shapes(input_shape)
+        return elementwise_flops(known_size(input_shape), 2, "x >= 0, alpha * x")
 
     def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
         """Slopes' gradient summed over the batch and shared axes; then dx."""

@@ -64,6 +64,7 @@ weight gradients.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, ClassVar
 
@@ -218,6 +219,11 @@ class Layer:
     #: What the layer's input holds: "float" (cast to the model's dtype) or "int"
     #: (token ids, never cast to float at the boundary).
     input_kind: ClassVar[str] = "float"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _keras_build(cls.__dict__["build"])  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -545,6 +551,32 @@ class Layer:
             f"{k}={v!r}" for k, v in self.get_config().items() if k != "name"
         )
         return f"{type(self).__name__}({args})" if args else f"{type(self).__name__}()"
+
+
+def _keras_build(build: Any) -> Any:
+    """Let ``layer.build((None, 784))`` work as in Keras, beside the protocol's build.
+
+    The protocol's ``build(input_shape, rng, dtype)`` takes a per-sample shape and
+    the generator to draw from (a model hands its own). Called as Keras users do,
+    with no generator, ``input_shape`` is Keras' full shape with the batch axis
+    first; the batch axis is dropped and the weights come from the session
+    generator, in float32, as a call on data would build them.
+    """
+
+    @functools.wraps(build)
+    def keras_compatible(
+        self: Layer, input_shape: Any, rng: Any = None, dtype: Any = np.float32
+    ) -> None:
+        if rng is None:
+            if self.takes_list:
+                input_shape = [tuple(s)[1:] for s in input_shape]
+            else:
+                input_shape = tuple(input_shape)[1:]
+            self.output_shape(input_shape)
+            rng = _random.generator()
+        build(self, input_shape, rng, dtype)
+
+    return keras_compatible
 
 
 def _shapes_agree(expected: Any, got: Any) -> bool:

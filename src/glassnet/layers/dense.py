@@ -9,9 +9,16 @@ import numpy as np
 from glassnet import activations, initializers
 from glassnet._typing import Array
 from glassnet._validation import check_bool, check_positive_int
-from glassnet.activations import ActivationFunction
+from glassnet.activations import ActivationFunction, Linear
 from glassnet.errors import ShapeError
 from glassnet.layers.base import Layer, registry
+from glassnet.layers.costs import (
+    Cost,
+    activation_flops,
+    arrays_kept,
+    known_size,
+    unknown_length,
+)
 
 __all__ = ["Dense"]
 
@@ -111,21 +118,26 @@ class Dense(Layer):
         ``input_grad=False`` fills the grads but skips ``dx`` (as costly as ``dW``)
         and returns None: the model asks for this when nothing below needs dx.
         """
-        _, z, y = self.cached()
+        x, z, y = self.cached()
         # y = f(z)  =>  dz = (vector-Jacobian product of f at z) applied to dy
         grad_z = self.activation.backward(z, y, grad_output)
-        return self.backward_from_logits(grad_z, input_grad=input_grad)
+        return self._affine_backward(x, grad_z, input_grad)
 
     def backward_from_logits(
         self, grad_logits: Array, *, input_grad: bool = True
     ) -> Array | None:
         """Backward through ``z = x @ W + b`` only, given dL/dz."""
+        return self._affine_backward(self.cached()[0], grad_logits, input_grad)
+
+    def _affine_backward(
+        self, x: Array, grad_z: Array, input_grad: bool
+    ) -> Array | None:
+        """dL/dW, dL/db (when trainable) and dL/dx (when asked) from dL/dz."""
         # z = x @ W + b  =>  dW = x.T @ dz,  db = sum over the batch of dz,
         #                    dx = dz @ W.T
-        x = self.cached()[0]
         if self.trainable:
-            self._fill_grads(x, grad_logits)
-        return grad_logits @ self.params["W"].T if input_grad else None
+            self._fill_grads(x, grad_z)
+        return grad_z @ self.params["W"].T if input_grad else None
 
     def _fill_grads(self, x: Array, grad_logits: Array) -> None:
         """``dW = x.T @ dz`` and ``db = sum(dz)``: see backward_from_logits."""
@@ -152,6 +164,31 @@ class Dense(Layer):
         """The input shape with its last axis replaced by ``units``."""
         self._input_width(input_shape)
         return (*tuple(input_shape)[:-1], self.units)
+
+    def flops(self, input_shape: Any) -> Cost:
+        """``2 x n_in`` per output (multiply-adds), the bias, the activation."""
+        n_in = self._input_width(input_shape)
+        size = known_size(self.output_shape(input_shape))
+        if size is None:
+            return unknown_length()
+        terms, total = [f"2 x {n_in:,} x {size:,}"], 2 * n_in * size
+        if self.use_bias:
+            terms.append(f"{size:,}")
+            total += size
+        if not isinstance(self.activation, Linear):
+            name, per = self.activation.name, activation_flops(self.activation)
+            if per is None:
+                return Cost(None, f"unknown for activation '{name}'")
+            terms.append(f"{size:,} x {per} ({name})")
+            total += size * per
+        return Cost(total, f"{' + '.join(terms)} = {total:,}")
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """``z`` and ``y = f(z)``: one array when f is linear (it returns z itself)."""
+        size = known_size(self.output_shape(input_shape))
+        if isinstance(self.activation, Linear):
+            return arrays_kept(("z = y", size))
+        return arrays_kept(("z", size), ("y", size))
 
     def _input_width(self, input_shape: Any) -> int:
         width = input_shape[-1] if len(input_shape) else None

@@ -10,6 +10,7 @@ from glassnet._typing import Array, Shape
 from glassnet._validation import check_in_range, check_seed
 from glassnet.errors import NotBuiltError
 from glassnet.layers.base import Layer, registry
+from glassnet.layers.costs import Cost, arrays_kept, known_size, nothing_kept
 
 __all__ = ["Dropout"]
 
@@ -80,6 +81,17 @@ class Dropout(Layer):
         # y = x * mask / (1 - rate)  =>  dx = dy * mask / (1 - rate)
         scale = self.cached()
         return grad_output * scale if input_grad else None
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Zero: dropout is the identity at inference."""
+        return Cost(0, "0 (the identity at inference)")
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """The mask (scaled) and the output; nothing new when ``rate`` is 0."""
+        if self.rate == 0.0:
+            return nothing_kept("y is x when rate = 0")
+        size = known_size(input_shape)
+        return arrays_kept(("mask", size), ("y", size))
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

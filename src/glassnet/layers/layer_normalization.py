@@ -6,6 +6,7 @@ are in :mod:`glassnet.layers.normalization`, beside BatchNormalization.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from glassnet._typing import Array
 from glassnet._validation import check_bool, check_positive_float
 from glassnet.errors import InvalidArgumentError
 from glassnet.layers.base import Layer, registry
+from glassnet.layers.costs import Cost, arrays_kept, known_size, unknown_length
 from glassnet.layers.normalization import (
     axis_sizes,
     broadcastable,
@@ -146,6 +148,42 @@ class LayerNormalization(Layer):
         """Unchanged; refuses inputs that lack one of the axes."""
         self.weight_shapes(input_shape)
         return tuple(input_shape)
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Per element: mean 1, variance 3, standardize 2, gamma 1, beta 1; per group 5.
+
+        Each group of normalized values (one per sample, or more when ``axis``
+        leaves other axes) also pays ``1 / sqrt(var + epsilon)`` and the two
+        divisions by its size: 5 operations.
+        """
+        size, groups = self._sizes(input_shape)
+        if size is None or groups is None:
+            return unknown_length()
+        per = 6 + int(self.scale) + int(self.center)
+        steps = "mean 1, variance 3, standardize 2"
+        steps += ", x gamma" if self.scale else ""
+        steps += ", + beta" if self.center else ""
+        total = size * per + groups * 5
+        formula = (
+            f"{size:,} x {per} ({steps}) + {groups:,} x 5 (divide twice, "
+            f"1 / sqrt(var + epsilon)) = {total:,}"
+        )
+        return Cost(total, formula)
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """``xhat``, ``y`` (one array without gamma and beta), ``inv_std`` per group."""
+        size, groups = self._sizes(input_shape)
+        if not (self.scale or self.center):
+            return arrays_kept(("xhat = y", size), ("inv_std", groups))
+        return arrays_kept(("xhat", size), ("y", size), ("inv_std", groups))
+
+    def _sizes(self, input_shape: Any) -> tuple[int | None, int | None]:
+        """Numbers per sample and groups normalized together (None if unknown)."""
+        axes = self._resolved(input_shape)
+        size = known_size(input_shape)
+        if size is None:
+            return None, None
+        return size, size // math.prod(axis_sizes(self, axes, input_shape))
 
     def _resolved(self, input_shape: Any) -> tuple[int, ...]:
         axes = self.axis if isinstance(self.axis, list) else [self.axis]

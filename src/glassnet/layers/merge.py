@@ -26,6 +26,7 @@ import numpy as np
 from glassnet._typing import Array
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 from glassnet.layers.base import Layer, registry
+from glassnet.layers.costs import Cost, elementwise_flops, known_size
 
 __all__ = [
     "Add",
@@ -87,6 +88,22 @@ class _Merge(Layer):
         # merge's _backward opens with its own rule
         kept = self.cached()
         return self._backward(grad_output, kept) if input_grad else None
+
+    #: the operation that folds one more input in ("": none, a copy), and extras
+    operation: ClassVar[str] = ""
+    extra: ClassVar[tuple[int, str]] = (0, "")
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Per output element: one ``operation`` per input after the first."""
+        shapes = self._check_count(input_shape)
+        if not self.operation:
+            self._merged_shape(shapes)
+            return Cost(0, "0 (copies, computes nothing)")
+        folds = len(shapes) - 1
+        label = f"{folds} {self.operation}{'s' if folds != 1 else ''}"
+        per, extra = folds + self.extra[0], self.extra[1]
+        label += f", {extra}" if extra else ""
+        return elementwise_flops(known_size(self._merged_shape(shapes)), per, label)
 
     # -- what subclasses define -------------------------------------------------
     def _merge(self, xs: list[Array]) -> Array:
@@ -152,6 +169,8 @@ class Add(_Merge):
     array([[3., 3.]])
     """
 
+    operation = "addition"
+
     def _merge(self, xs: list[Array]) -> Array:
         return _fold(np.add, xs)
 
@@ -174,6 +193,8 @@ class Subtract(_Merge):
 
     input_count = (2, 2)
 
+    operation = "subtraction"
+
     def _merge(self, xs: list[Array]) -> Array:
         return xs[0] - xs[1]
 
@@ -192,6 +213,8 @@ class Multiply(_Merge):
     >>> Multiply().forward([np.array([[2.0, 3.0]]), np.array([[4.0, -1.0]])])
     array([[ 8., -3.]])
     """
+
+    operation = "multiplication"
 
     def _merge(self, xs: list[Array]) -> Array:
         return _fold(np.multiply, xs)
@@ -223,6 +246,8 @@ class Average(_Merge):
     array([[2., 4.]])
     """
 
+    operation, extra = "addition", (1, "1 division")
+
     def _merge(self, xs: list[Array]) -> Array:
         y = _fold(np.add, xs)
         y /= len(xs)
@@ -237,6 +262,8 @@ class _Extremum(_Merge):
     """Maximum and Minimum: the gradient goes where the output came from."""
 
     ufunc: ClassVar[np.ufunc]
+
+    operation = "comparison"
 
     def _merge(self, xs: list[Array]) -> Array:
         return _fold(self.ufunc, xs)

@@ -10,6 +10,7 @@ from glassnet._typing import Array, Shape
 from glassnet._validation import check_in_range, check_seed
 from glassnet.errors import NotBuiltError
 from glassnet.layers.base import Layer, registry
+from glassnet.layers.costs import Cost, arrays_kept, known_size, nothing_kept
 
 __all__ = ["GaussianNoise"]
 
@@ -91,6 +92,16 @@ class GaussianNoise(Layer):
         # y = x + noise (noise fixed, drawn independently of x)  =>  dx = dy
         self.cached()
         return grad_output if input_grad else None
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Zero: the noise is added only while training."""
+        return Cost(0, "0 (the identity at inference)")
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """The output ``y = x + noise`` (the noise itself is not kept)."""
+        if self.stddev == 0.0:
+            return nothing_kept("y is x when stddev = 0")
+        return arrays_kept(("y", known_size(input_shape)))
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

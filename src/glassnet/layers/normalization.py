@@ -28,6 +28,7 @@ from glassnet._typing import Array
 from glassnet._validation import check_bool, check_in_range, check_positive_float
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 from glassnet.layers.base import Layer, registry
+from glassnet.layers.costs import Cost, arrays_kept, elementwise_flops, known_size
 
 __all__ = ["BatchNormalization", "moments", "standardize_backward"]
 
@@ -300,6 +301,28 @@ class BatchNormalization(Layer):
         """Unchanged; refuses inputs without the feature axis."""
         self._feature_shape(input_shape)
         return tuple(input_shape)
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Per element at inference: ``x - mean``, times inv_std, gamma, plus beta.
+
+        ``inv_std = 1 / sqrt(moving_variance + epsilon)`` is computed once per
+        batch, not per sample, so it is left out.
+        """
+        self._feature_shape(input_shape)
+        steps = ["x - mean", "x inv_std"]
+        steps += ["x gamma"] if self.scale else []
+        steps += ["+ beta"] if self.center else []
+        return elementwise_flops(known_size(input_shape), len(steps), ", ".join(steps))
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """``xhat`` and ``y`` (one array without gamma and beta).
+
+        ``inv_std`` is kept too, but once per feature for the whole batch.
+        """
+        size = known_size(self.output_shape(input_shape))
+        if not (self.scale or self.center):
+            return arrays_kept(("xhat = y", size))
+        return arrays_kept(("xhat", size), ("y", size))
 
     def _feature_shape(self, input_shape: Any) -> tuple[int, ...]:
         axes = resolve_axes(self, [self.axis], input_shape)

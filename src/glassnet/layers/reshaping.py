@@ -20,6 +20,7 @@ from glassnet._typing import Array
 from glassnet._validation import check_one_of, check_positive_int
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 from glassnet.layers.base import Layer, registry
+from glassnet.layers.costs import Cost, nothing_kept
 
 __all__ = ["Flatten", "Permute", "RepeatVector", "Reshape"]
 
@@ -107,6 +108,20 @@ class Flatten(Layer):
             return (None,)
         return (math.prod(shape),)
 
+    def flops(self, input_shape: Any) -> Cost:
+        """Zero: the numbers move, nothing is computed."""
+        self.output_shape(input_shape)
+        return Cost(0, "0 (moves numbers, computes none)")
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """Nothing new: ``y`` is a view of ``x`` (NumPy copies a non-contiguous x).
+
+        After a Permute the input is a transposed view and the reshape copies it;
+        the count does not include that copy.
+        """
+        self.output_shape(input_shape)
+        return nothing_kept("y is a view of a contiguous x")
+
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""
         config = super().get_config()
@@ -178,6 +193,20 @@ class Reshape(Layer):
         if any(d is None for d in shape):
             return tuple(None if d == -1 else d for d in self.target_shape)
         return self._resolve(shape)
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Zero: the numbers move, nothing is computed."""
+        self.output_shape(input_shape)
+        return Cost(0, "0 (moves numbers, computes none)")
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """Nothing new: ``y`` is a view of ``x`` (NumPy copies a non-contiguous x).
+
+        After a Permute the input is a transposed view and the reshape copies it;
+        the count does not include that copy.
+        """
+        self.output_shape(input_shape)
+        return nothing_kept("y is a view of a contiguous x")
 
     def _resolve(self, sample_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The target shape for samples of ``sample_shape``, or a ShapeError."""
@@ -268,6 +297,16 @@ class Permute(Layer):
         self._check_rank(shape)
         return tuple(shape[d - 1] for d in self.dims)
 
+    def flops(self, input_shape: Any) -> Cost:
+        """Zero: the numbers move, nothing is computed."""
+        self.output_shape(input_shape)
+        return Cost(0, "0 (moves numbers, computes none)")
+
+    def kept_activations(self, input_shape: Any) -> Cost:
+        """Nothing new: a transpose is a view of ``x``."""
+        self.output_shape(input_shape)
+        return nothing_kept("y is a view of x")
+
     def _check_rank(self, sample_shape: tuple[Any, ...]) -> None:
         if len(sample_shape) != len(self.dims):
             raise ShapeError(
@@ -338,6 +377,11 @@ class RepeatVector(Layer):
         shape = tuple(input_shape)
         self._check_rank(shape)
         return (self.n, shape[0])
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Zero: the copies are made without arithmetic."""
+        self.output_shape(input_shape)
+        return Cost(0, "0 (copies, computes nothing)")
 
     def _check_rank(self, sample_shape: tuple[Any, ...]) -> None:
         if len(sample_shape) != 1:

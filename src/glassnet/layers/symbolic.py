@@ -92,6 +92,9 @@ class Node:
         self.inputs = inputs
         self.list_call = list_call
         self.outputs: list[SymbolicTensor] = []
+        #: a fixed mode for this call (``base(x, training=False)``), else None: the
+        #: mode of the pass
+        self.training: bool | None = None
 
     def __repr__(self) -> str:
         sources = ", ".join(t.name for t in self.inputs) or "data"

@@ -32,8 +32,9 @@ __all__ = ["check_and_name_new_layer", "describe_shape", "normalize_build_shape"
 def check_and_name_new_layer(layer: Layer, layers: list[Layer]) -> None:
     """Check that ``layer`` may be appended to ``layers``.
 
-    A layer belongs to one model only, names are unique within a model and only the
-    first layer may declare ``input_dim``/``input_shape``. (Every layer has its name
+    A layer appears once in a model, names are unique within a model and only the
+    first layer may declare ``input_dim``/``input_shape``. An already built layer
+    may join (it is then shared with the model it came from, as in Keras). (Every layer has its name
     from construction: Keras' automatic ``dense``, ``dense_1``... see _naming.py.)
     """
     if not isinstance(layer, Layer):
@@ -44,10 +45,6 @@ def check_and_name_new_layer(layer: Layer, layers: list[Layer]) -> None:
     if any(layer is existing for existing in layers):
         raise InvalidArgumentError(
             f"Layer '{layer.name}' is already in this model; create a new layer instead."
-        )
-    if layer.built and not layers:
-        raise InvalidArgumentError(
-            "This layer is already built (it belongs to another model); create a new one."
         )
     taken = {existing.name for existing in layers}
     if layer.name in taken:

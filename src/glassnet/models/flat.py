@@ -43,6 +43,7 @@ class FlatParameters:
     grads: Array
     layout: list[Slot]  # (name, start, stop, shape), e.g. ("dense.W", 0, 6, (3, 2))
     grad_views: list[tuple[Layer, str, Array]]
+    param_views: list[tuple[Layer, str, Array]]
     trainable_size: int
     #: each layer's ``trainable`` flag when the buffer was made
     trainable_signature: tuple[bool, ...]
@@ -61,6 +62,17 @@ class FlatParameters:
     def trainable_layout(self) -> list[Slot]:
         """The slots of :attr:`trainable_params`."""
         return [slot for slot in self.layout if slot[2] <= self.trainable_size]
+
+    def attached(self) -> bool:
+        """Whether every layer still holds this buffer's views as its parameters.
+
+        A layer shared with another model (a model called inside a model) is moved
+        into whichever model's buffer was made last; the other model then makes its
+        own again before it trains.
+        """
+        return all(
+            layer.params.get(key) is view for layer, key, view in self.param_views
+        )
 
     def sync_grads(self) -> None:
         """Bring into the buffer any gradient a layer rebound instead of writing in place.
@@ -89,7 +101,7 @@ def flatten_parameters(layers: list[Layer], dtype: Any) -> FlatParameters:
     params = np.empty(sum(sizes), dtype=dtype)
     grads = np.zeros(sum(sizes), dtype=dtype)
     layout: list[Slot] = []
-    grad_views = []
+    grad_views, param_views = [], []
     start = trainable_size = 0
     for layer in ordered:
         for key, value in list(layer.params.items()):
@@ -99,8 +111,11 @@ def flatten_parameters(layers: list[Layer], dtype: Any) -> FlatParameters:
             layer.grads[key] = grads[start:stop].reshape(value.shape)
             layout.append((f"{layer.name}.{key}", start, stop, tuple(value.shape)))
             grad_views.append((layer, key, layer.grads[key]))
+            param_views.append((layer, key, layer.params[key]))
             start = stop
         if layer.trainable:
             trainable_size = start
     signature = tuple(layer.trainable for layer in layers)
-    return FlatParameters(params, grads, layout, grad_views, trainable_size, signature)
+    return FlatParameters(
+        params, grads, layout, grad_views, param_views, trainable_size, signature
+    )

@@ -30,7 +30,7 @@ __all__ = ["Graph", "Step"]
 class Step:
     """One layer call of the graph, with the slots its tensors live in during a pass."""
 
-    __slots__ = ("inputs", "layer", "list_call", "node", "output", "shared")
+    __slots__ = ("inputs", "layer", "list_call", "node", "output", "shared", "training")
 
     def __init__(self, node: Node, inputs: list[int], output: int, shared: bool):
         self.node = node
@@ -40,6 +40,8 @@ class Step:
         self.list_call = node.list_call
         #: the layer is called more than once in this graph (its weights are shared)
         self.shared = shared
+        #: the call's own training mode, when it was given one
+        self.training = node.training
 
 
 class Graph:
@@ -108,7 +110,10 @@ class Graph:
         self.is_chain = (
             len(inputs) == 1
             and len(outputs) == 1
-            and all(not s.shared and not s.list_call for s in self.steps)
+            and all(
+                not s.shared and not s.list_call and s.training is None
+                for s in self.steps
+            )
             and all(
                 s.inputs == [prev]
                 for s, prev in zip(

@@ -20,7 +20,18 @@ from glassnet._naming import auto_name
 from glassnet._typing import Array, Shape
 from glassnet._validation import check_bool, check_in_range, check_positive_int
 from glassnet.callbacks import Callback, CallbackList, History, ProgressBar, format_logs
-from glassnet.errors import InvalidArgumentError, NotCompiledError
+from glassnet.errors import (
+    GlassnetTypeError,
+    InvalidArgumentError,
+    NotCompiledError,
+    ShapeError,
+)
+from glassnet.layers.symbolic import (
+    Node,
+    SymbolicTensor,
+    flatten_structure,
+    is_symbolic,
+)
 from glassnet.losses import Loss
 from glassnet.metrics import Metric
 from glassnet.models.compiling import fused_logits_loss, resolve_compile_arguments
@@ -40,7 +51,7 @@ from glassnet.models.summary import print_summary
 from glassnet.optimizers import Optimizer
 from glassnet.training import compute_logs, fit_loop, predict_loop
 
-__all__ = ["Model"]
+__all__ = ["Functional", "Model"]
 
 
 class Model(Network):
@@ -80,6 +91,11 @@ class Model(Network):
     >>> model.predict(np.ones((2, 4)), verbose=0).shape
     (2, 1)
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # Keras' Model(inputs, outputs) is an instance of its Functional class, which
+        # summaries and configs name; glassnet does the same.
+        return super().__new__(Functional if cls is Model else cls)
 
     def __init__(
         self,
@@ -140,9 +156,13 @@ class Model(Network):
             shapes[slot] = tensor.sample_shape
         for step in graph.steps:
             args = [shapes[s] for s in step.inputs]
-            shapes[step.output] = tuple(
-                step.layer.output_shape(args if step.list_call else args[0])
-            )
+            layer = step.layer
+            if isinstance(layer, Model):  # a model inside: its own graph's shapes
+                shapes[step.output] = layer.compute_output_shape(args[0])
+            else:
+                shapes[step.output] = tuple(
+                    layer.output_shape(args if step.list_call else args[0])
+                )
         return tuple(shapes[graph.output_slots[0]])
 
     # -- compile -----------------------------------------------------------------
@@ -321,22 +341,51 @@ class Model(Network):
         """The output for ``x`` in one pass, like ``predict`` without batches or progress.
 
         ``training=True`` runs dropout and batch statistics as in training (nothing
-        is kept for a backward pass). Calling a model on symbolic tensors (nesting
-        models) is not supported yet.
+        is kept for a backward pass). On symbolic tensors, the model is used as a
+        layer of a bigger model (its weights shared with it), as in Keras;
+        ``training=False`` there keeps it in inference mode in every pass (Keras'
+        transfer-learning idiom: BatchNormalization keeps its moving statistics).
         """
-        from glassnet.layers.symbolic import is_symbolic
-
         if is_symbolic(x):
-            raise InvalidArgumentError(
-                f"Calling model '{self.name}' on symbolic tensors (a model inside a "
-                "model) is not supported yet: call its layers instead."
-            )
+            return self._call_symbolic(x, training)
         training = check_bool(training, "training")
         x_arr = self._checked_and_built(x)
         if self.overflow_guard:
             with np.errstate(over="ignore"):
                 return self.forward(x_arr, training=training)
         return self.forward(x_arr, training=training)
+
+    def _call_symbolic(self, inputs: Any, training: Any) -> SymbolicTensor:
+        """Record a call of this whole model on symbolic tensors (a nested model)."""
+        graph = self._require_graph("__call__")
+        if len(graph.outputs) != 1:
+            raise InvalidArgumentError(
+                f"Model '{self.name}' has {len(graph.outputs)} outputs; a model used "
+                "inside another model must have one output (for now)."
+            )
+        tensors = flatten_structure(inputs)
+        if len(tensors) != len(graph.inputs):
+            raise GlassnetTypeError(
+                f"Model '{self.name}' takes {len(graph.inputs)} input(s). "
+                f"Received: {len(tensors)} tensor(s)"
+            )
+        for tensor, expected in zip(tensors, graph.inputs, strict=True):
+            got, want = tensor.sample_shape, expected.sample_shape
+            if len(got) != len(want) or any(
+                g is not None and w is not None and g != w
+                for g, w in zip(got, want, strict=True)
+            ):
+                raise ShapeError(
+                    f"Model '{self.name}' expects inputs shaped {want} (per sample). "
+                    f"Received: {got}"
+                )
+        node = Node(self, tensors, list_call=len(tensors) > 1)  # type: ignore[arg-type]
+        if training is not None:
+            node.training = check_bool(training, "training")
+        out = graph.outputs[0]
+        node.outputs = [SymbolicTensor(out.shape, out.dtype, node)]
+        self.inbound_nodes.append(node)
+        return node.outputs[0]
 
     def _checked_and_built(self, x: Any) -> Any:
         """``x`` checked against the model's inputs; an unbuilt model is built for it."""
@@ -368,46 +417,87 @@ class Model(Network):
         line_length: int | None = None,
         print_fn: Callable[[str], object] | None = None,
         explain: bool = False,
+        show_trainable: bool = False,
     ) -> None:
         """Print the layers, their output shapes and parameter counts (Keras layout).
 
+        A functional model's table has Keras' "Connected to" column.
         ``explain=True`` adds, under each layer, how its parameter count is formed
-        (``2 x 10 + 10 = 30``), its forward FLOPs per sample and its memory
-        (conventions in ``glassnet.models.summary``).
+        (``2 x 10 + 10 = 30``), its forward FLOPs per sample and its memory;
+        ``show_trainable=True`` whether each layer trains (see
+        ``glassnet.models.summary``).
         """
-        self.built_input_shape()
-        explain = check_bool(explain, "explain")
-        print_summary(
-            self,  # type: ignore[arg-type]
-            line_length or 65,
-            print_fn,
-            explain=explain,
-        )
+        print_summary(self, line_length, print_fn, explain, show_trainable)
 
-    def _as_sequential(self) -> Any:
-        """This model, for the file functions, which read Sequential models only (yet)."""
-        from glassnet.models.sequential import Sequential
-
-        if not isinstance(self, Sequential):
-            raise InvalidArgumentError(
-                f"Saving or loading functional model '{self.name}' is not supported "
-                "yet: only Sequential models have files so far."
-            )
-        return self
-
+    # -- configs -----------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        """Not yet: functional configs and files are the next part of this work."""
-        raise InvalidArgumentError(
-            "Serializing a functional model (get_config, to_json, files) is not "
-            "supported yet: only Sequential models have configs so far."
-        )
+        """The model in Keras 3's functional layout: its layers and their calls.
+
+        ``name``, ``trainable``, ``seed``, ``layers`` (each with its class, its own
+        ``get_config()``, its name and ``inbound_nodes``: the calls made on it, by
+        the tensors they take) and the ``input_layers``/``output_layers`` tensors,
+        each ``[layer name, node index, 0]``. See
+        :mod:`glassnet.models.functional_config`.
+
+        >>> from glassnet import Input, Model
+        >>> from glassnet.layers import Add, Dense
+        >>> x = Input((2,), name="x")
+        >>> shared = Dense(2, name="shared")
+        >>> model = Model(x, Add(name="sum")([shared(x), shared(shared(x))]))
+        >>> [(e["name"], len(e["inbound_nodes"])) for e in model.get_config()["layers"]]
+        [('x', 0), ('shared', 3), ('sum', 1)]
+        >>> model.get_config()["output_layers"]
+        ['sum', 0, 0]
+        """
+        from glassnet.models.functional_config import graph_config
+
+        return graph_config(self)
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, type] | None = None
+    ) -> Model:
+        """Rebuild a model (new weights) from :meth:`get_config` output.
+
+        The layers are created from their configs and called as the config says,
+        which builds them (from the session generator, as when the model was first
+        made). ``custom_objects`` maps class names to your own layer classes.
+        Files go through :func:`glassnet.models.model_from_json` and
+        :func:`glassnet.models.load_model`, which also read Keras' spelling.
+
+        >>> from glassnet import Input, Model
+        >>> from glassnet.layers import Dense
+        >>> x = Input((3,))
+        >>> model = Model(x, Dense(1)(x), name="tiny")
+        >>> copy = Model.from_config(model.get_config())
+        >>> copy.name, copy.count_params()
+        ('tiny', 4)
+        """
+        from glassnet.layers import registry
+        from glassnet.layers.base import Layer
+        from glassnet.models.graph_plan import call_layers, read_graph_config
+
+        plan = read_graph_config(config)
+        layers = {
+            name: registry.get(
+                {"class_name": entry["class_name"], "config": entry.get("config", {})},
+                base=Layer,
+                custom_objects=custom_objects,
+            )
+            for name, entry in plan.entries.items()
+        }
+        inputs, outputs = call_layers(plan, layers)
+        model = cls(inputs, outputs, name=config.get("name"), seed=config.get("seed"))
+        # the model's own flag, as saved: the layers' flags came with their configs
+        model._trainable = check_bool(config.get("trainable", True), "trainable")
+        return model
 
     # -- files (glassnet.io) -------------------------------------------------------
     def to_json(self, **json_kwargs: Any) -> str:
         """The architecture as JSON in Keras' layout (see :mod:`glassnet.io`)."""
         from glassnet.io import model_to_json
 
-        return model_to_json(self._as_sequential(), **json_kwargs)
+        return model_to_json(self, **json_kwargs)
 
     def save(
         self,
@@ -420,22 +510,27 @@ class Model(Network):
         """Save everything to ``.keras`` (or legacy ``.h5``): see ``glassnet.io``."""
         from glassnet.io import save_model
 
-        save_model(
-            self._as_sequential(),
-            filepath,
-            overwrite,
-            include_optimizer,
-            metadata=metadata,
-        )
+        save_model(self, filepath, overwrite, include_optimizer, metadata=metadata)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         """Save the weights to ``.weights.h5``, ``.h5`` or ``.safetensors``."""
         from glassnet.io import save_weights
 
-        save_weights(self._as_sequential(), filepath, overwrite)
+        save_weights(self, filepath, overwrite)
 
     def load_weights(self, filepath: Any, *, allow_nonfinite: bool = False) -> None:
         """Load weights saved by glassnet or Keras; unchanged if the file is refused."""
         from glassnet.io import load_weights
 
-        load_weights(self._as_sequential(), filepath, allow_nonfinite=allow_nonfinite)
+        load_weights(self, filepath, allow_nonfinite=allow_nonfinite)
+
+
+class Functional(Model):
+    """The class of what ``Model(inputs, outputs)`` makes, as in Keras 3.
+
+    >>> from glassnet import Input, Model
+    >>> from glassnet.layers import Dense
+    >>> x = Input((2,))
+    >>> type(Model(x, Dense(1)(x))).__name__
+    'Functional'
+    """

@@ -54,13 +54,25 @@ class Network:
         #: whether predict must silence exp's harmless overflow (see _flatten)
         self.overflow_guard = True
         self._forward_walk: Walk | None = None
+        self._backward_walks: dict[bool, Walk] = {}
         self._trainable = True
+        #: calls of this model inside other models (it can be used as a layer)
+        self.inbound_nodes: list[Any] = []
+        self.path_prefix = ""
 
     # -- the layers ------------------------------------------------------------------
     @property
     def layers(self) -> list[Layer]:
         """The model's layers (a functional model's start with its InputLayers)."""
         return [] if self.graph is None else list(self.graph.layers)
+
+    def leaf_layers(self) -> list[Layer]:
+        """Every layer that holds weights itself: a model used as a layer is opened."""
+        leaves: list[Layer] = []
+        for layer in self.layers:
+            inner = layer.leaf_layers() if isinstance(layer, Network) else [layer]
+            leaves += [leaf for leaf in inner if not any(leaf is x for x in leaves)]
+        return leaves
 
     @property
     def inputs(self) -> list[SymbolicTensor]:
@@ -71,6 +83,18 @@ class Network:
     def outputs(self) -> list[SymbolicTensor]:
         """The symbolic output tensors (a built model's)."""
         return list(self._require_graph("outputs").outputs)
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input (a list for several), as Keras' ``model.input``."""
+        inputs = self.inputs
+        return inputs[0] if len(inputs) == 1 else inputs
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output (a list for several), as Keras' ``model.output``."""
+        outputs = self.outputs
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """The layer called ``name``, or at position ``index`` of :attr:`layers`."""
@@ -126,18 +150,23 @@ class Network:
         activation can overflow harmlessly (sigmoid, silu): only then does ``predict``
         enter ``np.errstate``, which costs about 1 us a call.
         """
-        layers = self.layers
+        layers = self.leaf_layers()
         self.flat = flatten_parameters(layers, self.dtype)
         self.overflow_guard = any(
             getattr(getattr(layer, "activation", None), "overflows_harmlessly", False)
             for layer in layers
         )
         self._forward_walk = None if self.graph is None else Walk(self.graph)
+        self._backward_walks = {}
 
     def refresh_trainable(self) -> None:
-        """Re-split the flat buffer if a layer's ``trainable`` changed since the last time."""
-        if self.flat is not None and self.flat.trainable_signature != tuple(
-            layer.trainable for layer in self.layers
+        """Make the flat buffer again if a layer's ``trainable`` changed since it was
+        made, or if a model sharing these layers has moved them into its own."""
+        flat = self.flat
+        if flat is not None and (
+            flat.trainable_signature
+            != tuple(layer.trainable for layer in self.leaf_layers())
+            or not flat.attached()
         ):
             self._flatten()
 
@@ -172,7 +201,7 @@ class Network:
 
     def parameter_triples(self) -> Iterator[tuple[str, Array, Array]]:
         """``(name, param, grad)`` for every *trainable* parameter, named ``"dense_1.W"``."""
-        for layer in self.layers:
+        for layer in self.leaf_layers():
             if not layer.trainable:
                 continue
             grads = layer.grads
@@ -241,12 +270,62 @@ class Network:
             walk = self._forward_walk = Walk(self._require_graph("training"))
         return walk
 
-    def backward(self, grad_output: Any) -> Any:
-        """dL/d(inputs) from dL/d(outputs), after a caching forward; fills every grad."""
-        walk = Walk(self._require_graph("backward"), input_grads=True)
+    def backward(self, grad_output: Any, *, input_grad: bool = True) -> Any:
+        """dL/d(inputs) from dL/d(outputs), after a caching forward; fills every grad.
+
+        As a layer's backward: a model called inside another model is one step of
+        the outer walk, and runs its own walk here.
+        """
+        walks = self._backward_walks
+        walk = walks.get(input_grad)
+        if walk is None:
+            graph = self._require_graph("backward")
+            walk = walks[input_grad] = Walk(graph, input_grads=input_grad)
         grads = grad_output if len(walk.graph.outputs) > 1 else [grad_output]
         result = walk.backward(grads)
+        if not input_grad:
+            return None
         return result if len(result) > 1 else result[0]
+
+    # -- a model used as a layer inside another model ---------------------------------
+    #: what the outer walk asks of a layer (see layers/base.py)
+    has_output_activation = False
+    output_activation = None
+    input_kind = "float"
+
+    @property
+    def takes_list(self) -> bool:
+        """A model with several inputs is called on a list, as a merge layer is."""
+        return self.graph is not None and len(self.graph.inputs) > 1
+
+    @property
+    def params(self) -> dict[str, Array]:
+        """Every parameter of the layers inside, by ``"layer.key"`` (read-only view)."""
+        return {
+            f"{layer.name}.{key}": value
+            for layer in self.leaf_layers()
+            for key, value in layer.params.items()
+        }
+
+    @property
+    def grads(self) -> dict[str, Array]:
+        """The gradients of :attr:`params`, same keys."""
+        return {
+            f"{layer.name}.{key}": value
+            for layer in self.leaf_layers()
+            for key, value in layer.grads.items()
+        }
+
+    @property
+    def _cache(self) -> Any:
+        """Every inner layer's cache: an outer walk that calls this model twice keeps
+        one per call and puts it back before that call's backward."""
+        return [(layer, layer._cache) for layer in self.leaf_layers()]
+
+    @_cache.setter
+    def _cache(self, value: Any) -> None:
+        for layer, cache in value or []:
+            layer._cache = cache
 
     # -- copies ------------------------------------------------------------------
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from glassnet._typing import Shape
+from glassnet._validation import check_bool
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 from glassnet.layers import Layer
-from glassnet.layers import get as get_layer
+from glassnet.layers import registry as layer_registry
 from glassnet.layers.input_layer import InputLayer
 from glassnet.layers.symbolic import Node, SymbolicTensor
 from glassnet.models.building import (
@@ -85,6 +86,9 @@ class Sequential(Model):
         self._layers: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._chain_nodes: list[Node] = []
+        #: Keras 3 gives the weights of layers a Sequential builds the path
+        #: "sequential/dense/kernel", but not those of one rebuilt from a config
+        self._prefix_paths = True
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise GlassnetTypeError(
@@ -133,12 +137,10 @@ class Sequential(Model):
                 self.input_shape, upto=len(self._layers) - 1
             )
             try:
-                layer.output_shape(shape)
-                layer.build(shape, self.rng, self.dtype)
+                self._build_layer(layer, shape)
             except Exception:
                 self._layers.pop()
                 raise
-            layer.path_prefix = f"{self.name}/"
             self._make_graph()
         elif self._input_layer is not None and len(self._layers) == 1:
             self.build((None, *self._input_layer.sample_shape))
@@ -185,17 +187,28 @@ class Sequential(Model):
             )
         self.compute_output_shape(shape)  # checks every layer before any weight exists
         current = shape
+        fresh = [layer for layer in self._layers if not layer.built]
         try:
             for layer in self._layers:
-                layer.build(current, self.rng, self.dtype)
-                layer.path_prefix = f"{self.name}/"
+                self._build_layer(layer, current)
                 current = layer.output_shape(current)
         except Exception:
-            for layer in self._layers:
+            for layer in fresh:
                 layer.params, layer.grads, layer.state, layer.built = {}, {}, {}, False
             raise
         self.input_shape, self.built = shape, True
         self._make_graph()
+
+    def _build_layer(self, layer: Layer, shape: Shape) -> None:
+        """Build ``layer`` for ``shape``, or check that an already built one (shared
+        with another model, as in Keras' transfer learning) can take it."""
+        layer.output_shape(shape)
+        if layer.built:
+            layer.check_input_shape(shape)
+            return
+        layer.build(shape, self.rng, self.dtype)
+        if self._prefix_paths:
+            layer.path_prefix = f"{self.name}/"
 
     def _make_graph(self) -> None:
         """The chain graph: the input layer, then each layer on the previous output."""
@@ -204,16 +217,14 @@ class Sequential(Model):
             self._input_layer is None
             or self._input_layer.sample_shape != self.input_shape
         ):
-            self._input_layer = InputLayer(
-                shape=self.input_shape,
-                dtype=self.dtype,
-                name=f"{self.name}_input",
-            )
+            self._input_layer = InputLayer(shape=self.input_shape, dtype=self.dtype)
         # Each layer's call in this chain is recorded on the layer, as a call on a
         # symbolic tensor would be (so layer.output works, as in Keras); the calls
         # recorded by an earlier build of this model are replaced.
         for old in self._chain_nodes:
-            old.layer.inbound_nodes = [n for n in old.layer.inbound_nodes if n is not old]
+            old.layer.inbound_nodes = [
+                n for n in old.layer.inbound_nodes if n is not old
+            ]
         self._chain_nodes = []
         tensor = self._input_layer.output
         for layer in self._layers:
@@ -241,9 +252,17 @@ class Sequential(Model):
 
     # -- configs -------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        """JSON-able architecture: name, dtype, seed and each layer's config."""
+        """JSON-able architecture: name, trainable, dtype, seed and each layer's config.
+
+        >>> from glassnet.layers import Dense
+        >>> model = Sequential([Dense(2, input_dim=3, name="out")], name="s", seed=0)
+        >>> config = model.get_config()
+        >>> config["trainable"], config["layers"][0]["class_name"], config["build_input_shape"]
+        (True, 'Dense', [None, 3])
+        """
         return {
             "name": self.name,
+            "trainable": self.trainable,
             "dtype": self.dtype.name,
             "seed": self.seed,
             "layers": [
@@ -256,18 +275,40 @@ class Sequential(Model):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], dtype: Any = None) -> Sequential:
-        """Rebuild an (untrained) model from :meth:`get_config` output."""
+    def from_config(
+        cls,
+        config: dict[str, Any],
+        custom_objects: dict[str, type] | None = None,
+        *,
+        dtype: Any = None,
+    ) -> Sequential:
+        """Rebuild an (untrained) model from :meth:`get_config` output.
+
+        ``custom_objects`` maps class names to your own layer classes; ``dtype``
+        overrides the config's.
+
+        >>> from glassnet.layers import Dense
+        >>> model = Sequential([Dense(2, input_dim=3)], seed=0)
+        >>> model.trainable = False
+        >>> copy = Sequential.from_config(model.get_config(), dtype="float64")
+        >>> copy.trainable, copy.layers[0].trainable, copy.dtype.name
+        (False, False, 'float64')
+        """
         model = cls(
             name=config.get("name"),
             seed=config.get("seed"),
             dtype=dtype or config.get("dtype", "float32"),
         )
+        model._prefix_paths = False
         for spec in config.get("layers", []):
-            model.add(get_layer(spec))
+            model.add(
+                layer_registry.get(spec, base=Layer, custom_objects=custom_objects)
+            )
         shape = config.get("build_input_shape")
         if shape is not None and not model.built:
             model.build(tuple(shape))
+        # the model's own flag, as saved: the layers' flags came with their configs
+        model._trainable = check_bool(config.get("trainable", True), "trainable")
         return model
 
     def __repr__(self) -> str:

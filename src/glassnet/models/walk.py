@@ -71,14 +71,16 @@ class Walk:
         self.input_grad: list[bool] = []
         for step in graph.steps:
             below = any(needs[slot] for slot in step.inputs)
-            own = step.layer.trainable and bool(step.layer.params)
+            own = bool(step.layer.trainable_weights)
             needs[step.output] = below or own
             self.runs.append(below or own)
             self.input_grad.append(below)
         self.steps = graph.steps
         self.shared = any(step.shared for step in graph.steps)
         self._caches: dict[int, Any] = {}
-        if graph.is_chain and not self.shared:
+        #: a plain chain (every Sequential): no slots needed, see chain_forward
+        self.chain = graph.is_chain and not self.shared
+        if self.chain:
             # A chain (every Sequential model): plain loops over bound methods, no
             # slots, no dictionaries; this is the hot path of training.
             self._chain_forward = [step.layer.forward for step in graph.steps]
@@ -102,11 +104,8 @@ class Walk:
         keep_cache: bool = False,
     ) -> list[Array]:
         """The outputs for ``inputs`` (one array per model input, already checked)."""
-        if self.graph.is_chain and not self.shared:
-            x = inputs[0]
-            for forward in self._chain_forward:
-                x = forward(x, training=training, keep_cache=keep_cache)
-            return [x]
+        if self.chain:
+            return [self.chain_forward(inputs[0], training, keep_cache)]
         values: list[Any] = [None] * len(self.graph.slots)
         for slot, x in zip(self.graph.input_slots, inputs, strict=True):
             values[slot] = x
@@ -118,12 +117,21 @@ class Walk:
                 if step.list_call
                 else values[step.inputs[0]]
             )
+            mode = training if step.training is None else step.training
             values[step.output] = step.layer.forward(
-                args, training=training, keep_cache=keep_cache
+                args, training=mode, keep_cache=keep_cache or training
             )
             if step.shared:
                 caches[index] = step.layer._cache
         return [values[slot] for slot in self.graph.output_slots]
+
+    def chain_forward(
+        self, x: Array, training: bool, keep_cache: bool = False
+    ) -> Array:
+        """:meth:`forward` of a chain, on one array: the training step's hot path."""
+        for forward in self._chain_forward:
+            x = forward(x, training=training, keep_cache=keep_cache)
+        return x
 
     # -- backward ------------------------------------------------------------------
     def backward(
@@ -136,8 +144,8 @@ class Walk:
         with ``input_grads=True``, else a None per input.
         """
         from_logits = list(logits) or [False] * len(output_grads)
-        if self.graph.is_chain and not self.shared:
-            return [self._chain_backward_pass(output_grads[0], from_logits[0])]
+        if self.chain:
+            return [self.chain_backward(output_grads[0], from_logits[0])]
         grads: list[Any] = [None] * len(self.graph.slots)
         for slot, grad in zip(self.graph.output_slots, output_grads, strict=True):
             if grad is not None:
@@ -172,14 +180,15 @@ class Walk:
             grads[slot] if self.input_grads else None for slot in self.graph.input_slots
         ]
 
-    def _chain_backward_pass(self, grad: Any, from_logits: bool) -> Array | None:
-        first = True
-        for layer, wants_dx in self._chain_backward:
-            if first and from_logits:
-                grad = layer.backward_from_logits(grad, input_grad=wants_dx)
-            else:
-                grad = layer.backward(grad, input_grad=wants_dx)
-            first = False
+    def chain_backward(self, grad: Any, from_logits: bool = False) -> Array | None:
+        """:meth:`backward` of a chain, on one array: the training step's hot path."""
+        steps = self._chain_backward
+        if from_logits and steps:  # the top layer starts at its logits
+            layer, wants_dx = steps[0]
+            grad = layer.backward_from_logits(grad, input_grad=wants_dx)
+            steps = steps[1:]
+        for layer, wants_dx in steps:
+            grad = layer.backward(grad, input_grad=wants_dx)
         return grad if self.input_grads else None
 
 
