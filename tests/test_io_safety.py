@@ -917,14 +917,16 @@ JSON_CASES = [
     (
         "functional",
         '{"class_name": "Functional", "config": {}}',
-        "Sequential models only",
+        "needs a non-empty list 'layers'",
     ),
+    ("other-model", '{"class_name": "Lambda", "config": {}}', "functional models"),
     (
         "regularizer",
         _config(kernel_regularizer={"class_name": "L1"}),
         "kernel_regularizer",
     ),
-    ("frozen", _config(trainable=False), "trainable=False"),
+    ("constraint", _config(kernel_constraint={"class_name": "NonNeg"}), "constraint"),
+    ("trainable-string", _config(trainable="no"), "true or false"),
     ("selu", _config(activation="selu"), "'selu' is not an activation glassnet has"),
     (
         "orthogonal",

@@ -345,7 +345,7 @@ def test_unknown_initializers_default_only_where_weights_follow(tmp_path):
         model_from_json(model.to_json())
 
 
-def test_keras_activation_layers_become_activation_layers(tmp_path):
+def test_keras_activation_layers_load_as_glassnet_activation_layers(tmp_path):
     model = keras.Sequential(
         [
             keras.Input((3,)),
@@ -359,10 +359,253 @@ def test_keras_activation_layers_become_activation_layers(tmp_path):
     ours = load_model(tmp_path / "k.keras")
     assert [type(layer).__name__ for layer in ours.layers] == [
         "Dense",
-        "Activation",
+        "LeakyReLU",
         "Dense",
-        "Activation",
+        "Softmax",
     ]
+    assert ours.layers[1].negative_slope == pytest.approx(0.1)
     np.testing.assert_allclose(
         ours.predict(X, verbose=0), model.predict(X, verbose=0), **TOLERANCE
     )
+
+
+# -- functional models and the new layers ---------------------------------------------
+import glassnet  # noqa: E402
+from glassnet.io.keras_compat import keras_layers  # noqa: E402
+
+XA = np.random.default_rng(21).normal(size=(32, 4)).astype("float32")
+XB = np.random.default_rng(22).normal(size=(32, 6)).astype("float32")
+
+
+def build_functional(lib):
+    """The same graph in Keras or glassnet: two inputs and outputs, a shared layer,
+    every merge layer and every new layer (``lib`` is ``keras`` or ``glassnet``)."""
+    layers = lib.layers
+    a, b = lib.Input((4,), name="a"), lib.Input((6,), name="b")
+    shared = layers.Dense(4, name="shared")
+    x = layers.ReLU(max_value=2.0)(shared(a))
+    y = layers.Flatten()(layers.Permute((2, 1))(layers.Reshape((2, 3))(b)))
+    y = shared(layers.Dense(4, activation="tanh")(y))
+    merged = layers.Concatenate()(
+        [
+            merge()([x, y])
+            for merge in (
+                layers.Add,
+                layers.Subtract,
+                layers.Multiply,
+                layers.Average,
+                layers.Maximum,
+                layers.Minimum,
+            )
+        ]
+    )
+    h = layers.LayerNormalization()(layers.BatchNormalization()(merged))
+    h = layers.ELU()(layers.PReLU()(layers.LeakyReLU(0.2)(layers.Dense(8)(h))))
+    h = layers.Dropout(0.2)(layers.GaussianNoise(0.1)(h))
+    probabilities = layers.Softmax()(
+        layers.Dense(3)(layers.Flatten()(layers.RepeatVector(2)(h)))
+    )
+    return lib.Model([a, b], [probabilities, layers.Dense(1, name="score")(h)])
+
+
+def build_sequential(lib):
+    layers = lib.layers
+    return lib.Sequential(
+        [
+            lib.Input((6,)),
+            layers.Reshape((3, 2)),
+            layers.Permute((2, 1)),
+            layers.Flatten(),
+            layers.Dense(5),
+            layers.BatchNormalization(momentum=0.9),
+            layers.ReLU(negative_slope=0.1),
+            layers.PReLU(),
+            layers.RepeatVector(2),
+            layers.LayerNormalization(axis=[-2, -1]),
+            layers.Flatten(),
+            layers.GaussianNoise(0.2),
+            layers.LeakyReLU(),
+            layers.ELU(alpha=0.5),
+            layers.Dense(3),
+            layers.Softmax(),
+        ]
+    )
+
+
+def randomize_both(model) -> None:
+    """Random weights (positive variances), whichever library the model is from."""
+    rng = np.random.default_rng(5)
+    model.set_weights(
+        [
+            rng.uniform(0.5, 2.0, w.shape).astype("float32")
+            if "variance" in w.path
+            else rng.normal(size=w.shape).astype("float32")
+            for w in model.weights
+        ]
+    )
+
+
+def outputs(model, x) -> list[np.ndarray]:
+    result = model.predict(x, verbose=0)
+    return [np.asarray(r) for r in (result if isinstance(result, list) else [result])]
+
+
+def assert_same_predictions(ours, theirs, x) -> None:
+    for a, b in zip(outputs(ours, x), outputs(theirs, x), strict=True):
+        np.testing.assert_allclose(a, b, **TOLERANCE)
+
+
+@pytest.fixture(scope="module")
+def functional_files(tmp_path_factory):
+    """The same functional model saved by each library, in every format."""
+    folder = tmp_path_factory.mktemp("functional")
+    glassnet.utils.clear_session()
+    ours = build_functional(glassnet)
+    randomize_both(ours)
+    theirs = build_functional(keras)
+    randomize_both(theirs)
+    for prefix, model in (("g", ours), ("k", theirs)):
+        model.save(folder / f"{prefix}.keras")
+        model.save_weights(folder / f"{prefix}.weights.h5")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.save(folder / f"{prefix}.h5")
+    ours.save_weights(folder / "g-weights.h5")
+    return ours, theirs, folder
+
+
+def test_functional_layers_are_in_keras_order(functional_files):
+    ours, theirs, _ = functional_files
+    # the two libraries named the layers in their own sessions: compare classes
+    assert [type(layer).__name__ for layer in keras_layers(ours)] == [
+        type(layer).__name__ for layer in theirs.layers
+    ]
+
+
+@pytest.mark.parametrize("name", ["g.keras", "g.h5"])
+def test_a_glassnet_functional_model_loads_in_keras(functional_files, name):
+    ours, _, folder = functional_files
+    theirs = keras.models.load_model(folder / name)
+    assert [layer.name for layer in theirs.layers] == [
+        layer.name for layer in ours.layers
+    ]
+    assert_same_predictions(ours, theirs, [XA, XB])
+
+
+@pytest.mark.parametrize("name", ["g.weights.h5", "g-weights.h5", "g.keras"])
+def test_glassnet_functional_weights_load_into_keras(functional_files, name):
+    ours, _, folder = functional_files
+    theirs = keras.models.model_from_json(ours.to_json())
+    theirs.load_weights(folder / name)
+    assert_same_predictions(ours, theirs, [XA, XB])
+
+
+@pytest.mark.parametrize("name", ["k.keras", "k.h5"])
+def test_a_keras_functional_model_loads_in_glassnet(functional_files, name):
+    _, theirs, folder = functional_files
+    ours = load_model(folder / name, compile=False)
+    assert [layer.name for layer in ours.layers] == [
+        layer.name for layer in theirs.layers
+    ]
+    assert [type(layer).__name__ for layer in ours.layers] == [
+        type(layer).__name__ for layer in theirs.layers
+    ]
+    assert_same_predictions(ours, theirs, [XA, XB])
+
+
+@pytest.mark.parametrize("name", ["k.weights.h5", "k.keras"])
+def test_keras_functional_weights_load_into_glassnet(functional_files, name):
+    _, theirs, folder = functional_files
+    ours = model_from_json(theirs.to_json())
+    ours.load_weights(folder / name)
+    assert_same_predictions(ours, theirs, [XA, XB])
+
+
+@pytest.mark.parametrize("direction", ["glassnet->keras", "keras->glassnet"])
+def test_sequential_models_of_the_new_layers_cross(tmp_path, direction):
+    source, target = (
+        (glassnet, keras) if direction == "glassnet->keras" else (keras, glassnet)
+    )
+    model = build_sequential(source)
+    randomize_both(model)
+    model.save(tmp_path / "m.keras")
+    model.save_weights(tmp_path / "m.weights.h5")
+    x = XB[:8]
+    loaded = target.models.load_model(tmp_path / "m.keras")
+    assert [type(layer).__name__ for layer in loaded.layers] == [
+        type(layer).__name__ for layer in model.layers
+    ]
+    assert_same_predictions(loaded, model, x)
+    rebuilt = target.models.model_from_json(model.to_json())
+    rebuilt.load_weights(tmp_path / "m.weights.h5")
+    assert_same_predictions(rebuilt, model, x)
+
+
+def frozen_model(lib):
+    x = lib.Input((3,), name="x")
+    h = lib.layers.BatchNormalization(name="bn")(lib.layers.Dense(4, name="base")(x))
+    model = lib.Model(x, lib.layers.Dense(2, activation="softmax", name="head")(h))
+    model.get_layer("base").trainable = False
+    model.get_layer("bn").trainable = False
+    return model
+
+
+@pytest.mark.parametrize("direction", ["glassnet->keras", "keras->glassnet"])
+def test_frozen_layers_cross_frozen_and_training_resumes(tmp_path, direction):
+    source, target = (
+        (glassnet, keras) if direction == "glassnet->keras" else (keras, glassnet)
+    )
+    model = frozen_model(source)
+    randomize_both(model)
+    model.compile(
+        optimizer=source.optimizers.Adam(0.01), loss="categorical_crossentropy"
+    )
+    model.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = target.models.load_model(tmp_path / "m.keras")
+    assert {
+        layer.name: layer.trainable for layer in loaded.layers if layer.weights
+    } == {
+        "base": False,
+        "bn": False,
+        "head": True,
+    }
+    assert int(loaded.optimizer.iterations) == 8
+    # one more full-batch step in each library: frozen weights and statistics stay
+    model.fit(X, Y, batch_size=len(X), epochs=1, shuffle=False, verbose=0)
+    loaded.fit(X, Y, batch_size=len(X), epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_a_keras_call_with_its_own_training_mode_is_kept(tmp_path):
+    x = keras.Input((3,))
+    h = keras.layers.Dense(3)(x)
+    model = keras.Model(x, keras.layers.Dropout(0.5)(h, training=False))
+    ours = model_from_json(model.to_json())
+    config = ours.get_config()
+    dropout = next(e for e in config["layers"] if e["class_name"] == "Dropout")
+    assert dropout["inbound_nodes"][0]["kwargs"] == {"training": False}
+    theirs = keras.models.model_from_json(ours.to_json())
+    assert theirs.get_config()["layers"][2]["inbound_nodes"][0]["kwargs"] == {
+        "training": False
+    }
+
+
+def test_layer_order_matches_keras_for_layers_shared_at_several_depths():
+    def build(lib):
+        layers = lib.layers
+        a, b = lib.Input((4,), name="a"), lib.Input((4,), name="b")
+        first, second = layers.Dense(4, name="first"), layers.Dense(4, name="second")
+        x = first(second(first(a)))
+        y = layers.Dense(4, name="c")(b)
+        z = layers.Add(name="add")([x, y, first(y)])
+        deep = layers.Dense(3, name="deep")(layers.Dense(4, name="d")(z))
+        wide = layers.Dense(2, name="wide")(y)
+        return lib.Model([a, b], [deep, wide, layers.Dense(1, name="shallow")(a)])
+
+    expected = [layer.name for layer in build(keras).layers]
+    ours = build(glassnet)
+    assert [layer.name for layer in keras_layers(ours)] == expected
+    copy = model_from_json(ours.to_json())
+    assert [layer.name for layer in keras_layers(copy)] == expected

@@ -42,7 +42,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from glassnet.layers import Activation, Dense, Dropout
+from glassnet.layers import Activation, Add, Dense, Dropout
 from glassnet.models import Sequential
 from glassnet.utils import clear_session
 
@@ -1955,6 +1955,141 @@ def _json_cases() -> None:
         )
 
 
+# functional graphs ----------------------------------------------------------------------
+def functional_document() -> dict[str, Any]:
+    """A small functional model's ``to_json()``: x -> d -> shared -> shared -> add.
+
+    The names are given, so the document never varies.
+    """
+    from glassnet import Input, Model
+
+    clear_session()
+    x = Input((3,), name="x")
+    shared = Dense(3, name="shared")
+    h = shared(Dense(3, name="d")(x))
+    model = Model(x, Add(name="add")([h, shared(h)]), name="small")
+    document: dict[str, Any] = json.loads(model.to_json())
+    return document
+
+
+def _entry(document: dict[str, Any], name: str) -> dict[str, Any]:
+    entry: dict[str, Any] = next(
+        e for e in document["config"]["layers"] if e["name"] == name
+    )
+    return entry
+
+
+def _argument(document: dict[str, Any], name: str, node: int = 0) -> Any:
+    """The (first) tensor a layer's call takes."""
+    args = _entry(document, name)["inbound_nodes"][node]["args"][0]
+    return args[0] if isinstance(args, list) else args
+
+
+def _history(name: str, value: list[Any], node: int = 0) -> ConfigEdit:
+    def edit(c: dict[str, Any], p: Payloads) -> None:
+        _argument(c, name, node)["config"]["keras_history"] = value
+
+    return edit
+
+
+def _argument_is(value: Callable[[Payloads], Any]) -> ConfigEdit:
+    def edit(c: dict[str, Any], p: Payloads) -> None:
+        _entry(c, "d")["inbound_nodes"][0]["args"][0] = value(p)
+
+    return edit
+
+
+def _name_twice(c: dict[str, Any], p: Payloads) -> None:
+    entry = _entry(c, "d")
+    entry["name"] = entry["config"]["name"] = "shared"
+
+
+def _many_calls(c: dict[str, Any], p: Payloads) -> None:
+    nodes = _entry(c, "shared")["inbound_nodes"]
+    nodes += [copy.deepcopy(nodes[1]) for _ in range(20_001)]
+
+
+def _deep_chain(c: dict[str, Any], p: Payloads) -> None:
+    """3,000 Dense(3) layers in a chain: deeper than a recursive walk can go."""
+    layers = c["config"]["layers"]
+    template = _entry(c, "d")
+    for index in range(3000):
+        entry = copy.deepcopy(template)
+        entry["name"] = entry["config"]["name"] = f"deep_{index}"
+        entry["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = [
+            layers[-1]["name"],
+            0,
+            0,
+        ]
+        layers.append(entry)
+    c["config"]["output_layers"] = [layers[-1]["name"], 0, 0]
+
+
+#: (slug, what, edit, unsafe): functional configs, as model_from_json text and as the
+#: config.json of a .keras archive.
+# fmt: off
+FUNCTIONAL_EDITS: list[tuple[str, str, ConfigEdit, bool]] = [
+    ("unknown-layer", "a call takes a tensor of a layer the config lacks",
+     _history("d", ["ghost", 0, 0]), False),
+    ("future-node", "a shared layer's first call takes its second call's output",
+     _history("shared", ["shared", 1, 0]), False),
+    ("cycle", "d takes shared's output and shared takes d's", _history("d", ["shared", 1, 0]),
+     False),
+    ("self-loop", "a layer's call takes its own output", _history("d", ["d", 0, 0]), False),
+    ("huge-node-index", "a tensor names node 2**62 of the input",
+     _history("d", ["x", 2**62, 0]), False),
+    ("long-node-index", "a tensor names node 10**50 of the input",
+     _history("d", ["x", 10**50, 0]), False),
+    ("name-twice", "two layers are named 'shared'", _name_twice, False),
+    ("many-calls", "one layer called 20,003 times", _many_calls, False),
+    ("deep-chain", "3,000 layers in a chain", _deep_chain, False),
+    ("huge-units", "a functional Dense declares 2**31 units",
+     lambda c, p: _entry(c, "d")["config"].update(units=2**31), False),
+    ("tensor-builtins-eval", "a call's argument is the Keras form of builtins.eval",
+     _argument_is(lambda p: {"module": "builtins", "class_name": "function",
+                             "config": "eval", "registered_name": "function"}), True),
+    ("tensor-lambda", "a call's argument is a serialized lambda (marshal bytecode)",
+     _argument_is(_lambda_code), True),
+    ("tensor-canary", "a call's argument claims the canary module",
+     _argument_is(lambda p: {"module": CANARY_MODULE, "class_name": "Canary",
+                             "config": {}}), True),
+]
+# fmt: on
+
+
+def _functional_json(edit: ConfigEdit) -> Build:
+    def build(b: Builder) -> bytes:
+        document = functional_document()
+        edit(document, b.payloads)
+        return json.dumps(document).encode()
+
+    return build
+
+
+def _functional_keras(edit: ConfigEdit) -> Build:
+    def build(b: Builder) -> bytes:
+        return b.keras(config=_functional_json(edit)(b))
+
+    return build
+
+
+def _functional_cases() -> None:
+    cat = "functional-graph"
+    for slug, what, edit, unsafe in FUNCTIONAL_EDITS:
+        _case(
+            f"functional/{slug}.json", cat, what, _functional_json(edit), unsafe=unsafe
+        )
+        loaders = (LOAD_MODEL, LOAD_WEIGHTS) if unsafe else (LOAD_MODEL,)
+        _case(
+            f"functional/{slug}.keras",
+            cat,
+            what,
+            _functional_keras(edit),
+            loaders=loaders,
+            unsafe=unsafe,
+        )
+
+
 # -- the public interface ---------------------------------------------------------------
 def cases() -> list[Case]:
     """Every corpus case, in a fixed order (nothing is built)."""
@@ -1969,6 +2104,7 @@ def cases() -> list[Case]:
         _shape_cases()
         _nonfinite_cases()
         _json_cases()
+        _functional_cases()
         names = [case.name for case in _CASES]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

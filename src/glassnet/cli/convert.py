@@ -30,6 +30,7 @@ from glassnet.cli.modelfile import (
     load,
     read_info,
     save_model,
+    sequential,
     sidecar_path,
     write_sidecar,
 )
@@ -149,9 +150,9 @@ def _architecture(path: str) -> Sequential:
     if not os.path.isfile(path):
         raise CliError(f"{path}: no such file")
     if file_kind(path) != "json":
-        return load_model(path, compile=False)
+        return sequential(load_model(path, compile=False), path)
     with open(path, "rb") as handle:
-        return model_from_json(handle.read(limits.MAX_JSON_BYTES + 1))
+        return sequential(model_from_json(handle.read(limits.MAX_JSON_BYTES + 1)), path)
 
 
 def _write(model: Sequential, info: ModelInfo | None, out: str, kind: str) -> None:

@@ -87,11 +87,23 @@ def read_info(path: str) -> ModelInfo | None:
     return None if value is None else ModelInfo.from_json(value, where)
 
 
+def sequential(model: Any, path: str) -> Sequential:
+    """``model`` if it is Sequential: the command line works with Sequential models."""
+    from glassnet.models import Sequential
+
+    if not isinstance(model, Sequential):
+        raise ModelFileError(
+            f"{path}: holds a functional model; the command line works with "
+            "Sequential models (load it in Python with glassnet.models.load_model)."
+        )
+    return model
+
+
 def load(path: str, *, compile: bool = True) -> tuple[Sequential, ModelInfo | None]:
     """A whole model (``.keras`` or ``.h5``) and its column data, checked against it."""
     from glassnet.models import load_model
 
-    model = load_model(path, compile=compile)
+    model = sequential(load_model(path, compile=compile), path)
     info = read_info(path)
     if info is not None:
         info.check(model, path)

@@ -1,8 +1,9 @@
 """Model files: save and load safely, in the formats Keras users already have.
 
-The same functions are methods of :class:`~glassnet.models.Sequential`
-(``model.save``, ``model.save_weights``, ``model.load_weights``, ``model.to_json``)
-and of :mod:`glassnet.models` (``load_model``, ``model_from_json``).
+The same functions are methods of every model, :class:`~glassnet.models.Sequential`
+or functional :class:`~glassnet.models.Model` (``model.save``, ``model.save_weights``,
+``model.load_weights``, ``model.to_json``), and of :mod:`glassnet.models`
+(``load_model``, ``model_from_json``).
 
 >>> import os, tempfile
 >>> import numpy as np
@@ -31,6 +32,9 @@ The modules form a chain, each small enough to read in one sitting:
 - :mod:`~glassnet.io.safe_json` strict, bounded JSON;
 - :mod:`~glassnet.io.keras_compat` Keras names, neutral settings, refused claims;
 - :mod:`~glassnet.io.layer_configs` one layer config at a time, Keras' spelling in;
+- :mod:`~glassnet.io.parameter_count` the parameters an architecture declares;
+- :mod:`~glassnet.io.initial_weights` building without drawing what a file replaces;
+- :mod:`~glassnet.io.functional` functional models' configs;
 - :mod:`~glassnet.io.architecture` ``to_json`` / ``model_from_json``;
 - :mod:`~glassnet.io.compile_config` optimizer, loss and metrics settings;
 - :mod:`~glassnet.io.slots` what a model expects, and the one place weights go in;

@@ -29,7 +29,7 @@ from glassnet.errors import GlassnetError, InvalidArgumentError, ModelFileError
 from glassnet.io import hdf5, keras_archive, keras_h5, legacy_h5, limits, safetensors_io
 from glassnet.io.atomic import atomic_write, check_path
 from glassnet.io.slots import commit, require_model, weight_slots
-from glassnet.models.sequential import Sequential
+from glassnet.models.model import Model
 
 __all__ = ["load_model", "load_weights", "read_metadata", "save_model", "save_weights"]
 
@@ -50,7 +50,7 @@ def _kind(path: str) -> str | None:
     return None
 
 
-def save_weights(model: Sequential, filepath: Any, overwrite: bool = True) -> None:
+def save_weights(model: Model, filepath: Any, overwrite: bool = True) -> None:
     """Write the model's weights; the format follows the extension.
 
     ``.weights.h5`` is Keras 3's layout, ``.h5`` Keras 2's (what seeds/002's
@@ -78,9 +78,7 @@ def save_weights(model: Sequential, filepath: Any, overwrite: bool = True) -> No
             writer(file, model)
 
 
-def load_weights(
-    model: Sequential, filepath: Any, *, allow_nonfinite: bool = False
-) -> None:
+def load_weights(model: Model, filepath: Any, *, allow_nonfinite: bool = False) -> None:
     """Fill the built ``model`` with weights from a file; the format follows the extension.
 
     Reads ``.weights.h5``, ``.h5`` (Keras 2 weights, or the weights of a whole-model
@@ -114,7 +112,7 @@ def load_weights(
 
 
 def save_model(
-    model: Sequential,
+    model: Model,
     filepath: Any,
     overwrite: bool = True,
     include_optimizer: bool = True,
@@ -168,7 +166,7 @@ def load_model(
     compile: bool = True,
     *,
     allow_nonfinite: bool = False,
-) -> Sequential:
+) -> Model:
     """Load a whole model saved by glassnet or Keras (``.keras`` or legacy ``.h5``).
 
     With ``compile=True`` the model comes back compiled with the file's optimizer,

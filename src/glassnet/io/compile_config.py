@@ -33,7 +33,7 @@ from glassnet.io.keras_compat import (
 )
 
 if TYPE_CHECKING:
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = ["compile_from_config", "compile_to_config", "training_config"]
 
@@ -46,7 +46,7 @@ _NEUTRAL = {
 _ADVICE = " Pass compile=False to load the model without its training settings."
 
 
-def compile_to_config(model: Sequential) -> dict[str, Any] | None:
+def compile_to_config(model: Model) -> dict[str, Any] | None:
     """The model's compile settings as Keras 3 writes them (None if not compiled)."""
     if not model.compiled or model.optimizer is None or model.loss is None:
         return None
@@ -69,7 +69,7 @@ def compile_to_config(model: Sequential) -> dict[str, Any] | None:
     }
 
 
-def training_config(model: Sequential) -> dict[str, Any] | None:
+def training_config(model: Model) -> dict[str, Any] | None:
     """The legacy ``.h5`` form: like :func:`compile_to_config`, optimizer renamed."""
     config = compile_to_config(model)
     if config is None:
@@ -100,7 +100,7 @@ def _metric_entry(metric: metrics.Metric) -> Any:
 
 
 def compile_from_config(
-    model: Sequential,
+    model: Model,
     config: Any,
     where: str,
     custom_objects: dict[str, type] | None = None,

@@ -41,12 +41,9 @@ from glassnet import __version__
 from glassnet._typing import Array
 from glassnet.errors import ModelFileError
 from glassnet.io import hdf5, keras_h5, safe_json
-from glassnet.io.architecture import (
-    draw_initial_weights,
-    model_from_config,
-    model_to_config,
-)
+from glassnet.io.architecture import model_from_config, model_to_config
 from glassnet.io.compile_config import compile_from_config, compile_to_config
+from glassnet.io.initial_weights import draw_initial_weights
 from glassnet.io.keras_compat import KERAS_VERSION, check_all_claims
 from glassnet.io.keras_zip import (
     CONFIG,
@@ -73,7 +70,7 @@ from glassnet.io.user_metadata import (
 if TYPE_CHECKING:
     import numpy as np
 
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = [
     "MAX_USER_METADATA_BYTES",
@@ -88,7 +85,7 @@ __all__ = [
 
 def write_archive(
     handle: IO[bytes],
-    model: Sequential,
+    model: Model,
     include_optimizer: bool,
     metadata: dict[str, Any] | None = None,
 ) -> None:
@@ -125,7 +122,7 @@ def write_archive(
         archive.writestr(WEIGHTS, weights.getvalue())
 
 
-def _own_generators(model: Sequential) -> list[tuple[Any, np.random.Generator]]:
+def _own_generators(model: Model) -> list[tuple[Any, np.random.Generator]]:
     """Layers that draw from their own generator (``Dropout(seed=...)``)."""
     import numpy as np
 
@@ -161,7 +158,7 @@ def open_weights(path: str, where: str) -> Iterator[Any]:
 
 
 def read_weights(
-    path: str, model: Sequential, where: str, allow_nonfinite: bool = False
+    path: str, model: Model, where: str, allow_nonfinite: bool = False
 ) -> list[Array]:
     """Only the layer weights of a ``.keras`` archive, for ``model.load_weights``.
 
@@ -184,7 +181,7 @@ def read_model(
     custom_objects: dict[str, type] | None = None,
     compile: bool = True,
     allow_nonfinite: bool = False,
-) -> Sequential:
+) -> Model:
     """Rebuild, fill, compile and restore the training state of a ``.keras`` model."""
     with opened(path, where) as (archive, infos):
         config, metadata = read_configs(archive, infos, where)
@@ -238,7 +235,7 @@ def read_model(
     return model
 
 
-def _restore_generators(model: Sequential, ours: dict[str, Any], where: str) -> None:
+def _restore_generators(model: Model, ours: dict[str, Any], where: str) -> None:
     if "rng" in ours:
         restore_generator(model.rng, ours["rng"], f"{where}: glassnet.rng")
     saved = ours.get("layer_rngs") or {}

@@ -1,10 +1,11 @@
 """How glassnet's names map onto Keras' names in files, and what it ignores or refuses.
 
-Keras configs carry settings glassnet has no use for (``trainable``, dtype policies,
-regularizers set to ``None``). A setting at its neutral value is dropped; any other
-value is refused with an error that names the layer, the setting and the value,
-because silently ignoring, say, an L2 regularizer or a frozen layer would train a
-different model than the file describes.
+Keras configs carry settings glassnet has no use for (regularizers and constraints
+set to ``None``, BatchNormalization's ``renorm=False``). A setting at its neutral
+value is dropped; any other value is refused with an error that names the layer,
+the setting and the value, because silently ignoring, say, an L2 regularizer would
+train a different model than the file describes. (``trainable`` is not one of
+them: a frozen layer is read frozen.)
 
 A config may also claim where its class lives (``"module": "keras.layers"``,
 ``"registered_name"``). glassnet never imports anything a file names: it looks the
@@ -25,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from glassnet._naming import to_snake_case
 from glassnet.errors import ModelFileError, UnsafeFileError
+from glassnet.models import Sequential
+from glassnet.models.functional_config import keras_layer_order
 
 if TYPE_CHECKING:
     from glassnet.layers import Layer
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = [
     "BACKEND",
@@ -40,8 +43,11 @@ __all__ = [
     "check_all_claims",
     "check_claims",
     "dtype_name",
+    "keras_entry",
     "keras_function_name",
+    "keras_layer_config",
     "keras_layer_paths",
+    "keras_layers",
     "keras_weight_name",
     "snake_case",
     "strip_neutral",
@@ -61,12 +67,28 @@ _ANY = object()  # a neutral-table entry that accepts every value
 
 #: Layer settings Keras writes that glassnet drops at these values (else refuses).
 LAYER_NEUTRAL: dict[str, tuple[Any, ...]] = {
-    "trainable": (True,),
     "kernel_regularizer": (None,),
     "bias_regularizer": (None,),
     "activity_regularizer": (None,),
     "kernel_constraint": (None,),
     "bias_constraint": (None,),
+    # BatchNormalization, LayerNormalization, PReLU
+    "beta_regularizer": (None,),
+    "gamma_regularizer": (None,),
+    "beta_constraint": (None,),
+    "gamma_constraint": (None,),
+    "moving_mean_regularizer": (None,),  # Keras 1 and 2.0
+    "moving_variance_regularizer": (None,),
+    "alpha_regularizer": (None,),
+    "alpha_constraint": (None,),
+    "synchronized": (False,),
+    "renorm": (False,),
+    "renorm_clipping": (None,),
+    "renorm_momentum": (_ANY,),  # only used with renorm, refused above
+    "fused": (None, True, False),  # tf.keras 2's choice of kernel, same math
+    "virtual_batch_size": (None,),
+    "adjustment": (None,),
+    "rms_scaling": (False,),
     "quantization_config": (None,),
     "lora_rank": (None, 0),
     "lora_alpha": (_ANY,),  # only used with a lora_rank, refused above
@@ -106,15 +128,29 @@ def snake_case(name: str) -> str:
     return to_snake_case(name)
 
 
-def keras_layer_paths(model: Sequential) -> list[tuple[str, Layer]]:
+def keras_layers(model: Model) -> list[Layer]:
+    """The model's layers in the order of Keras 3's ``model.layers`` for it.
+
+    A Sequential model's layers, without the input layer; a functional model's in
+    Keras' depth order, InputLayers first
+    (:func:`~glassnet.models.functional_config.keras_layer_order`). Keras names
+    weights-file groups and orders optimizer variables by this order.
+    """
+    if isinstance(model, Sequential) or model.graph is None:
+        return model.layers
+    return keras_layer_order(model.graph)
+
+
+def keras_layer_paths(model: Model) -> list[tuple[str, Layer]]:
     """Each layer's group name in a Keras 3 weights file: ``dense``, ``dense_1``, ...
 
-    Keras names these groups by class and position, not by ``layer.name`` (which
+    Keras names these groups by class and position in :func:`keras_layers` (the
+    InputLayers of a functional model included), not by ``layer.name`` (which
     varies between two builds of the same model), counting each class separately.
     """
     used: dict[str, int] = {}
     paths = []
-    for layer in model.layers:
+    for layer in keras_layers(model):
         base = snake_case(type(layer).__name__)
         if base in used:
             used[base] += 1
@@ -123,6 +159,51 @@ def keras_layer_paths(model: Sequential) -> list[tuple[str, Layer]]:
             used[base] = 0
             paths.append((base, layer))
     return paths
+
+
+def keras_entry(
+    class_name: str,
+    config: dict[str, Any],
+    legacy: bool,
+    module: str = "keras.layers",
+    registered_name: str | None = None,
+) -> dict[str, Any]:
+    """``{"module", "class_name", "config", "registered_name"}`` as Keras 3 writes it.
+
+    ``legacy`` (the ``model_config`` of an ``.h5`` file) keeps only the class name
+    and the config, as Keras does there.
+    """
+    if legacy:
+        return {"class_name": class_name, "config": config}
+    return {
+        "module": module,
+        "class_name": class_name,
+        "config": config,
+        "registered_name": registered_name,
+    }
+
+
+def keras_layer_config(
+    config: dict[str, Any], trainable: bool, dtype: str, legacy: bool
+) -> dict[str, Any]:
+    """A layer's ``get_config()`` in Keras' spelling: name, trainable, dtype first.
+
+    ``input_shape``/``input_dim`` go (the model's input says it), and initializers
+    get Keras' ``module`` (except in legacy configs).
+
+    >>> keras_layer_config({"name": "d", "units": 2, "input_dim": 3}, False, "float32",
+    ...                    legacy=True)
+    {'name': 'd', 'trainable': False, 'dtype': 'float32', 'units': 2}
+    """
+    config = dict(config)
+    for key in ("input_shape", "input_dim", "trainable"):
+        config.pop(key, None)
+    result = {"name": config.pop("name"), "trainable": trainable, "dtype": dtype}
+    for key, value in config.items():
+        if key.endswith("_initializer") and isinstance(value, dict) and not legacy:
+            value = {"module": "keras.initializers", **value, "registered_name": None}
+        result[key] = value
+    return result
 
 
 def keras_weight_name(key: str) -> str:
@@ -273,12 +354,12 @@ def strip_neutral(
 
     A key of ``table`` with any other value is refused, naming it.
 
-    >>> strip_neutral({"units": 3, "trainable": True}, LAYER_NEUTRAL, "dense")
+    >>> strip_neutral({"units": 3, "renorm": False}, LAYER_NEUTRAL, "batch_normalization")
     {'units': 3}
-    >>> strip_neutral({"units": 3, "trainable": False}, LAYER_NEUTRAL, "layer 'dense'")
+    >>> strip_neutral({"units": 3, "renorm": True}, LAYER_NEUTRAL, "layer 'bn'")
     Traceback (most recent call last):
     ...
-    glassnet.errors.ModelFileError: layer 'dense': `trainable=False` is not supported ...
+    glassnet.errors.ModelFileError: layer 'bn': `renorm=True` is not supported ...
     """
     kept = {}
     for key, value in config.items():

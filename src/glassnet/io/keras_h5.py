@@ -12,9 +12,14 @@ What Keras 3 writes for a Sequential model, and glassnet too::
     /vars                         attrs: name="sequential"  (the model's own: none)
 
 Groups are named by layer *class* and position (``dense``, ``dense_1``), not by the
-layer's name: see :func:`~glassnet.io.keras_compat.keras_layer_paths`. Datasets keep
-the model's dtype, so float64 weights stay float64. Reading checks every dataset (see
-:mod:`glassnet.io.hdf5`) and refuses missing or extra weights, naming the group.
+layer's name: see :func:`~glassnet.io.keras_compat.keras_layer_paths`. A functional
+model's groups follow Keras' order of its layers and include its InputLayers
+(``input_layer``, ``input_layer_1``: no weights), as Keras writes them; a layer's
+weights are its parameters, then its state (BatchNormalization: ``gamma``,
+``beta``, ``moving_mean``, ``moving_variance``). Optimizer slots follow Keras' order
+of the trainable weights. Datasets keep the model's dtype, so float64 weights stay
+float64. Reading checks every dataset (see :mod:`glassnet.io.hdf5`) and refuses
+missing or extra weights, naming the group.
 """
 
 from __future__ import annotations
@@ -29,17 +34,15 @@ from glassnet.errors import GlassnetWarning, ModelFileError
 from glassnet.io import hdf5
 from glassnet.io.keras_compat import keras_layer_paths, keras_weight_name
 from glassnet.io.slots import weight_slots
-from glassnet.io.training_state import slot_values, variable_order
+from glassnet.io.training_state import optimizer_params, slot_values, variable_order
 
 if TYPE_CHECKING:
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = ["read_layer_weights", "read_optimizer_state", "write_weights"]
 
 
-def write_weights(
-    root: Any, model: Sequential, include_optimizer: bool = False
-) -> None:
+def write_weights(root: Any, model: Model, include_optimizer: bool = False) -> None:
     """Write ``model``'s weights (and optionally optimizer state) into an open file."""
     layers = root.create_group("layers")
     for path, layer in keras_layer_paths(model):
@@ -59,16 +62,17 @@ def write_weights(
 
 
 def read_layer_weights(
-    root: Any, model: Sequential, where: str, allow_nonfinite: bool = False
+    root: Any, model: Model, where: str, allow_nonfinite: bool = False
 ) -> list[Array]:
     """Every weight of ``model`` from the file, checked, in ``get_weights`` order."""
     hdf5.scan(root, where)
-    shapes = {(s.layer_index, s.key): s for s in weight_slots(model)}
+    slots = weight_slots(model)
+    by_weight = {(id(s.layer), s.key): s for s in slots}
     layers = hdf5.get_group(root, "layers", where, required=False)
     if layers is None:  # tf.keras 2.13+ wrote this name
         layers = hdf5.get_group(root, "_layer_checkpoint_dependencies", where, False)
     if layers is None:
-        if shapes:
+        if slots:
             raise ModelFileError(
                 f"{where}: no 'layers' group; this is not a Keras 3 weights file."
             )
@@ -84,8 +88,8 @@ def read_layer_weights(
                 f"{where}: the file has weights for a layer 'layers/{name}' that the "
                 "model does not have (the architectures differ)."
             )
-    arrays = []
-    for layer_index, (path, layer) in enumerate(expected):
+    arrays: dict[tuple[int, str], Array] = {}
+    for path, layer in expected:
         keys = [weight.key for weight in layer.weights]
         here = f"{where}: layers/{path}/vars (layer '{layer.name}')"
         group = hdf5.get_group(layers, path, where, required=bool(keys))
@@ -101,21 +105,19 @@ def read_layer_weights(
                 f"has {sorted(stored)[:10] or 'none'}."
             )
         for index, key in enumerate(keys):
-            slot = shapes[layer_index, key]
-            arrays.append(
-                hdf5.read_weight(
-                    hdf5.get_dataset(variables, str(index), here),
-                    slot.shape,
-                    model.dtype,
-                    f"{here}/{index} ({keras_weight_name(key)}, glassnet '{slot.name}')",
-                    allow_nonfinite,
-                )
+            slot = by_weight[id(layer), key]
+            arrays[id(layer), key] = hdf5.read_weight(
+                hdf5.get_dataset(variables, str(index), here),
+                slot.shape,
+                model.dtype,
+                f"{here}/{index} ({keras_weight_name(key)}, glassnet '{slot.name}')",
+                allow_nonfinite,
             )
-    return arrays
+    return [arrays[id(s.layer), s.key] for s in slots]
 
 
 def read_optimizer_state(
-    root: Any, model: Sequential, where: str, *, strict: bool, allow_nonfinite: bool
+    root: Any, model: Model, where: str, *, strict: bool, allow_nonfinite: bool
 ) -> tuple[int, dict[str, dict[str, Array]]] | None:
     """``(iterations, state)`` from ``optimizer/vars``; None when the file has none.
 
@@ -129,7 +131,7 @@ def read_optimizer_state(
     if optimizer is None or variables is None or not len(variables):
         return None
     here = f"{where}: optimizer/vars"
-    params = {s.name: s.shape for s in weight_slots(model) if s.kind == "param"}
+    params = {name: p.shape for name, p in optimizer_params(model).items()}
     order = variable_order(optimizer, list(params))
     wanted = {str(i) for i in range(len(order) + 2)}
     if set(variables) == {"0", "1"} and not strict:

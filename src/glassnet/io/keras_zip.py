@@ -29,7 +29,7 @@ from glassnet.io import hdf5, limits, safe_json
 from glassnet.io.slots import weight_slots
 
 if TYPE_CHECKING:
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = [
     "CONFIG",
@@ -175,7 +175,7 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> 
     return buffer.getvalue()
 
 
-def check_weights_size(info: zipfile.ZipInfo, model: Sequential, where: str) -> None:
+def check_weights_size(info: zipfile.ZipInfo, model: Model, where: str) -> None:
     """Refuse a weights member larger than ``model``'s weights can explain.
 
     The ratio cap lets a 1.3 MB member declare 256 MiB; the architecture, read

@@ -6,33 +6,35 @@ Keras 2, or glassnet's own) and, for each:
 - refuses ``module``/``registered_name`` claims outside Keras and glassnet and any
   serialized function (:func:`~glassnet.io.keras_compat.check_claims`);
 - reads the input shape from an ``InputLayer`` (``batch_shape``) or Keras 2's
-  ``batch_input_shape``, and the dtype from each layer's dtype policy;
+  ``batch_input_shape``, and the dtype from each layer's dtype policy; in a
+  functional model each ``InputLayer`` becomes a glassnet ``InputLayer``;
+- keeps ``trainable``: a frozen layer is read frozen;
 - drops Keras settings at their neutral value and refuses the rest by name;
 - looks the class up in glassnet's layer registry (or ``custom_objects``), and
-  accepts only the constructor arguments that class has;
-- reads Keras' activation *layers* (ReLU, LeakyReLU, ELU, Softmax) as glassnet
-  Activation layers;
+  accepts only the constructor arguments that class has (Keras 2's names, such as
+  LeakyReLU's ``alpha``, are read as Keras 3's);
 - resolves activations and initializers in their registries. An initializer glassnet
   lacks is an error, or, when the file's weights will replace the initial values
   anyway and it is one of Keras' own (``Orthogonal``...), glassnet's default for that
   argument with a :class:`GlassnetWarning`. A name that points at code (a dot,
   ``>`` or a dunder) is refused as unsafe.
 
-Nothing is allocated until :func:`check_parameter_count` has compared the declared
-architecture with :data:`~glassnet.io.limits.MAX_PARAMETERS`.
+Nothing is allocated until :func:`~glassnet.io.parameter_count.check_parameter_count`
+has compared the declared architecture with :data:`~glassnet.io.limits.MAX_PARAMETERS`.
 
 >>> reader = LayerReader("config.json", None, "error")
 >>> reader.read(0, {"class_name": "InputLayer", "config": {"batch_shape": [None, 4]}})
->>> reader.read(1, {"class_name": "Dense", "config": {"units": 2, "trainable": True}})
->>> [type(layer).__name__ for layer in reader.instantiate(reader.input_shape)]
-['Dense']
+>>> reader.read(1, {"class_name": "Dense", "config": {"units": 2, "trainable": False}})
+>>> [(type(layer).__name__, layer.trainable)
+...  for layer in reader.instantiate(reader.input_shape, "float32")]
+[('Dense', False)]
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 import warnings
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from glassnet import activations, initializers
@@ -44,7 +46,6 @@ from glassnet.errors import (
     ModelFileError,
     UnsafeFileError,
 )
-from glassnet.io import limits
 from glassnet.io.keras_compat import (
     LAYER_NEUTRAL,
     check_claims,
@@ -52,14 +53,13 @@ from glassnet.io.keras_compat import (
     snake_case,
     strip_neutral,
 )
-from glassnet.layers import Activation, Layer
+from glassnet.layers import InputLayer, Layer
 from glassnet.layers import registry as layer_registry
 
 __all__ = [
     "LayerReader",
     "Unknown",
     "check_custom_objects",
-    "check_parameter_count",
     "read_batch_shape",
 ]
 
@@ -68,20 +68,44 @@ Unknown = Literal["error", "default"]
 _SPEC_KEYS = {"class_name", "config", "module", "registered_name", "build_config"}
 _SPEC_KEYS |= {"shared_object_id", "name", "inbound_nodes"}
 _INPUT_KEYS = {"name", "sparse", "ragged", "optional", "batch_size"}
+_INPUT_DTYPES = ("float32", "float64", "int32", "int64")
+
+#: Keras 2's names of settings Keras 3 renamed, by layer class.
+_KERAS2_NAMES = {"LeakyReLU": {"alpha": "negative_slope"}}
+
+
+@dataclass
+class Pending:
+    """A layer read from a file, not yet created: class, arguments, ``trainable``."""
+
+    cls: type
+    config: dict[str, Any]
+    where: str
+    trainable: bool = True
 
 
 class LayerReader:
-    """Translates layer configs one by one, then instantiates them together."""
+    """Translates layer configs one by one, then instantiates them together.
+
+    ``functional`` readers keep each ``InputLayer`` as a layer of its own (a
+    functional model has one per input); otherwise the first one gives the
+    Sequential model's :attr:`input_shape`.
+    """
 
     def __init__(
-        self, where: str, custom_objects: dict[str, type] | None, unknown: Unknown
+        self,
+        where: str,
+        custom_objects: dict[str, type] | None,
+        unknown: Unknown,
+        functional: bool = False,
     ) -> None:
         self.where = where
         self.custom_objects = custom_objects
         self.unknown = unknown
-        self.input_shape: tuple[int, ...] | None = None
+        self.functional = functional
+        self.input_shape: tuple[Any, ...] | None = None
         self.dtypes: list[tuple[str, str]] = []
-        self.pending: list[tuple[Any, dict[str, Any], str]] = []
+        self.pending: list[Pending] = []
 
     def read(self, index: int, spec: Any) -> None:
         where = f"{self.where}: layer #{index}"
@@ -90,10 +114,10 @@ class LayerReader:
                 f"{where}: a layer config must be an object with a 'class_name'."
             )
         extra = sorted(set(spec) - _SPEC_KEYS)
-        if extra or spec.get("inbound_nodes"):
+        if extra or (spec.get("inbound_nodes") and not self.functional):
             raise ModelFileError(
-                f"{where}: unexpected keys {extra or ['inbound_nodes']} (glassnet reads "
-                "Sequential layer configs only)."
+                f"{where}: unexpected keys {extra or ['inbound_nodes']} (a Sequential "
+                "model's layer configs have no calls)."
             )
         check_claims(spec, where)
         class_name = spec["class_name"]
@@ -109,32 +133,60 @@ class LayerReader:
         if config.get("batch_input_shape") is not None:
             batch_shape = config.pop("batch_input_shape")
         config.pop("batch_input_shape", None)
+        if class_name == "InputLayer":
+            self._input_layer(config, batch_shape, dtype, where)
+            return
         if batch_shape is not None:
-            if self.pending or self.input_shape is not None:
+            if self.pending or self.input_shape is not None or self.functional:
                 raise ModelFileError(
-                    f"{where}: only the first layer may declare the input shape."
+                    f"{where}: only the first layer of a Sequential model may declare "
+                    "the input shape."
                 )
             self.input_shape = read_batch_shape(batch_shape, where)
-        if class_name == "InputLayer":
-            unknown = sorted(set(config) - _INPUT_KEYS)
-            if unknown:
-                raise ModelFileError(f"{where}: unsupported setting(s) {unknown}.")
-            strip_neutral(config, LAYER_NEUTRAL, where)
-            if self.input_shape is None:
-                raise ModelFileError(f"{where}: the InputLayer has no batch_shape.")
-            return
         if dtype is not None:
             self.dtypes.append((where, dtype_name(dtype, where)))
+        trainable = config.pop("trainable", True)
+        if not isinstance(trainable, bool):
+            raise ModelFileError(
+                f"{where}: `trainable` must be true or false. Received: "
+                f"{str(trainable)[:40]}"
+            )
         config = strip_neutral(config, LAYER_NEUTRAL, where)
-        if class_name in _ACTIVATION_LAYERS:
-            config = {
-                "name": config.pop("name", None),
-                "activation": _ACTIVATION_LAYERS[class_name](config, where),
-            }
-            self.pending.append((Activation, config, where))
-            return
+        for old, new in _KERAS2_NAMES.get(class_name, {}).items():
+            if old in config and new not in config:
+                config[new] = config.pop(old)
         cls = self._layer_class(class_name, where)
-        self.pending.append((cls, self._translate(cls, config, where), where))
+        self.pending.append(
+            Pending(cls, self._translate(cls, config, where), where, trainable)
+        )
+
+    def _input_layer(
+        self, config: dict[str, Any], batch_shape: Any, dtype: Any, where: str
+    ) -> None:
+        unknown = sorted(set(config) - _INPUT_KEYS)
+        if unknown:
+            raise ModelFileError(f"{where}: unsupported setting(s) {unknown}.")
+        strip_neutral(config, LAYER_NEUTRAL, where)
+        if batch_shape is None:
+            raise ModelFileError(f"{where}: the InputLayer has no batch_shape.")
+        shape = read_batch_shape(batch_shape, where)
+        if not self.functional:
+            if self.pending or self.input_shape is not None:
+                raise ModelFileError(
+                    f"{where}: only the first layer of a Sequential model may declare "
+                    "the input shape."
+                )
+            self.input_shape = shape
+            return
+        if isinstance(dtype, dict):
+            dtype = dtype_name(dtype, where)
+        if dtype is not None and dtype not in _INPUT_DTYPES:
+            raise ModelFileError(
+                f"{where}: an input of dtype {str(dtype)[:40]!r}; glassnet reads "
+                f"inputs of {', '.join(_INPUT_DTYPES)}."
+            )
+        arguments = {"shape": shape, "dtype": dtype, "name": config.get("name")}
+        self.pending.append(Pending(InputLayer, arguments, where))
 
     def _layer_class(self, class_name: str, where: str) -> type:
         if self.custom_objects and class_name in self.custom_objects:
@@ -234,22 +286,34 @@ class LayerReader:
             return dtype_name(model_dtype, f"{self.where}: dtype")
         return "float32"
 
-    def instantiate(self, input_shape: tuple[int, ...] | None) -> list[Layer]:
+    def instantiate(
+        self, input_shape: tuple[Any, ...] | None, dtype: str
+    ) -> list[Layer]:
+        """Create every layer read, in order, with its ``trainable`` flag.
+
+        ``input_shape`` (Sequential) goes to the first layer; a functional model's
+        float inputs take the model's ``dtype``, so its layers compute in it.
+        """
         layers = []
-        for index, (cls, config, where) in enumerate(self.pending):
-            config = dict(config)
+        for index, pending in enumerate(self.pending):
+            cls: Any = pending.cls
+            config, where = dict(pending.config), pending.where
+            if cls is InputLayer and config["dtype"] in (None, "float32", "float64"):
+                config["dtype"] = dtype
             declares = config.get("input_shape") is not None or config.get("input_dim")
             if index == 0 and input_shape is not None and not declares:
                 if "input_shape" in inspect.signature(cls).parameters:
                     config["input_shape"] = list(input_shape)
             try:
-                layer = cls.from_config(config)
+                layer = cls(**config) if cls is InputLayer else cls.from_config(config)
             except (GlassnetError, TypeError, ValueError) as error:
                 raise ModelFileError(f"{where}: {error}") from error
             if not isinstance(layer, Layer):
                 raise ModelFileError(
                     f"{where}: {cls.__name__} is not a glassnet Layer."
                 )
+            if not pending.trainable:
+                layer.trainable = False
             layers.append(layer)
         return layers
 
@@ -263,37 +327,6 @@ def _activation(value: Any, where: str, custom_objects: dict[str, type] | None) 
         raise ModelFileError(
             f"{where}: {str(value)[:100]!r} is not an activation glassnet has. {error}"
         ) from None
-
-
-def _keras_relu(config: dict[str, Any], where: str) -> Any:
-    neutral = {"max_value": (None,), "negative_slope": (0.0, 0), "threshold": (0.0, 0)}
-    unknown = set(strip_neutral(config, neutral, where))
-    if unknown:
-        raise ModelFileError(f"{where}: unsupported setting(s) {sorted(unknown)}.")
-    return activations.get("relu")
-
-
-def _keras_activation_layer(class_name: str, keys: dict[str, str]) -> Any:
-    def read(config: dict[str, Any], where: str) -> Any:
-        unknown = set(config) - set(keys)
-        if unknown:
-            raise ModelFileError(f"{where}: unsupported setting(s) {sorted(unknown)}.")
-        arguments = {keys[k]: v for k, v in config.items() if k in keys}
-        return _activation({"class_name": class_name, "config": arguments}, where, None)
-
-    return read
-
-
-#: Keras layers that are an activation function: read as glassnet Activation layers.
-#: (Keras 2 called LeakyReLU's slope ``alpha``.)
-_ACTIVATION_LAYERS = {
-    "ReLU": _keras_relu,
-    "LeakyReLU": _keras_activation_layer(
-        "LeakyReLU", {"negative_slope": "negative_slope", "alpha": "negative_slope"}
-    ),
-    "ELU": _keras_activation_layer("ELU", {"alpha": "alpha"}),
-    "Softmax": _keras_activation_layer("Softmax", {"axis": "axis"}),
-}
 
 
 #: Keras 3's initializers (``keras.initializers.ALL_OBJECTS_DICT``: class names,
@@ -321,60 +354,30 @@ def _names_code(name: str) -> bool:
     return "." in name or ">" in name or "__" in name
 
 
-def read_batch_shape(value: Any, where: str) -> tuple[int, ...]:
-    """Validate a Keras batch shape ``[null, n, ...]``; return the per-sample shape."""
+def read_batch_shape(value: Any, where: str) -> tuple[Any, ...]:
+    """Validate a Keras batch shape ``[null, n, ...]``; return the per-sample shape.
+
+    Axes after the batch may be ``null`` (a sequence of any length).
+
+    >>> read_batch_shape([None, None, 8], "config.json")
+    (None, 8)
+    """
     ok = isinstance(value, list) and 2 <= len(value) <= 8
     dims = value[1:] if ok else []
-    if ok and (value[0] is None or _dim(value[0])) and all(_dim(d) for d in dims):
-        return tuple(int(d) for d in dims)
+    if (
+        ok
+        and (value[0] is None or _dim(value[0]))
+        and all(d is None or _dim(d) for d in dims)
+    ):
+        return tuple(None if d is None else int(d) for d in dims)
     raise ModelFileError(
-        f"{where}: the input shape must look like [null, 3] (positive sizes). "
-        f"Received: {str(value)[:100]}"
+        f"{where}: the input shape must look like [null, 3] (positive sizes, or null "
+        f"for an axis of any length). Received: {str(value)[:100]}"
     )
 
 
 def _dim(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 2**31
-
-
-def check_parameter_count(
-    layers: list[Layer],
-    input_shape: tuple[int, ...] | None,
-    where: str,
-    stored_bytes: int | None = None,
-) -> None:
-    """Refuse architectures whose weights would exceed MAX_PARAMETERS, before any exist.
-
-    ``stored_bytes``, when the weights come from a file, is how many bytes the file
-    has for them: at 2 bytes a parameter (float16, the smallest dtype read), an
-    architecture declaring more parameters than that cannot be filled, and is
-    refused before it is built rather than after a large allocation.
-    """
-    if not layers:
-        return
-    shape = input_shape or layers[0].declared_input_shape
-    if shape is None:
-        return
-    total = 0
-    for layer in layers:
-        units = getattr(layer, "units", None)
-        if isinstance(units, int):
-            total += (math.prod(shape) + 1) * units
-        try:
-            shape = layer.output_shape(shape)
-        except GlassnetError:
-            return  # the build reports the bad shape with its own message
-    if total > limits.MAX_PARAMETERS:
-        raise ModelFileError(
-            f"{where}: the architecture declares about {total} parameters; the limit "
-            f"is {limits.MAX_PARAMETERS} (glassnet.io.limits.MAX_PARAMETERS)."
-        )
-    if stored_bytes is not None and 2 * total > stored_bytes:
-        raise ModelFileError(
-            f"{where}: the architecture declares about {total} parameters, but the "
-            f"file has only {stored_bytes} bytes for its weights (at least 2 bytes "
-            "a parameter); its architecture and weights do not match."
-        )
 
 
 def check_custom_objects(custom_objects: Any) -> None:

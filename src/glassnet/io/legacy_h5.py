@@ -15,9 +15,11 @@ attributes ``model_config`` (the architecture, JSON) and ``training_config`` (co
 settings, JSON) and moves the groups above under ``/model_weights``. Keras 2 also
 wrote ``/optimizer_weights``; glassnet does not read it (use ``.keras`` to resume
 training). Weights are matched by order, as Keras does: the k-th layer with weights
-in the file fills the k-th layer with weights in the model, each tensor by position
-(kernel, then bias), every shape checked first. Keras 3 reads these files with
-``model.load_weights("x.h5")``.
+in the file fills the k-th layer with weights in the model (in Keras' order of the
+layers, :func:`~glassnet.io.keras_compat.keras_layers`: a functional model's
+InputLayers are listed, without weights), each tensor by position (kernel, then
+bias; a layer's state after its parameters), every shape checked first. Keras 3
+reads these files with ``model.load_weights("x.h5")``.
 """
 
 from __future__ import annotations
@@ -28,41 +30,38 @@ from glassnet import __version__
 from glassnet._typing import Array
 from glassnet.errors import InvalidArgumentError, ModelFileError
 from glassnet.io import hdf5, safe_json
-from glassnet.io.architecture import (
-    draw_initial_weights,
-    model_from_config,
-    model_to_config,
-)
+from glassnet.io.architecture import model_from_config, model_to_config
 from glassnet.io.compile_config import compile_from_config, training_config
+from glassnet.io.initial_weights import draw_initial_weights
 from glassnet.io.keras_compat import (
     BACKEND,
     KERAS_VERSION,
     check_all_claims,
+    keras_layers,
     keras_weight_name,
 )
 from glassnet.io.slots import commit, weight_slots
 
 if TYPE_CHECKING:
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = ["read_model", "read_weights", "write_model", "write_weights"]
 
 
-def write_weights(group: Any, model: Sequential) -> None:
+def write_weights(group: Any, model: Model) -> None:
     """Write the Keras 2 weights layout into an open HDF5 file or group."""
-    for layer in model.layers:
+    layers = keras_layers(model)
+    for layer in layers:
         if not layer.name or "/" in layer.name or layer.name in (".", ".."):
             raise InvalidArgumentError(
                 f"Layer names become HDF5 group names in a .h5 file, so they cannot "
                 f"contain '/' or be '.' or '..'. Received: name={layer.name!r}"
             )
-    hdf5.write_string_list(
-        group, "layer_names", [str(layer.name) for layer in model.layers]
-    )
+    hdf5.write_string_list(group, "layer_names", [str(layer.name) for layer in layers])
     group.attrs["backend"] = BACKEND
     group.attrs["keras_version"] = KERAS_VERSION
     group.attrs["glassnet_version"] = __version__
-    for layer in model.layers:
+    for layer in layers:
         layer_group = group.create_group(str(layer.name))
         weights = layer.weights
         names = [f"{layer.name}/{w.name}:0" for w in weights]
@@ -72,7 +71,7 @@ def write_weights(group: Any, model: Sequential) -> None:
 
 
 def read_weights(
-    root: Any, model: Sequential, where: str, allow_nonfinite: bool = False
+    root: Any, model: Model, where: str, allow_nonfinite: bool = False
 ) -> list[Array]:
     """Every weight of ``model`` from a legacy file, checked, in ``get_weights`` order.
 
@@ -94,7 +93,7 @@ def _read_config(root: Any, name: str, where: str) -> Any:
 
 
 def _read_weights(
-    root: Any, model: Sequential, where: str, allow_nonfinite: bool
+    root: Any, model: Model, where: str, allow_nonfinite: bool
 ) -> list[Array]:
     group = root
     if "layer_names" not in root.attrs and "model_weights" in root:
@@ -114,18 +113,17 @@ def _read_weights(
         if weight_names:
             stored.append((name, layer_group, weight_names))
     _check_top_level(group, where)
-    slots = {(s.layer_index, s.key): s for s in weight_slots(model)}
-    layers = [(i, layer) for i, layer in enumerate(model.layers) if layer.weights]
+    slots = weight_slots(model)
+    by_weight = {(id(s.layer), s.key): s for s in slots}
+    layers = [layer for layer in keras_layers(model) if layer.weights]
     if len(stored) != len(layers):
         raise ModelFileError(
             f"{where}: the file has weights for {len(stored)} layer(s) "
             f"({', '.join(n for n, _, _ in stored)[:200]}); the model has {len(layers)} "
-            f"layer(s) with weights ({', '.join(str(x.name) for _, x in layers)[:200]})."
+            f"layer(s) with weights ({', '.join(str(x.name) for x in layers)[:200]})."
         )
-    arrays = []
-    for (name, layer_group, weight_names), (index, layer) in zip(
-        stored, layers, strict=True
-    ):
+    arrays: dict[tuple[int, str], Array] = {}
+    for (name, layer_group, weight_names), layer in zip(stored, layers, strict=True):
         here = f"{where}/{name} (model layer '{layer.name}')"
         keys = [weight.key for weight in layer.weights]
         if len(weight_names) != len(keys):
@@ -134,15 +132,13 @@ def _read_weights(
                 f"layer ({', '.join(map(keras_weight_name, keys))})."
             )
         for weight_name, key in zip(weight_names, keys, strict=True):
-            slot = slots[index, key]
+            slot = by_weight[id(layer), key]
             label = f"{here}/{weight_name} (glassnet '{slot.name}')"
             dataset = _resolve(layer_group, weight_name, label)
-            arrays.append(
-                hdf5.read_weight(
-                    dataset, slot.shape, model.dtype, label, allow_nonfinite
-                )
+            arrays[id(layer), key] = hdf5.read_weight(
+                dataset, slot.shape, model.dtype, label, allow_nonfinite
             )
-    return arrays
+    return [arrays[id(s.layer), s.key] for s in slots]
 
 
 def _resolve(group: Any, path: str, where: str) -> Any:
@@ -159,12 +155,12 @@ def _check_top_level(group: Any, where: str) -> None:
     top = hdf5.get_group(group, "top_level_model_weights", where, required=False)
     if top is not None and hdf5.read_string_list(top, "weight_names", where):
         raise ModelFileError(
-            f"{where}: the file has model-level weights, which a glassnet Sequential "
-            "model does not have."
+            f"{where}: the file has model-level weights, which a glassnet model does "
+            "not have."
         )
 
 
-def write_model(root: Any, model: Sequential) -> None:
+def write_model(root: Any, model: Model) -> None:
     """A whole model in the legacy layout (architecture, compile settings, weights)."""
     root.attrs["backend"] = BACKEND
     root.attrs["keras_version"] = KERAS_VERSION
@@ -182,7 +178,7 @@ def read_model(
     custom_objects: dict[str, type] | None = None,
     compile: bool = True,
     allow_nonfinite: bool = False,
-) -> Sequential:
+) -> Model:
     """Rebuild, fill and (optionally) compile the model a legacy ``.h5`` file holds."""
     hdf5.scan(root, where)
     config = _read_config(root, "model_config", where)

@@ -25,6 +25,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_JSON_VALUES",
     "MAX_LAYERS",
+    "MAX_LAYER_CALLS",
     "MAX_NAME_LENGTH",
     "MAX_PARAMETERS",
     "MAX_WEIGHT_BYTES_OVERHEAD",
@@ -51,6 +52,10 @@ MAX_PARAMETERS = 2**28
 
 #: Most layers a model file may declare.
 MAX_LAYERS = 10_000
+
+#: Most layer calls (inbound nodes) a functional model's file may declare in all; a
+#: layer shared by several calls counts once per call.
+MAX_LAYER_CALLS = 2 * MAX_LAYERS
 
 #: Longest layer, weight or member name accepted.
 MAX_NAME_LENGTH = 1024

@@ -49,7 +49,7 @@ from glassnet.io.keras_compat import keras_layer_paths
 from glassnet.io.slots import weight_slots
 
 if TYPE_CHECKING:
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = ["read_header", "read_weights", "to_bytes"]
 
@@ -62,16 +62,13 @@ _ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
 Entry = tuple[np.dtype, tuple[int, ...], int, int]
 
 
-def positional_names(model: Sequential) -> list[str]:
+def positional_names(model: Model) -> list[str]:
     """``<Keras layer path>.<key>`` for every weight, in ``get_weights`` order."""
-    return [
-        f"{path}.{weight.key}"
-        for path, layer in keras_layer_paths(model)
-        for weight in layer.weights
-    ]
+    paths = {id(layer): path for path, layer in keras_layer_paths(model)}
+    return [f"{paths[id(s.layer)]}.{s.key}" for s in weight_slots(model)]
 
 
-def to_bytes(model: Sequential) -> bytes:
+def to_bytes(model: Model) -> bytes:
     """The model's weights as a safetensors file."""
     from safetensors.numpy import save
 
@@ -182,7 +179,7 @@ def _check_tiling(entries: dict[str, Entry], data_size: int, where: str) -> None
 
 
 def read_weights(
-    path: str, model: Sequential, where: str, allow_nonfinite: bool = False
+    path: str, model: Model, where: str, allow_nonfinite: bool = False
 ) -> list[Array]:
     """Every weight of ``model`` from a safetensors file, matched by name, checked."""
     slots = weight_slots(model)

@@ -19,11 +19,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from glassnet._typing import Array
-from glassnet.errors import GlassnetTypeError, NotBuiltError, ShapeError
+from glassnet.errors import (
+    GlassnetTypeError,
+    InvalidArgumentError,
+    NotBuiltError,
+    ShapeError,
+)
 
 if TYPE_CHECKING:
     from glassnet.layers import Layer
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = ["WeightSlot", "commit", "require_model", "weight_slots"]
 
@@ -54,19 +59,30 @@ class WeightSlot:
         return f"{self.layer.name}.{self.key}"
 
 
-def require_model(model: object, what: str) -> Sequential:
-    """``model`` if it is a glassnet Sequential, else a GlassnetTypeError."""
-    from glassnet.models import Sequential
+def require_model(model: object, what: str) -> Model:
+    """``model`` if it is a glassnet model (Sequential or functional), else an error.
 
-    if not isinstance(model, Sequential):
+    A model holding another model as a layer has no file layout yet: refused by
+    name rather than saved in a layout Keras would not read back.
+    """
+    from glassnet.models import Model
+
+    if not isinstance(model, Model):
         raise GlassnetTypeError(
-            f"{what} expects a glassnet Sequential model. "
+            f"{what} expects a glassnet model (Sequential or functional). "
             f"Received: {type(model).__name__}"
         )
+    for layer in model.layers:
+        if isinstance(layer, Model):
+            raise InvalidArgumentError(
+                f"{what}: model '{model.name}' uses model '{layer.name}' as a layer; "
+                "files of nested models are not supported yet. Build the outer "
+                "model from the inner model's layers instead."
+            )
     return model
 
 
-def weight_slots(model: Sequential, what: str = "load_weights") -> list[WeightSlot]:
+def weight_slots(model: Model, what: str = "load_weights") -> list[WeightSlot]:
     """Every weight of the built ``model`` (state included), in ``get_weights`` order."""
     if not model.built:
         raise NotBuiltError(
@@ -80,9 +96,7 @@ def weight_slots(model: Sequential, what: str = "load_weights") -> list[WeightSl
     ]
 
 
-def commit(
-    model: Sequential, arrays: list[Array], allow_nonfinite: bool = False
-) -> None:
+def commit(model: Model, arrays: list[Array], allow_nonfinite: bool = False) -> None:
     """Write fully validated ``arrays`` into the model (all or nothing).
 
     ``model.set_weights`` checks everything again; it refuses NaN and inf, so weights

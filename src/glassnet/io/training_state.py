@@ -16,6 +16,8 @@ rate, then the slots. glassnet's slots are Keras' under other names (SGD ``v`` i
 ``velocity_hat``; RMSprop ``v``, ``m``, ``mg`` are ``velocity``, ``momentum``,
 ``average_gradient``; Adagrad ``acc`` is ``accumulator``), and the update rules are
 the same, so Keras resumes from a glassnet file and glassnet from a Keras one.
+Like Keras' optimizer, the file covers the trainable weights only (a frozen layer
+has no slots), in Keras' order of the layers (:func:`optimizer_params`).
 
 >>> from glassnet.optimizers import Adam
 >>> variable_order(Adam(amsgrad=True), ["dense.W", "dense.b"])
@@ -32,14 +34,16 @@ import numpy as np
 from glassnet import optimizers
 from glassnet._typing import Array
 from glassnet.errors import ModelFileError
+from glassnet.io.keras_compat import keras_layers
 from glassnet.optimizers import Optimizer
 
 if TYPE_CHECKING:
-    from glassnet.models import Sequential
+    from glassnet.models import Model
 
 __all__ = [
     "dump_generator",
     "initial_slots",
+    "optimizer_params",
     "restore_generator",
     "restore_optimizer",
     "slot_values",
@@ -76,15 +80,26 @@ def variable_order(optimizer: Optimizer, names: list[str]) -> list[tuple[str, st
     ]
 
 
-def slot_values(model: Sequential) -> list[Array]:
+def optimizer_params(model: Model) -> dict[str, Array]:
+    """The parameters the optimizer updates, by glassnet name, in Keras' order.
+
+    Keras builds its optimizer's variables from ``model.trainable_variables``:
+    the parameters of trainable layers, layer by layer in Keras' order of the
+    layers (:func:`~glassnet.io.keras_compat.keras_layers`).
+    """
+    return {
+        f"{layer.name}.{key}": p
+        for layer in keras_layers(model)
+        if layer.trainable
+        for key, p in layer.params.items()
+    }
+
+
+def slot_values(model: Model) -> list[Array]:
     """The optimizer's slot arrays in :func:`variable_order` (fresh ones if unset)."""
     optimizer = model.optimizer
     assert optimizer is not None
-    params = {
-        f"{layer.name}.{key}": p
-        for layer in model.layers
-        for key, p in layer.params.items()
-    }
+    params = optimizer_params(model)
     values = []
     for name, slot in variable_order(optimizer, list(params)):
         state = optimizer.state.get(name) or initial_slots(optimizer, params[name])

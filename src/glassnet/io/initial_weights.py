@@ -1,0 +1,93 @@
+"""Initial weights of a model read from a file: not drawn, then drawn as a build would.
+
+A model built from a file whose weights replace the initial values would otherwise
+draw (and throw away) every initial value first, before the file's weights are even
+read. :func:`zero_initializers` builds it with zeros instead; for a seeded
+``Sequential`` model, whose generator draws its initial weights and later its
+shuffles and dropout masks, :func:`draw_initial_weights` then moves the generator on
+exactly as the skipped draws would have.
+
+>>> from glassnet.layers import Dense
+>>> layer = Dense(2)
+>>> with zero_initializers([layer], active=True):
+...     type(layer.kernel_initializer).__name__
+'Zeros'
+>>> type(layer.kernel_initializer).__name__
+'GlorotUniform'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from glassnet import initializers
+
+if TYPE_CHECKING:
+    from glassnet.layers import Layer
+    from glassnet.models import Model
+
+__all__ = ["draw_initial_weights", "zero_initializers"]
+
+
+@contextlib.contextmanager
+def zero_initializers(layers: list[Layer], active: bool) -> Iterator[None]:
+    """While active, every ``*_initializer`` of ``layers`` is Zeros, then restored.
+
+    The layers keep their real initializers for ``get_config``, ``to_json`` and
+    later builds.
+    """
+    saved = [
+        (layer, key, getattr(layer, key))
+        for layer in (layers if active else [])
+        for key in _initializer_attributes(layer)
+    ]
+    zeros = initializers.Zeros()
+    for layer, key, _ in saved:
+        setattr(layer, key, zeros)
+    try:
+        yield
+    finally:
+        for layer, key, value in saved:
+            setattr(layer, key, value)
+
+
+def draw_initial_weights(model: Model) -> None:
+    """Advance ``model.rng`` exactly as building the model drew its initial weights.
+
+    A Sequential model built with zeros (a loader's ``stored_bytes``) has not
+    touched its generator; this draws the values a normal build would and drops
+    them, one layer at a time, so a loaded model's generator (which shuffles and
+    draws dropout masks in ``fit``) ends where a normal build leaves it, as the
+    seed promises. Loaders call it once the file's weights are in, and only when
+    the file does not restore the generator itself. A model without a seed has
+    nothing to reproduce, and a functional model's layers drew from the session
+    generator (:func:`glassnet.utils.set_random_seed`), not from the model's.
+    """
+    from glassnet.models import Sequential
+
+    if (
+        not isinstance(model, Sequential)
+        or not model.built
+        or model.seed is None
+        or model.input_shape is None
+    ):
+        return
+    shape = model.input_shape
+    for layer in model.layers:
+        if _initializer_attributes(layer):  # only these skipped their draws
+            twin = copy.copy(layer)
+            twin.params, twin.grads, twin.state = {}, {}, {}
+            twin.build(shape, model.rng, model.dtype)
+        shape = layer.output_shape(shape)
+
+
+def _initializer_attributes(layer: Layer) -> list[str]:
+    """The names of the layer's initializers (``kernel_initializer``...)."""
+    return [
+        key
+        for key, value in vars(layer).items()
+        if key.endswith("_initializer") and isinstance(value, initializers.Initializer)
+    ]
