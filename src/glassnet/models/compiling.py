@@ -69,8 +69,17 @@ def resolve_compile_arguments(
 
 
 def output_units(layers: list[Layer]) -> int:
-    """The ``units`` of the last layer that has them (1 when none does)."""
+    """How many numbers each sample's output has, as far as ``layers`` tell.
+
+    The last layer that knows its output width (its output tensor when the model is
+    built; else a ``units`` argument, for a Sequential compiled before its input
+    shape is known), 1 when none does.
+    """
     for layer in reversed(layers):
+        nodes = getattr(layer, "inbound_nodes", None)
+        if nodes:
+            width = nodes[-1].outputs[0].shape[-1]
+            return width if isinstance(width, int) else 1
         units = getattr(layer, "units", None)
         if isinstance(units, int):
             return units

@@ -126,7 +126,8 @@ def resolve_heads(
                 f"Received: {out_metrics!r}"
             )
         layer = tensor.node.layer
-        units = output_units([layer])
+        width = tensor.shape[-1]
+        units = width if isinstance(width, int) else output_units([layer])
         resolved_metrics = [metrics_get(m, resolved, units) for m in out_metrics]
         metric_names = [m.name for m in resolved_metrics]
         if len(set(metric_names)) != len(metric_names):
