@@ -14,10 +14,16 @@ from matplotlib.figure import Figure
 from PIL import Image  # matplotlib depends on Pillow
 
 from glassnet.datasets import blobs, circles, people_second_table, spirals, two_moons
-from glassnet.layers import Dense
-from glassnet.models import Sequential
+from glassnet import Input
+from glassnet.layers import BatchNormalization, Concatenate, Dense
+from glassnet.models import Model, Sequential
 from glassnet.optimizers import SGD, Adam
-from glassnet.plot import plot_decision_boundary, plot_history, plot_network
+from glassnet.plot import (
+    plot_decision_boundary,
+    plot_history,
+    plot_model,
+    plot_network,
+)
 
 HERE = Path(__file__).parent
 DPI = 72  # small files: every picture stays well under 100 KB
@@ -54,6 +60,18 @@ def seed_001_network() -> Sequential:
     model.compile(optimizer=SGD(learning_rate=0.1), loss="mse")
     model.fit(x, y, batch_size=1, epochs=1000, verbose=0)
     return model
+
+
+def two_heads_model() -> Model:
+    """The README's functional model: a wide and a deep branch, merged, two outputs."""
+    features = Input((4,), name="features")
+    wide = Dense(8, activation="relu", name="wide")(features)
+    deep = Dense(16, activation="relu", name="deep_1")(features)
+    deep = Dense(8, activation="relu", name="deep_2")(deep)
+    merged = BatchNormalization(name="norm")(Concatenate(name="merge")([wide, deep]))
+    price = Dense(1, name="price")(merged)
+    kind = Dense(3, activation="softmax", name="kind")(merged)
+    return Model(features, [price, kind])
 
 
 def datasets_figure() -> Figure:
@@ -97,6 +115,7 @@ def main() -> None:
     save(boundary, "decision_boundary.png")
     save(plot_network(seed_001_network()), "network_seed_001.png")
     save(datasets_figure(), "datasets.png")
+    save(plot_model(two_heads_model(), dpi=DPI), "plot_model.png")
     for path in sorted(HERE.glob("*.png")):
         print(f"{path.name}: {path.stat().st_size / 1024:.0f} KB")
 
