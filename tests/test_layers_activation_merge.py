@@ -26,7 +26,7 @@ from glassnet.errors import (
     MissingForwardError,
     ShapeError,
 )
-from glassnet.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from glassnet.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import Layer, registry
 from glassnet.layers.input_layer import Input
 from glassnet.layers.merge import (
@@ -38,6 +38,7 @@ from glassnet.layers.merge import (
     Multiply,
     Subtract,
 )
+from glassnet.layers.prelu import PReLU
 
 # Keras' PyTorch backend trips NumPy 2's copy= deprecation on every call; not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras")

@@ -6,7 +6,7 @@ Dense(input_shape=[2], units=10, activation='linear', ...)
 """
 
 from glassnet.layers.activation import Activation
-from glassnet.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from glassnet.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import Layer, Weight, registry
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
@@ -32,6 +32,7 @@ from glassnet.layers.merge_functions import (
 )
 from glassnet.layers.noise import GaussianNoise
 from glassnet.layers.normalization import BatchNormalization
+from glassnet.layers.prelu import PReLU
 from glassnet.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 
 __all__ = [

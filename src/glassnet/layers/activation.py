@@ -1,4 +1,4 @@
-"""A layer that applies an activation function elementwise (or row-wise, softmax)."""
+"""Layers that apply an activation function elementwise (or row-wise, softmax)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,64 @@ from glassnet.activations import ActivationFunction
 from glassnet.layers.base import Layer, registry
 from glassnet.layers.costs import Cost, activation_flops, elementwise_flops, known_size
 
-__all__ = ["Activation"]
+__all__ = ["Activation", "ActivationFunctionLayer"]
+
+
+class ActivationFunctionLayer(Layer):
+    """What every parameter-free activation layer shares: ``y = f(x)``, f stateless.
+
+    :class:`Activation` and Keras' ``ReLU``, ``LeakyReLU``, ``ELU``, ``Softmax``
+    (``layers/activation_layers.py``) set ``self.activation`` in their constructor.
+    They expose ``f`` as the output activation, so a final ``Softmax()`` or
+    ``Activation("sigmoid")`` fuses with cross-entropy.
+    """
+
+    has_output_activation = True
+    activation: ActivationFunction  # set by each subclass's constructor
+
+    def forward(
+        self, x: Array, *, training: bool = False, keep_cache: bool = False
+    ) -> Array:
+        """``y = f(x)``."""
+        y = self.activation.forward(x)
+        self._cache = (x, y) if training or keep_cache else None
+        return y
+
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
+        """Vector-Jacobian product of the activation (no weights to fill)."""
+        # y = f(x)  =>  dx = f'(x) * dy elementwise; softmax couples each row:
+        #               dx = y * (dy - sum(dy * y))
+        x, y = self.cached()
+        return self.activation.backward(x, y, grad_output) if input_grad else None
+
+    def flops(self, input_shape: Any) -> Cost:
+        """Each element at the function's cost (``ACTIVATION_FLOPS``)."""
+        return elementwise_flops(
+            known_size(input_shape),
+            activation_flops(self.activation),
+            self.activation.name,
+        )
+
+    @property
+    def output_activation(self) -> ActivationFunction:
+        """The function this layer applies."""
+        return self.activation
+
+    @property
+    def logits(self) -> Array:
+        """The input of the last caching forward pass (this layer's pre-activation)."""
+        return self.cached()[0]
+
+    def backward_from_logits(
+        self, grad_logits: Array, *, input_grad: bool = True
+    ) -> Array | None:
+        """dL/dz is already dL/d(input) for this layer."""
+        self.cached()
+        return grad_logits if input_grad else None
 
 
 @registry.register("activation")
-class Activation(Layer):
+class Activation(ActivationFunctionLayer):
     """Applies ``activation`` to its input; has no parameters.
 
     Examples
@@ -23,8 +76,6 @@ class Activation(Layer):
     >>> Activation("relu").forward(np.array([[-1.0, 2.0]]))
     array([[0., 2.]])
     """
-
-    has_output_activation = True
 
     def __init__(
         self,
@@ -39,45 +90,6 @@ class Activation(Layer):
             name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
         )
         self.activation: ActivationFunction = activations.get(activation)
-
-    def forward(
-        self, x: Array, *, training: bool = False, keep_cache: bool = False
-    ) -> Array:
-        """``y = f(x)``."""
-        y = self.activation.forward(x)
-        self._cache = (x, y) if training or keep_cache else None
-        return y
-
-    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
-        """Vector-Jacobian product of the activation."""
-        # y = f(x)  =>  dx = (Jacobian of f at x)^T @ dy; elementwise f gives
-        #               dx = f'(x) * dy, softmax couples each row
-        x, y = self.cached()
-        return self.activation.backward(x, y, grad_output) if input_grad else None
-
-    def flops(self, input_shape: Any) -> Cost:
-        """Each element at the activation's cost (``ACTIVATION_FLOPS``)."""
-        return elementwise_flops(
-            known_size(input_shape),
-            activation_flops(self.activation),
-            self.activation.name,
-        )
-
-    @property
-    def output_activation(self) -> ActivationFunction:
-        """The activation this layer applies."""
-        return self.activation
-
-    @property
-    def logits(self) -> Array:
-        """The input of the last caching forward pass (this layer's pre-activation)."""
-        return self.cached()[0]
-
-    def backward_from_logits(
-        self, grad_logits: Array, *, input_grad: bool = True
-    ) -> Array | None:
-        """dL/dz is already dL/d(input) for this layer."""
-        return grad_logits if input_grad else None
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments."""

@@ -20,15 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import activations, initializers
+from glassnet import activations
 from glassnet._typing import Array
-from glassnet._validation import check_nonnegative_float, check_positive_int
+from glassnet._validation import check_nonnegative_float
 from glassnet.activations import ActivationFunction
 from glassnet.errors import ShapeError
-from glassnet.layers.base import Layer, registry
-from glassnet.layers.costs import Cost, activation_flops, elementwise_flops, known_size
+from glassnet.layers.activation import ActivationFunctionLayer
+from glassnet.layers.base import registry
+from glassnet.layers.costs import Cost, elementwise_flops, known_size
 
-__all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]
+__all__ = ["ELU", "LeakyReLU", "ReLU", "Softmax"]
 
 
 class CappedReLU(ActivationFunction):
@@ -81,59 +82,8 @@ class CappedReLU(ActivationFunction):
         }
 
 
-class _ActivationLayer(Layer):
-    """What the parameter-free activation layers share: ``y = f(x)``, f stateless.
-
-    Like :class:`glassnet.layers.Activation`, they expose ``f`` as the output
-    activation, so a final ``Softmax()`` fuses with cross-entropy.
-    """
-
-    has_output_activation = True
-    activation: ActivationFunction  # set by each subclass's constructor
-
-    def forward(
-        self, x: Array, *, training: bool = False, keep_cache: bool = False
-    ) -> Array:
-        """``y = f(x)``."""
-        y = self.activation.forward(x)
-        self._cache = (x, y) if training or keep_cache else None
-        return y
-
-    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
-        """Vector-Jacobian product of the activation (no weights to fill)."""
-        # y = f(x)  =>  dx = f'(x) * dy elementwise; softmax couples each row:
-        #               dx = y * (dy - sum(dy * y))
-        x, y = self.cached()
-        return self.activation.backward(x, y, grad_output) if input_grad else None
-
-    def flops(self, input_shape: Any) -> Cost:
-        """Each element at the function's cost (``ACTIVATION_FLOPS``)."""
-        return elementwise_flops(
-            known_size(input_shape),
-            activation_flops(self.activation),
-            self.activation.name,
-        )
-
-    @property
-    def output_activation(self) -> ActivationFunction:
-        """The function this layer applies."""
-        return self.activation
-
-    @property
-    def logits(self) -> Array:
-        """The input of the last caching forward pass (this layer's pre-activation)."""
-        return self.cached()[0]
-
-    def backward_from_logits(
-        self, grad_logits: Array, *, input_grad: bool = True
-    ) -> Array | None:
-        """dL/dz is already dL/d(input) for this layer."""
-        self.cached()
-        return grad_logits if input_grad else None
-
-
 @registry.register("re_lu")
-class ReLU(_ActivationLayer):
+class ReLU(ActivationFunctionLayer):
     """Rectified linear unit, with Keras' optional cap, threshold and negative slope.
 
     ``y = min(x, max_value)`` for ``x > threshold`` and
@@ -211,7 +161,7 @@ class ReLU(_ActivationLayer):
 
 
 @registry.register("leaky_re_lu")
-class LeakyReLU(_ActivationLayer):
+class LeakyReLU(ActivationFunctionLayer):
     """Leaky ReLU ``y = x if x >= 0 else negative_slope * x``.
 
     The layer's default slope is 0.3, as in Keras 3's ``keras.layers.LeakyReLU``,
@@ -256,7 +206,7 @@ class LeakyReLU(_ActivationLayer):
 
 
 @registry.register("elu")
-class ELU(_ActivationLayer):
+class ELU(ActivationFunctionLayer):
     """Exponential linear unit ``y = x if x > 0 else alpha * (exp(x) - 1)``.
 
     Parameters
@@ -296,7 +246,7 @@ class ELU(_ActivationLayer):
 
 
 @registry.register("softmax")
-class Softmax(_ActivationLayer):
+class Softmax(ActivationFunctionLayer):
     """Softmax along ``axis``: ``y = exp(x) / sum(exp(x))``, each slice sums to 1.
 
     Parameters
@@ -346,128 +296,4 @@ class Softmax(_ActivationLayer):
         """Constructor arguments."""
         config = super().get_config()
         config["axis"] = self.axis
-        return config
-
-
-@registry.register("p_re_lu")
-class PReLU(Layer):
-    """Parametric ReLU ``y = x if x >= 0 else alpha * x``, with ``alpha`` learned.
-
-    ``alpha`` has one entry per input entry (shape: the sample shape), except
-    along ``shared_axes``, where one slope serves the whole axis (size 1 there).
-
-    Parameters
-    ----------
-    alpha_initializer : str, dict or Initializer, default "zeros"
-        Starting slopes (zeros: the layer starts as a plain ReLU).
-    shared_axes : int or list of int, optional
-        Axes sharing one slope, counted as in Keras: 1 is the first axis of a
-        sample (the batch axis 0 always shares). ``[1, 2]`` on images shaped
-        (batch, height, width, channels) learns one slope per channel.
-    input_dim, input_shape, name, trainable
-        As for every layer (see :class:`glassnet.layers.Dense`).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> layer = PReLU(shared_axes=[1])
-    >>> layer.weight_shapes((5, 3))
-    {'alpha': (1, 3)}
-    >>> layer.build((5, 3), np.random.default_rng(0), np.float64)
-    >>> layer.set_weights([np.array([[0.1, 0.2, 0.3]])])
-    >>> layer.forward(-np.ones((1, 5, 3)))[0, 0]
-    array([-0.1, -0.2, -0.3])
-    """
-
-    def __init__(
-        self,
-        alpha_initializer: Any = "zeros",
-        shared_axes: Any = None,
-        *,
-        input_dim: Any = None,
-        input_shape: Any = None,
-        name: str | None = None,
-        trainable: bool = True,
-    ) -> None:
-        super().__init__(
-            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
-        )
-        self.alpha_initializer = initializers.get(alpha_initializer)
-        if shared_axes is None:
-            self.shared_axes: list[int] | None = None
-        else:
-            axes = (
-                shared_axes if isinstance(shared_axes, (list, tuple)) else [shared_axes]
-            )
-            checked = (check_positive_int(a, "shared_axes") for a in axes)
-            self.shared_axes = list(dict.fromkeys(checked))  # repeats mean nothing
-
-    def weight_shapes(self, input_shape: Any) -> dict[str, tuple[int, ...]]:
-        """``alpha``: the sample shape, with 1 on every shared axis."""
-        shape = list(input_shape)
-        for axis in self.shared_axes or []:
-            if axis > len(shape):
-                raise ShapeError(
-                    f"PReLU layer '{self.name}' shares axis {axis}, but its samples "
-                    f"have {len(shape)} axes (1 to {len(shape)}). "
-                    f"Received: input_shape={tuple(input_shape)}"
-                )
-            shape[axis - 1] = 1
-        if None in shape:
-            raise ShapeError(
-                f"PReLU layer '{self.name}' learns one slope per entry, so every axis "
-                "that is not in `shared_axes` needs a known size. "
-                f"Received: input_shape={tuple(input_shape)}"
-            )
-        return {"alpha": tuple(shape)}
-
-    def build(
-        self, input_shape: Any, rng: np.random.Generator, dtype: Any = np.float32
-    ) -> None:
-        """Create ``alpha`` from the initializer."""
-        shape = self.weight_shapes(input_shape)["alpha"]
-        self.params = {"alpha": self.alpha_initializer(shape, rng, dtype)}
-        self.grads = {"alpha": np.zeros_like(self.params["alpha"])}
-        super().build(input_shape, rng, dtype)
-
-    def output_shape(self, input_shape: Any) -> Any:
-        """The input shape (checked against ``shared_axes``)."""
-        self.weight_shapes(input_shape)
-        return tuple(input_shape)
-
-    def forward(
-        self, x: Array, *, training: bool = False, keep_cache: bool = False
-    ) -> Array:
-        """``y = x`` where ``x >= 0``, ``alpha * x`` elsewhere (alpha broadcast)."""
-        y = np.where(x >= 0, x, self.params["alpha"] * x)
-        self._cache = x if training or keep_cache else None
-        return y
-
-    def flops(self, input_shape: Any) -> Cost:
-        """Per element: the comparison ``x >= 0`` and the product ``alpha * x``."""
-        self.weight_shapes(input_shape)
-        return elementwise_flops(known_size(input_shape), 2, "x >= 0, alpha * x")
-
-    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
-        """Slopes' gradient summed over the batch and shared axes; then dx."""
-        # y = x (x > 0), alpha x (x <= 0)
-        #   =>  dalpha = sum over batch and shared axes of dy * min(x, 0)
-        #       dx = dy where x > 0, alpha * dy elsewhere
-        x = self.cached()
-        alpha = self.params["alpha"]
-        if self.trainable:
-            axes = (0, *(self.shared_axes or []))
-            per_entry = grad_output * np.minimum(x, 0)
-            self.grads["alpha"][...] = per_entry.sum(axis=axes, keepdims=True)[0]
-        if not input_grad:
-            return None
-        return np.where(x > 0, grad_output, alpha * grad_output)
-
-    def get_config(self) -> dict[str, Any]:
-        """Constructor arguments, with the initializer serialized."""
-        config = super().get_config()
-        config.update(
-            alpha_initializer=initializers.serialize(self.alpha_initializer),
-            shared_axes=None if self.shared_axes is None else list(self.shared_axes),
-        )
         return config

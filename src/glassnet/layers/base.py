@@ -73,8 +73,8 @@ import numpy as np
 from glassnet import _random
 from glassnet._naming import auto_name, check_name
 from glassnet._registry import Registry
-from glassnet._typing import Array, Shape
-from glassnet._validation import all_finite, check_bool, check_positive_int
+from glassnet._typing import Array
+from glassnet._validation import all_finite, check_bool
 from glassnet.activations import ActivationFunction
 from glassnet.errors import (
     DataError,
@@ -85,121 +85,29 @@ from glassnet.errors import (
     ShapeError,
 )
 from glassnet.layers.costs import Cost, arrays_kept, known_size
+from glassnet.layers.shapes import (
+    check_sample_shape,
+    normalize_input_shape,
+    shapes_agree,
+    show_shape,
+)
 from glassnet.layers.symbolic import (
     Node,
     SymbolicTensor,
     flatten_structure,
     is_symbolic,
 )
+from glassnet.layers.weight import Weight
 
-__all__ = ["Layer", "Weight", "normalize_input_shape", "registry"]
+__all__ = [
+    "Layer",
+    "Weight",
+    "check_sample_shape",
+    "normalize_input_shape",
+    "registry",
+]
 
 registry = Registry("layer")
-
-#: Keras' name for each of glassnet's short parameter keys; other keys are Keras'.
-KERAS_WEIGHT_NAMES = {"W": "kernel", "b": "bias"}
-
-
-def normalize_input_shape(input_shape: Any, input_dim: Any) -> Shape | None:
-    """Turn Keras' ``input_shape=(3,)`` / ``input_dim=3`` into a per-sample shape.
-
-    Axes other than the first may be ``None`` (a sequence of any length).
-
-    >>> normalize_input_shape(None, 2)
-    (2,)
-    >>> normalize_input_shape((None, 4), None)
-    (None, 4)
-    """
-    if input_dim is not None and input_shape is not None:
-        raise InvalidArgumentError(
-            "Give either `input_dim` or `input_shape`, not both. "
-            f"Received: input_dim={input_dim!r}, input_shape={input_shape!r}"
-        )
-    if input_dim is not None:
-        return (check_positive_int(input_dim, "input_dim"),)
-    if input_shape is None:
-        return None
-    return check_sample_shape(input_shape, "input_shape")
-
-
-def check_sample_shape(shape: Any, argument: str) -> Shape:
-    """A per-sample shape: a non-empty tuple of positive integers or ``None``."""
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, (tuple, list)) or not shape:
-        raise GlassnetTypeError(
-            f"Argument `{argument}` must be a non-empty tuple of positive integers "
-            f"(the shape of one sample, without the batch axis; None for an axis of "
-            f"any length). Received: {argument}={shape!r}"
-        )
-    return tuple(None if d is None else check_positive_int(d, argument) for d in shape)  # type: ignore[misc]
-
-
-class Weight:
-    """One weight of a layer, as Keras' ``model.weights`` lists it.
-
-    A live handle: :attr:`value` is the layer's current array (which the model may
-    have moved into its flat buffer), never a copy taken earlier.
-
-    >>> import numpy as np
-    >>> from glassnet.layers import Dense
-    >>> layer = Dense(1, name="out")
-    >>> _ = layer(np.zeros((1, 2)))
-    >>> kernel = layer.weights[0]
-    >>> kernel.path, kernel.name, kernel.shape, kernel.trainable
-    ('out/kernel', 'kernel', (2, 1), True)
-    >>> kernel.assign([[1.0], [2.0]])
-    >>> layer(np.array([[1.0, 1.0]]))
-    array([[3.]], dtype=float32)
-    """
-
-    def __init__(self, layer: Layer, key: str, kind: str) -> None:
-        self.layer, self.key, self.kind = layer, key, kind
-
-    @property
-    def value(self) -> Array:
-        """The live array (writes to it change the layer)."""
-        store = self.layer.params if self.kind == "param" else self.layer.state
-        return store[self.key]
-
-    @property
-    def name(self) -> str:
-        """Keras' name of the weight: ``kernel``, ``bias``, ``moving_mean``..."""
-        return KERAS_WEIGHT_NAMES.get(self.key, self.key)
-
-    @property
-    def path(self) -> str:
-        """Keras 3's path: ``dense_1/kernel``, or ``sequential/dense_1/kernel``."""
-        return f"{self.layer.path_prefix}{self.layer.name}/{self.name}"
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """The weight's shape."""
-        return tuple(self.value.shape)
-
-    @property
-    def dtype(self) -> np.dtype:
-        """The weight's dtype."""
-        return self.value.dtype
-
-    @property
-    def trainable(self) -> bool:
-        """Whether the optimizer updates it: a parameter of a trainable layer."""
-        return self.kind == "param" and self.layer.trainable
-
-    def numpy(self) -> Array:
-        """A copy of the current values."""
-        return self.value.copy()
-
-    def assign(self, value: Any) -> None:
-        """Overwrite the values in place (same shape, finite numbers)."""
-        self.layer.set_weight(self.key, value)
-
-    def __repr__(self) -> str:
-        return (
-            f"<Weight path={self.path!r}, shape={self.shape}, "
-            f"dtype={self.dtype.name}, trainable={self.trainable}>"
-        )
 
 
 class Layer:
@@ -401,11 +309,11 @@ class Layer:
         """Refuse an input shape the built layer cannot take (wrong rank or width)."""
         expected = self.input_shape
         got = [tuple(s) for s in shape] if self.takes_list else tuple(shape)
-        if expected is None or _shapes_agree(expected, got):
+        if expected is None or shapes_agree(expected, got):
             return
         raise ShapeError(
-            f"Layer '{self.name}' was built for inputs shaped {_show(expected)} (per "
-            f"sample) and cannot take inputs shaped {_show(got)}."
+            f"Layer '{self.name}' was built for inputs shaped {show_shape(expected)} (per "
+            f"sample) and cannot take inputs shaped {show_shape(got)}."
         )
 
     @property
@@ -577,21 +485,3 @@ def _keras_build(build: Any) -> Any:
         build(self, input_shape, rng, dtype)
 
     return keras_compatible
-
-
-def _shapes_agree(expected: Any, got: Any) -> bool:
-    if isinstance(expected, list):
-        return (
-            isinstance(got, list)
-            and len(expected) == len(got)
-            and all(_shapes_agree(e, g) for e, g in zip(expected, got, strict=True))
-        )
-    if isinstance(got, list) or len(expected) != len(got):
-        return False
-    return all(
-        e is None or g is None or e == g for e, g in zip(expected, got, strict=True)
-    )
-
-
-def _show(shape: Any) -> str:
-    return str([tuple(s) for s in shape]) if isinstance(shape, list) else str(shape)
