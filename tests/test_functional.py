@@ -332,3 +332,16 @@ def test_feature_extraction_from_a_sequential_as_in_the_keras_guide() -> None:
     assert len(initial.layers[0].inbound_nodes) == 1  # the new chain's, none stale
     with pytest.raises(InvalidArgumentError, match="never been called"):
         _ = Dense(1).output
+
+
+def test_a_deep_chain_does_not_hit_the_recursion_limit() -> None:
+    import sys
+
+    depth = sys.getrecursionlimit() + 500
+    inputs = Input((2,))
+    x = inputs
+    for _ in range(depth):
+        x = Dense(2)(x)
+    model = Model(inputs, x)
+    assert len(model.layers) == depth + 1
+    assert model.predict(np.ones((1, 2)), verbose=0).shape == (1, 2)

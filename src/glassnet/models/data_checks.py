@@ -58,20 +58,7 @@ def check_inputs(model: Network, x: Any, name: str = "x") -> Any:
     graph = model.graph
     if graph is not None and len(graph.inputs) > 1:
         names = [t.name for t in graph.inputs]
-        if isinstance(x, dict):
-            missing = [n for n in names if n not in x]
-            extra = [k for k in x if k not in names]
-            if missing or extra:
-                raise InvalidArgumentError(
-                    f"Argument `{name}` must have one entry per input {names}. "
-                    f"Missing: {missing}; unknown: {extra}"
-                )
-            x = [x[n] for n in names]
-        if not isinstance(x, (list, tuple)) or len(x) != len(names):
-            raise GlassnetTypeError(
-                f"Model '{model.name}' has {len(names)} inputs {names}: give `{name}` "
-                f"as a list or dict of {len(names)} arrays. Received: {type(x).__name__}"
-            )
+        x = one_per_name(model, x, names, name, "input")
         arrays = [
             _check_one_input(
                 model, xi, f"{name}[{i}]", tensor.sample_shape, tensor.dtype
@@ -158,25 +145,32 @@ def check_inputs_and_targets(
     return x_arr, y_arr
 
 
+def one_per_name(
+    model: Network, value: Any, names: list[str], argument: str, what: str
+) -> list[Any]:
+    """One entry per model input (or output): a list in order, or a dict by name."""
+    if isinstance(value, dict):
+        missing = [key for key in names if key not in value]
+        extra = [key for key in value if key not in names]
+        if missing or extra:
+            raise InvalidArgumentError(
+                f"Argument `{argument}` must have one entry per {what} {names}. "
+                f"Missing: {missing}; unknown: {extra}"
+            )
+        value = [value[key] for key in names]
+    if not isinstance(value, (list, tuple)) or len(value) != len(names):
+        raise GlassnetTypeError(
+            f"Model '{model.name}' has {len(names)} {what}s {names}: give `{argument}` "
+            f"as a list or dict of {len(names)} arrays. Received: {type(value).__name__}"
+        )
+    return list(value)
+
+
 def _check_head_targets(
     model: Network, heads: list[Any], y: Any, n: int, name: str
 ) -> list[Array]:
     """One target array per output, from a list (outputs order) or a dict by name."""
-    names = [head.name for head in heads]
-    if isinstance(y, dict):
-        missing = [key for key in names if key not in y]
-        extra = [key for key in y if key not in names]
-        if missing or extra:
-            raise InvalidArgumentError(
-                f"Argument `{name}` must have one entry per output {names}. "
-                f"Missing: {missing}; unknown: {extra}"
-            )
-        y = [y[key] for key in names]
-    if not isinstance(y, (list, tuple)) or len(y) != len(heads):
-        raise GlassnetTypeError(
-            f"Model '{model.name}' has {len(heads)} outputs {names}: give `{name}` as a "
-            f"list or dict of {len(heads)} target arrays. Received: {type(y).__name__}"
-        )
+    y = one_per_name(model, y, [head.name for head in heads], name, "output")
     graph = model._require_graph("fit")
     targets = []
     for head, tensor, values in zip(heads, graph.outputs, y, strict=True):

@@ -140,33 +140,41 @@ class Graph:
 
 
 def _topological_nodes(outputs: list[SymbolicTensor], inputs: list[Node]) -> list[Node]:
-    """Every node the outputs depend on, each after the nodes it depends on."""
+    """Every node the outputs depend on, each after the nodes it depends on.
+
+    A depth-first walk with an explicit stack (a deep model, thousands of layers in
+    a chain, must not hit Python's recursion limit): a node is emitted once all the
+    nodes of its inputs are.
+    """
     order: list[Node] = []
     done: set[int] = set()
-    active: set[int] = set()
     given = {id(node) for node in inputs}
-
-    def visit(node: Node) -> None:
-        key = id(node)
-        if key in done:
-            return
-        if key in active:  # cannot happen with symbolic calls, but never loop forever
-            raise InvalidArgumentError("The layer graph has a cycle.")
-        if not node.inputs and key not in given:
-            raise InvalidArgumentError(
-                f"The outputs depend on Input '{node.layer.name}', which is not in "
-                "`inputs`. Add it to the model's inputs."
-            )
-        active.add(key)
-        if key not in given:
-            for tensor in node.inputs:
-                visit(tensor.node)
-        active.discard(key)
-        done.add(key)
-        order.append(node)
-
     for tensor in outputs:
-        visit(tensor.node)
+        stack: list[tuple[Node, bool]] = [(tensor.node, False)]
+        active: set[int] = set()
+        while stack:
+            node, expanded = stack.pop()
+            key = id(node)
+            if expanded:
+                active.discard(key)
+                if key not in done:
+                    done.add(key)
+                    order.append(node)
+                continue
+            if key in done:
+                continue
+            if key in active:  # cannot happen with symbolic calls; never loop forever
+                raise InvalidArgumentError("The layer graph has a cycle.")
+            if not node.inputs and key not in given:
+                raise InvalidArgumentError(
+                    f"The outputs depend on Input '{node.layer.name}', which is not in "
+                    "`inputs`. Add it to the model's inputs."
+                )
+            active.add(key)
+            stack.append((node, True))
+            if key not in given:
+                for parent in reversed(node.inputs):
+                    stack.append((parent.node, False))
     return order
 
 
@@ -184,20 +192,24 @@ def _keras_layer_order(
     finished: set[int] = set()
     post_order: list[Node] = []
     met: dict[int, int] = {}
-
-    def visit(tensor: SymbolicTensor) -> None:
-        node = tensor.node
-        if id(node) in finished:
-            return
-        met.setdefault(id(node.layer), len(met))
-        if node.inputs and id(tensor) not in given:
-            for parent in node.inputs:
-                visit(parent)
-        finished.add(id(node))
-        post_order.append(node)
-
-    for tensor in outputs:
-        visit(tensor)
+    # Keras' recursive walk, with an explicit stack: (tensor, children pushed yet)
+    for output in outputs:
+        stack: list[tuple[SymbolicTensor, bool]] = [(output, False)]
+        while stack:
+            tensor, expanded = stack.pop()
+            node = tensor.node
+            if expanded:
+                if id(node) not in finished:
+                    finished.add(id(node))
+                    post_order.append(node)
+                continue
+            if id(node) in finished:
+                continue
+            met.setdefault(id(node.layer), len(met))
+            stack.append((tensor, True))
+            if node.inputs and id(tensor) not in given:
+                for parent in reversed(node.inputs):
+                    stack.append((parent, False))
     node_depth: dict[int, int] = {}
     layer_depth: dict[int, int] = {}
     layers: dict[int, Layer] = {}
