@@ -531,6 +531,13 @@ class Functional(Model):
     >>> from glassnet import Input, Model
     >>> from glassnet.layers import Dense
     >>> x = Input((2,))
-    >>> type(Model(x, Dense(1)(x))).__name__
-    'Functional'
+    >>> Model(x, Dense(1)(x), name="tiny")
+    <Functional name='tiny' inputs=1 outputs=1 layers=2>
     """
+
+    def __repr__(self) -> str:
+        graph = self._require_graph("repr")
+        return (
+            f"<Functional name={self.name!r} inputs={len(graph.inputs)} "
+            f"outputs={len(graph.outputs)} layers={len(graph.layers)}>"
+        )
