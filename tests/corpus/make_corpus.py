@@ -2009,22 +2009,6 @@ def _many_calls(c: dict[str, Any], p: Payloads) -> None:
     nodes += [copy.deepcopy(nodes[1]) for _ in range(20_001)]
 
 
-def _deep_chain(c: dict[str, Any], p: Payloads) -> None:
-    """3,000 Dense(3) layers in a chain: deeper than a recursive walk can go."""
-    layers = c["config"]["layers"]
-    template = _entry(c, "d")
-    for index in range(3000):
-        entry = copy.deepcopy(template)
-        entry["name"] = entry["config"]["name"] = f"deep_{index}"
-        entry["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = [
-            layers[-1]["name"],
-            0,
-            0,
-        ]
-        layers.append(entry)
-    c["config"]["output_layers"] = [layers[-1]["name"], 0, 0]
-
-
 #: (slug, what, edit, unsafe): functional configs, as model_from_json text and as the
 #: config.json of a .keras archive.
 # fmt: off
@@ -2042,7 +2026,6 @@ FUNCTIONAL_EDITS: list[tuple[str, str, ConfigEdit, bool]] = [
      _history("d", ["x", 10**50, 0]), False),
     ("name-twice", "two layers are named 'shared'", _name_twice, False),
     ("many-calls", "one layer called 20,003 times", _many_calls, False),
-    ("deep-chain", "3,000 layers in a chain", _deep_chain, False),
     ("huge-units", "a functional Dense declares 2**31 units",
      lambda c, p: _entry(c, "d")["config"].update(units=2**31), False),
     ("tensor-builtins-eval", "a call's argument is the Keras form of builtins.eval",

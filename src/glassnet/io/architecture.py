@@ -255,11 +255,6 @@ def _sequential_from_config(
         raise ModelFileError(
             f"{where}: the model could not be built: {error}"
         ) from error
-    except RecursionError:  # models/graph.py sorts the graph recursively
-        raise ModelFileError(
-            f"{where}: the model could not be built: its graph of {len(layers)} "
-            "layers is too deep."
-        ) from None
     for layer in layers:  # as in Keras, a rebuilt model's paths are "dense/kernel"
         layer.path_prefix = ""
     return model

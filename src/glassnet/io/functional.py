@@ -145,11 +145,6 @@ def functional_from_config(
         raise ModelFileError(
             f"{where}: the model could not be built: {error}"
         ) from error
-    except RecursionError:  # models/graph.py sorts the graph recursively
-        raise ModelFileError(
-            f"{where}: the model could not be built: its graph of {len(layers)} "
-            "layers is too deep."
-        ) from None
     model.trainable = trainable  # which sets every layer's flag: restore theirs
     for layer, flag in zip(created, flags, strict=True):
         layer.trainable = flag

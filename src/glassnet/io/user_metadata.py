@@ -65,9 +65,9 @@ def check_user_metadata(metadata: Any) -> dict[str, Any]:
                         f"Argument `metadata`: {name} has the key {key!r}; JSON "
                         "object keys must be strings."
                     )
-                stack.append((f"{name}[{key[:40]!r}]", item))
+                stack.append((_child(name, f"[{key[:40]!r}]"), item))
         elif isinstance(value, (list, tuple)):
-            stack.extend((f"{name}[{i}]", item) for i, item in enumerate(value))
+            stack.extend((_child(name, f"[{i}]"), item) for i, item in enumerate(value))
         elif isinstance(value, float) and not math.isfinite(value):
             raise InvalidArgumentError(
                 f"Argument `metadata`: {name} is {value}; JSON holds finite numbers only."
@@ -97,6 +97,15 @@ def check_user_metadata(metadata: Any) -> dict[str, Any]:
             f"Argument `metadata` cannot be stored: {error}"
         ) from None
     return metadata
+
+
+def _child(name: str, part: str) -> str:
+    """The path of an item inside ``name``, kept short.
+
+    A value nested deeply, or containing itself, would otherwise make every path
+    longer than the last: 500,000 of them cost minutes to spell out.
+    """
+    return f"{name}{part}" if len(name) < 200 else f"{name[:200]}..."
 
 
 def read_user_metadata(path: str, where: str) -> dict[str, Any]:

@@ -67,12 +67,13 @@ def graph_config(model: Model) -> dict[str, Any]:
                 "model from the inner model's layers instead."
             )
     index = node_indices(graph)
+    calls: dict[int, list[Node]] = {}
+    for node in sorted(graph.nodes, key=lambda n: index[id(n)]):
+        if node.inputs:  # an InputLayer's node is not a call
+            calls.setdefault(id(node.layer), []).append(node)
     layers = []
     for layer in keras_layer_order(graph):
-        nodes = sorted(
-            (n for n in graph.nodes if n.layer is layer and n.inputs),
-            key=lambda n: index[id(n)],
-        )
+        nodes = calls.get(id(layer), [])
         layers.append(
             {
                 "class_name": type(layer).__name__,

@@ -123,7 +123,7 @@ def read_graph_config(config: Any, max_calls: int | None = None) -> GraphPlan:
                 f"input_layers names {ref[0]!r}, which is not an InputLayer."
             )
     outputs = _structure(config["output_layers"], "output_layers", counts)
-    return GraphPlan(entries, _ordered(calls, entries), inputs, outputs)
+    return GraphPlan(entries, _ordered(calls), inputs, outputs)
 
 
 def _entry(entry: Any, position: int) -> tuple[str, list[Any]]:
@@ -295,7 +295,7 @@ def _leaves(structure: Any) -> list[Ref]:
     return list(structure.values() if isinstance(structure, dict) else structure)
 
 
-def _ordered(calls: list[Call], entries: dict[str, dict[str, Any]]) -> list[Call]:
+def _ordered(calls: list[Call]) -> list[Call]:
     """The calls, each after those whose outputs it takes (Kahn's algorithm).
 
     A layer's node ``i`` also comes after its node ``i - 1``: nodes are numbered
