@@ -510,3 +510,44 @@ def test_a_graph_deeper_than_the_recursion_limit_saves_and_loads(tmp_path):
     assert np.array_equal(
         copy.predict(XA[:, :2], verbose=0), model.predict(XA[:, :2], verbose=0)
     )
+
+
+def test_a_model_compiled_with_a_loss_per_output_saves_and_resumes(tmp_path) -> None:
+    from glassnet import Input, Model
+    from glassnet.layers import Dense
+    from glassnet.models import load_model
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(32, 4)).astype(np.float32)
+    targets = {"price": x[:, :1], "kind": (x[:, 1] > 0).astype(np.int64)}
+    inputs = Input((4,))
+    hidden = Dense(5, activation="tanh")(inputs)
+    model = Model(
+        inputs,
+        [
+            Dense(1, name="price")(hidden),
+            Dense(2, activation="softmax", name="kind")(hidden),
+        ],
+        seed=0,
+    )
+    model.compile(
+        optimizer="adam",
+        loss={"price": "mae", "kind": "sparse_categorical_crossentropy"},
+        loss_weights={"price": 2.0, "kind": 0.5},
+        metrics={"kind": ["accuracy"]},
+    )
+    model.fit(x, targets, epochs=2, verbose=0)
+    path = tmp_path / "two_heads.keras"
+    model.save(path)
+    copy = load_model(path)
+    assert [
+        (h.name, h.loss.name, h.weight, [m.name for m in h.metrics]) for h in copy.heads
+    ] == [
+        (h.name, h.loss.name, h.weight, [m.name for m in h.metrics])
+        for h in model.heads
+    ]
+    a = model.fit(x, targets, epochs=2, verbose=0, shuffle=False).history
+    b = copy.fit(x, targets, epochs=2, verbose=0, shuffle=False).history
+    assert a == b
+    for mine, theirs in zip(model.get_weights(), copy.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)

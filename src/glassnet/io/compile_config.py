@@ -39,7 +39,6 @@ __all__ = ["compile_from_config", "compile_to_config", "training_config"]
 
 _IGNORED = {"run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"}
 _NEUTRAL = {
-    "loss_weights": (None,),
     "weighted_metrics": (None,),
     "sample_weight_mode": (None,),
 }
@@ -51,7 +50,17 @@ def compile_to_config(model: Model) -> dict[str, Any] | None:
     if not model.compiled or model.optimizer is None or model.loss is None:
         return None
     optimizer = model.optimizer
-    entries = [_metric_entry(m) for m in model.metrics]
+    loss: Any = _keras_entry(losses.serialize(model.loss), "keras.losses")
+    loss_weights: Any = None
+    entries: Any = [_metric_entry(m) for m in model.metrics] or None
+    if model.heads is not None:  # several outputs: one of each per output, by name
+        loss = {
+            h.name: _keras_entry(losses.serialize(h.loss), "keras.losses")
+            for h in model.heads
+        }
+        if any(h.weight != 1.0 for h in model.heads):
+            loss_weights = {h.name: h.weight for h in model.heads}
+        entries = {h.name: [_metric_entry(m) for m in h.metrics] for h in model.heads}
     return {
         "optimizer": {
             "module": "keras.optimizers",
@@ -59,9 +68,9 @@ def compile_to_config(model: Model) -> dict[str, Any] | None:
             "config": optimizer.get_config(),
             "registered_name": None,
         },
-        "loss": _keras_entry(losses.serialize(model.loss), "keras.losses"),
-        "loss_weights": None,
-        "metrics": entries or None,
+        "loss": loss,
+        "loss_weights": loss_weights,
+        "metrics": entries,
         "weighted_metrics": None,
         "run_eagerly": False,
         "steps_per_execution": 1,
@@ -112,6 +121,7 @@ def compile_from_config(
     if "optimizer_config" in config:  # the legacy .h5 spelling
         config["optimizer"] = config.pop("optimizer_config")
     config = {k: v for k, v in config.items() if k not in _IGNORED}
+    loss_weights = config.pop("loss_weights", None)
     config = strip_neutral(config, _NEUTRAL, where)
     unknown = sorted(set(config) - {"optimizer", "loss", "metrics", "weighted_metrics"})
     if unknown:
@@ -121,16 +131,62 @@ def compile_from_config(
     optimizer = _optimizer(
         config.get("optimizer"), f"{where}: optimizer", custom_objects
     )
-    loss = _loss(config.get("loss"), f"{where}: loss", custom_objects)
-    entries = config.get("metrics") or []
-    entries = [*entries, *(config.get("weighted_metrics") or [])]
-    if not isinstance(entries, list) or len(entries) > 100:
-        raise ModelFileError(f"{where}: 'metrics' must be a list.")
-    wanted = [_metric(m, f"{where}: metrics[{i}]") for i, m in enumerate(entries)]
+    loss = _per_output(
+        config.get("loss"),
+        lambda v, here: _loss(v, here, custom_objects),
+        f"{where}: loss",
+    )
+    metrics_value = config.get("metrics") or []
+    if isinstance(metrics_value, dict):  # several outputs: a list per output name
+        wanted: Any = {
+            str(name): _metric_list(entries, f"{where}: metrics[{name!r}]")
+            for name, entries in list(metrics_value.items())[:100]
+        }
+    elif isinstance(metrics_value, list) and any(
+        isinstance(m, list) for m in metrics_value
+    ):  # several outputs: a list per output, in order
+        wanted = [
+            _metric_list(entries, f"{where}: metrics[{i}]")
+            for i, entries in enumerate(metrics_value[:1000])
+        ]
+    else:
+        entries = [*metrics_value, *(config.get("weighted_metrics") or [])]
+        wanted = _metric_list(entries, f"{where}: metrics")
+    weights = _per_output(loss_weights, _weight, f"{where}: loss_weights")
     try:
-        model.compile(optimizer=optimizer, loss=loss, metrics=wanted)
+        model.compile(
+            optimizer=optimizer, loss=loss, metrics=wanted, loss_weights=weights
+        )
     except GlassnetError as error:
         raise ModelFileError(f"{where}: {error}{_ADVICE}") from error
+
+
+def _per_output(value: Any, read: Any, where: str) -> Any:
+    """One value, or (several outputs) a dict by output name or a list of them.
+
+    A dict holding ``class_name`` is one loss's config, not a dict of outputs.
+    """
+    if isinstance(value, dict) and "class_name" not in value:
+        if len(value) > 1000:
+            raise ModelFileError(f"{where}: too many outputs.")
+        return {str(k): read(v, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, list):
+        if len(value) > 1000:
+            raise ModelFileError(f"{where}: too many outputs.")
+        return [read(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return None if value is None and read is _weight else read(value, where)
+
+
+def _weight(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ModelFileError(f"{where}: a loss weight must be a number.{_ADVICE}")
+    return float(value)
+
+
+def _metric_list(entries: Any, where: str) -> list[Any]:
+    if not isinstance(entries, list) or len(entries) > 100:
+        raise ModelFileError(f"{where}: 'metrics' must be a list.")
+    return [_metric(m, f"{where}[{i}]") for i, m in enumerate(entries)]
 
 
 def _split(value: dict[str, Any], where: str) -> tuple[Any, dict[str, Any]]:
