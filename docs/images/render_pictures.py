@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image  # matplotlib depends on Pillow
 
-from glassnet.datasets import blobs, circles, people_second_table, spirals, two_moons
 from glassnet import Input
+from glassnet.datasets import blobs, circles, people_second_table, spirals, two_moons
 from glassnet.layers import BatchNormalization, Concatenate, Dense
 from glassnet.models import Model, Sequential
 from glassnet.optimizers import SGD, Adam
