@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from glassnet._typing import Array, Shape
-from glassnet._validation import check_in_range, check_seed
-from glassnet.errors import NotBuiltError
-from glassnet.layers.base import Layer, registry
+from glassnet._typing import Array
+from glassnet._validation import check_in_range
+from glassnet.layers.base import registry
 from glassnet.layers.costs import Cost, arrays_kept, known_size, nothing_kept
+from glassnet.layers.random_layer import RandomLayer
 
 __all__ = ["Dropout"]
 
 
 @registry.register("dropout")
-class Dropout(Layer):
+class Dropout(RandomLayer):
     """Sets each input to 0 with probability ``rate`` while training.
 
     The kept inputs are scaled by ``1 / (1 - rate)`` so the expected output equals
@@ -48,18 +46,13 @@ class Dropout(Layer):
         trainable: bool = True,
     ) -> None:
         super().__init__(
-            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+            seed=seed,
+            name=name,
+            input_shape=input_shape,
+            input_dim=input_dim,
+            trainable=trainable,
         )
         self.rate = check_in_range(rate, "rate", 0.0, 1.0)
-        self.seed = check_seed(seed)
-        self._rng: np.random.Generator | None = None
-
-    def build(
-        self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32
-    ) -> None:
-        """Keep the generator the masks are drawn from."""
-        self._rng = rng if self.seed is None else np.random.default_rng(self.seed)
-        super().build(input_shape, rng, dtype)
 
     def forward(
         self, x: Array, *, training: bool = False, keep_cache: bool = False
@@ -68,10 +61,7 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             self._cache = 1.0 if keep_cache or training else None
             return x
-        rng = self._rng
-        if rng is None:
-            raise NotBuiltError("Dropout must be built before forward(training=True).")
-        keep = rng.random(x.shape) >= self.rate
+        keep = self.generator().random(x.shape) >= self.rate
         scale = keep.astype(x.dtype) / x.dtype.type(1.0 - self.rate)
         self._cache = scale
         return x * scale

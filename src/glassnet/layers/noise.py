@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from glassnet._typing import Array, Shape
-from glassnet._validation import check_in_range, check_seed
-from glassnet.errors import NotBuiltError
-from glassnet.layers.base import Layer, registry
+from glassnet._typing import Array
+from glassnet._validation import check_in_range
+from glassnet.layers.base import registry
 from glassnet.layers.costs import Cost, arrays_kept, known_size, nothing_kept
+from glassnet.layers.random_layer import RandomLayer
 
 __all__ = ["GaussianNoise"]
 
 
 @registry.register("gaussian_noise")
-class GaussianNoise(Layer):
+class GaussianNoise(RandomLayer):
     """Adds zero-mean Gaussian noise of standard deviation ``stddev`` while training.
 
     Inference (``training=False``) is the identity, as in Keras. The noise is drawn
@@ -55,36 +53,27 @@ class GaussianNoise(Layer):
         trainable: bool = True,
     ) -> None:
         super().__init__(
-            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+            seed=seed,
+            name=name,
+            input_shape=input_shape,
+            input_dim=input_dim,
+            trainable=trainable,
         )
         self.stddev = check_in_range(stddev, "stddev", 0.0, 1.0, high_inclusive=True)
-        self.seed = check_seed(seed)
-        self._rng: np.random.Generator | None = None
-
-    def build(
-        self, input_shape: Shape, rng: np.random.Generator, dtype: Any = np.float32
-    ) -> None:
-        """Keep the generator the noise is drawn from."""
-        self._rng = rng if self.seed is None else np.random.default_rng(self.seed)
-        super().build(input_shape, rng, dtype)
 
     def forward(
         self, x: Array, *, training: bool = False, keep_cache: bool = False
     ) -> Array:
         """Identity at inference; ``x + stddev * N(0, 1)`` noise while training."""
         adds_noise = training and self.stddev > 0.0
-        if adds_noise and self._rng is None:
-            raise NotBuiltError(
-                f"GaussianNoise layer '{self.name}' must be built before "
-                "forward(training=True): build(input_shape, rng) hands it its generator."
-            )
+        rng = self.generator() if adds_noise else None
         # the cache only records that a forward pass ran: backward needs no values
         self._cache = x.shape if training or keep_cache else None
-        if not adds_noise or self._rng is None:
+        if rng is None:
             return x
         # drawn in float64 and then cast, so float32 and float64 copies of a model
         # add the same noise for the same generator state
-        noise = self._rng.normal(0.0, self.stddev, size=x.shape)
+        noise = rng.normal(0.0, self.stddev, size=x.shape)
         return x + noise.astype(x.dtype, copy=False)
 
     def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
