@@ -69,3 +69,35 @@ def test_the_block_constants_are_still_importable_from_the_package() -> None:
         base._BLOCK,
         base._BLOCK_ABOVE,
     )
+
+
+@pytest.mark.parametrize("flat", [True, False], ids=["apply_flat", "apply"])
+def test_subnormal_state_is_flushed_every_few_steps(flat: bool) -> None:
+    # A weight whose gradient stays 0 sees Adam's m shrink by beta_1 per step into the
+    # subnormal range, where x86 arithmetic is slow; every _FLUSH_EVERY steps those
+    # entries become 0 while every normal number in the state is left as it was.
+    tiny = np.finfo(np.float32).tiny
+    param = np.ones(4, np.float32)
+    grad = np.array([0.0, 0.0, 1e-3, 0.0], np.float32)
+    opt = Adam()
+    layout = [("w", 0, 4, (4,))]
+
+    def step() -> None:
+        if flat:
+            opt.apply_flat(param, grad, layout)
+        else:
+            opt.apply([("w", param, grad)])
+
+    step()
+    m = opt.state["w"]["m"]
+    m[:2] = [tiny / 4, -tiny / 8]  # subnormal
+    m[3] = 1e-30  # normal: kept (decayed by beta_1 only)
+    for _ in range(base._FLUSH_EVERY - 2):
+        step()
+    m = opt.state["w"]["m"]
+    assert m[0] != 0 and m[1] != 0  # not yet flushed: still subnormal
+    step()  # iterations == _FLUSH_EVERY
+    m = opt.state["w"]["m"]
+    assert m[0] == 0 and m[1] == 0
+    assert m[2] > 1e-5  # a live gradient's momentum is untouched
+    assert m[3] == pytest.approx(1e-30 * 0.9 ** (base._FLUSH_EVERY - 1), rel=1e-5)
