@@ -211,6 +211,18 @@ def test_scikit_learn_sets(load, shape, n_classes):
     assert len(np.unique(y)) == n_classes
 
 
+def test_digits_as_images_keep_the_pixel_grid():
+    # scikit-learn's images are row-major 8 x 8: row r, column c is feature 8 r + c
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import load_digits
+
+    images, y = datasets.digits(images=True)
+    assert images.shape == (1797, 8, 8, 1) and y.shape == (1797,)
+    np.testing.assert_array_equal(images[..., 0], load_digits().images)
+    with pytest.raises(GlassnetTypeError, match="images"):
+        datasets.digits(images="yes")
+
+
 def test_scikit_learn_sets_without_scikit_learn_say_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` fail
     with pytest.raises(ModuleNotFoundError, match=r"pip install glassnet\[sklearn\]"):

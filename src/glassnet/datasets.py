@@ -379,17 +379,24 @@ def iris() -> Dataset:
     return _bundled("iris")
 
 
-def digits() -> Dataset:
+def digits(*, images: bool = False) -> Dataset:
     """Handwritten digits: 1797 images of 8 x 8 pixels, flattened to 64 features.
 
     Pixel values run from 0 to 16 (divide by 16 before training); labels 0-9.
-    Needs scikit-learn (``pip install glassnet[sklearn]``).
+    With ``images=True`` the pixels keep their grid, shaped (1797, 8, 8, 1):
+    height, width and one channel, the layout ``Conv2D`` takes (channels last, as in
+    Keras). Needs scikit-learn (``pip install glassnet[sklearn]``).
 
     >>> x, y = digits()
     >>> x.shape, x.max(), len(np.unique(y))
     ((1797, 64), np.float64(16.0), 10)
+    >>> images, _ = digits(images=True)
+    >>> images.shape, bool((images[5, :, :, 0].ravel() == x[5]).all())
+    ((1797, 8, 8, 1), True)
     """
-    return _bundled("digits")
+    images = check_bool(images, "images")
+    x, y = _bundled("digits")
+    return (x.reshape(-1, 8, 8, 1), y) if images else (x, y)
 
 
 def breast_cancer() -> Dataset:
