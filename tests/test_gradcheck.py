@@ -32,6 +32,7 @@ from glassnet.layers import (
     Softmax,
     Subtract,
 )
+from glassnet.layers import Conv1D, Conv2D
 from glassnet.layers import registry as layer_registry
 from glassnet.models import Sequential
 
@@ -108,11 +109,26 @@ MERGE_LAYERS: dict[str, Layer] = {
     "concatenate": Concatenate(),
 }
 
+#: layers that take images or sequences, checked on their own input shapes
+SHAPED_LAYERS: dict[str, tuple[Layer, tuple[int, ...]]] = {
+    "conv1d": (Conv1D(2, 3, padding="causal", activation="tanh"), (3, 6, 2)),
+    "conv2d": (Conv2D(2, (2, 3), strides=2, padding="same", activation="tanh"), (2, 5, 6, 2)),
+}
+
 
 def test_the_layer_cases_cover_the_registry() -> None:
     # InputLayer passes data through and is made by Input(), not by gradcheck cases
     registered = set(layer_registry.primary_names())
-    assert set(LAYERS) | set(MERGE_LAYERS) | {"input_layer"} == registered
+    cases = set(LAYERS) | set(MERGE_LAYERS) | set(SHAPED_LAYERS)
+    assert cases | {"input_layer"} == registered
+
+
+@pytest.mark.parametrize("name", sorted(SHAPED_LAYERS))
+@pytest.mark.parametrize("training", [False, True])
+def test_every_shaped_layer(name: str, training: bool) -> None:
+    layer, shape = SHAPED_LAYERS[name]
+    report = gradcheck(layer, away_from_kinks(shape), training=training)
+    assert report.passed, str(report)
 
 
 @pytest.mark.parametrize("name", sorted(MERGE_LAYERS))
@@ -181,11 +197,14 @@ def test_a_wrong_backward_is_caught() -> None:
 
 
 def test_a_sign_error_in_one_layer_is_pinned_to_that_tensor() -> None:
+    # The check drives Layer.backward (a linear Dense's; the fused logits path is
+    # only taken under a loss), so that is where the bug goes.
     class FlippedDense(Dense):
-        def backward_from_logits(self, grad_logits, *, input_grad=True):
-            grad_x = super().backward_from_logits(grad_logits, input_grad=input_grad)
+        def backward(self, grad_output, *, input_grad=True):
+            grad_x = super().backward(grad_output, input_grad=input_grad)
             self.grads["W"] = -self.grads["W"]
             return grad_x
 
     report = gradcheck(FlippedDense(2), RNG.normal(size=(3, 2)))
+    assert not report.passed and report.errors["W"] > 0.5
     assert report.worst == "W" and report.errors["b"] < 1e-7
