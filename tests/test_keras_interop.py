@@ -308,16 +308,18 @@ def test_a_keras_layer_glassnet_lacks_is_named(tmp_path):
     model = keras.Sequential(
         [
             keras.Input((6, 6, 1)),
-            keras.layers.Conv2D(2, 3),
+            keras.layers.SeparableConv2D(2, 3),
             keras.layers.Flatten(),
             keras.layers.Dense(1),
         ]
     )
-    model.save(tmp_path / "conv.keras")
+    model.save(tmp_path / "separable.keras")
     with pytest.raises(
-        ModelFileError, match=r"layer #1 \('conv2d', Conv2D\).*no layer 'Conv2D'"
+        ModelFileError,
+        match=r"layer #1 \('separable_conv2d', SeparableConv2D\)"
+        r".*no layer 'SeparableConv2D'",
     ):
-        load_model(tmp_path / "conv.keras")
+        load_model(tmp_path / "separable.keras")
 
 
 def test_a_keras_activation_glassnet_lacks_is_named(tmp_path):

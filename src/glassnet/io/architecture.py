@@ -92,7 +92,9 @@ def model_to_config(model: Model, *, legacy: bool = False) -> dict[str, Any]:
             keras_entry("InputLayer", {**input_config, "name": "input_layer"}, legacy)
         )
     for spec, layer in zip(model.get_config()["layers"], model.layers, strict=True):
-        config = keras_layer_config(spec["config"], layer.trainable, dtype, legacy)
+        config = keras_layer_config(
+            spec["config"], layer.trainable, dtype, legacy, spec["class_name"]
+        )
         entry = keras_entry(spec["class_name"], config, legacy)
         if shape is not None:
             if not legacy:

@@ -67,7 +67,11 @@ def functional_to_config(model: Model, *, legacy: bool = False) -> dict[str, Any
             entry = keras_entry("InputLayer", spec["config"], legacy)
         else:
             keras_config = keras_layer_config(
-                spec["config"], layer.trainable, layer.compute_dtype.name, legacy
+                spec["config"],
+                layer.trainable,
+                layer.compute_dtype.name,
+                legacy,
+                spec["class_name"],
             )
             entry = keras_entry(spec["class_name"], keras_config, legacy)
             if not legacy:

@@ -183,8 +183,17 @@ def keras_entry(
     }
 
 
+# Keras layers whose constructor takes no ``trainable`` (and no ``**kwargs``): Keras
+# cannot load a config that holds the key.
+NO_TRAINABLE_KEY = frozenset({"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"})
+
+
 def keras_layer_config(
-    config: dict[str, Any], trainable: bool, dtype: str, legacy: bool
+    config: dict[str, Any],
+    trainable: bool,
+    dtype: str,
+    legacy: bool,
+    class_name: str = "",
 ) -> dict[str, Any]:
     """A layer's ``get_config()`` in Keras' spelling: name, trainable, dtype first.
 
@@ -203,6 +212,8 @@ def keras_layer_config(
         if key.endswith("_initializer") and isinstance(value, dict) and not legacy:
             value = {"module": "keras.initializers", **value, "registered_name": None}
         result[key] = value
+    if class_name in NO_TRAINABLE_KEY:
+        del result["trainable"]
     return result
 
 

@@ -8,8 +8,24 @@ Dense(input_shape=[2], units=10, activation='linear', ...)
 from glassnet.layers.activation import Activation
 from glassnet.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import Layer, Weight, registry
+from glassnet.layers.convolutional import (
+    Conv1D,
+    Conv2D,
+    Convolution1D,
+    Convolution2D,
+)
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
+from glassnet.layers.global_pooling import (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+)
 from glassnet.layers.input_layer import Input, InputLayer
 from glassnet.layers.layer_normalization import LayerNormalization
 from glassnet.layers.merge import (
@@ -32,25 +48,57 @@ from glassnet.layers.merge_functions import (
 )
 from glassnet.layers.noise import GaussianNoise
 from glassnet.layers.normalization import BatchNormalization
+from glassnet.layers.padding import ZeroPadding1D, ZeroPadding2D
+from glassnet.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from glassnet.layers.prelu import PReLU
 from glassnet.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from glassnet.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
 
 __all__ = [
     "ELU",
     "Activation",
     "Add",
     "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AvgPool1D",
+    "AvgPool2D",
     "BatchNormalization",
     "Concatenate",
+    "Conv1D",
+    "Conv2D",
+    "Convolution1D",
+    "Convolution2D",
     "Dense",
     "Dropout",
     "Flatten",
     "GaussianNoise",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
+    "MaxPool1D",
+    "MaxPool2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
     "Maximum",
     "Minimum",
     "Multiply",
@@ -60,8 +108,12 @@ __all__ = [
     "RepeatVector",
     "Reshape",
     "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
     "Subtract",
     "Weight",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
     "add",
     "average",
     "concatenate",

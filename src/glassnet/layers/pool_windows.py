@@ -1,0 +1,289 @@
+"""Pooling windows: their geometry, and max and average pooling over them.
+
+Images are channels_last, ``(batch, height, width, channels)``; the 1-D layers pass
+``(batch, 1, steps, channels)``. A window of ``pool = (ph, pw)`` cells moves by
+``strides = (sh, sw)``. Every loop here runs over the cells of a window, never over
+the windows: the cells at offset ``(i, j)`` of every window form one strided slice
+``x[:, i::sh, j::sw]`` (cut to the output's length), an ordinary NumPy view, so
+each pass is vectorized over the batch, the positions and the channels, with no
+copy of the input and no index arithmetic. For the usual 2x2 pool with stride 2
+these views are the blocks of the reshape ``(N, OH, 2, OW, 2, C)``.
+
+Why rows first: a view that picks every ``sw``-th pixel keeps only ``C`` numbers
+contiguous, so with few channels (LeNet's 6) NumPy's inner loop is 6 long and a
+pass costs about 10x a contiguous one. The maximum and the sum are separable, so
+the forward passes reduce the ``ph`` rows of each window first, over slices
+``x[:, i::sh]`` whose rows stay whole (``W * C`` contiguous numbers), then the
+``pw`` columns of that smaller result: ``pw - 1`` slow passes instead of
+``ph * pw - 1``. The average's backward spreads the same way, in reverse; the
+max's backward scans every cell (see :func:`max_pool_backward`).
+
+``padding="same"`` pads as TensorFlow does: ``total = max((ceil(n / s) - 1) * s + k
+- n, 0)`` cells along an axis of length ``n``, ``total // 2`` before and the rest
+after. Max pooling pads with ``-inf`` (a padded cell never wins); average pooling
+pads with zeros and divides by the number of *real* cells in each window
+(TensorFlow, JAX and ONNX's ``count_include_pad=False``).
+
+>>> geometry = window_geometry((4, 4), (2, 2), (2, 2), "valid")
+>>> geometry.out, geometry.tiles, geometry.disjoint
+((2, 2), True, True)
+>>> x = np.arange(16.0).reshape(1, 4, 4, 1)
+>>> max_pool(x, geometry)[0, :, :, 0]
+array([[ 5.,  7.],
+       [13., 15.]])
+>>> same_padding(5, 3, 2)  # ceil(5 / 2) = 3 windows: (3 - 1) * 2 + 3 - 5 = 2 cells
+(1, 1)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from glassnet._typing import Array
+from glassnet.layers.spatial_arguments import same_padding
+
+__all__ = [
+    "WindowGeometry",
+    "average_pool",
+    "average_pool_backward",
+    "max_pool",
+    "max_pool_backward",
+    "pad",
+    "pooled_length",
+    "window_geometry",
+]
+
+
+# -- geometry ----------------------------------------------------------------------
+def pooled_length(size: int, pool: int, stride: int, padding: str) -> int:
+    """Windows along an axis of ``size`` cells (0 or less: the axis is too short)."""
+    if padding == "same":
+        return math.ceil(size / stride)
+    return (size - pool) // stride + 1
+
+
+@dataclass(frozen=True)
+class WindowGeometry:
+    """Where the windows of one pooling layer sit on inputs of one size.
+
+    Attributes
+    ----------
+    out : (int, int)
+        Output height and width.
+    pads : ((int, int), (int, int))
+        Cells added before and after each axis ('same' padding; zeros for 'valid').
+    rows, cols : tuple of slice
+        For each row ``i`` (column ``j``) of a window, the slice of the padded
+        input's height (width) that picks it from every window.
+    offsets : tuple of (slice, slice)
+        For each cell ``(i, j)`` of a window (row-major), the slices of the padded
+        input that pick that cell from every window.
+    tiles : bool
+        The windows cover every input cell exactly once (no padding, strides equal
+        to the pool, lengths divisible): a gradient needs no zero-filling.
+    disjoint : bool
+        No input cell lies in two windows (strides >= pool): gradients can be
+        written instead of added up.
+    """
+
+    out: tuple[int, int]
+    pads: tuple[tuple[int, int], tuple[int, int]]
+    rows: tuple[slice, ...]
+    cols: tuple[slice, ...]
+    tiles: bool
+    disjoint: bool
+
+    @property
+    def offsets(self) -> tuple[tuple[slice, slice], ...]:
+        """The ``(rows, cols)`` slices of every cell of a window, row-major."""
+        return tuple((r, c) for r in self.rows for c in self.cols)
+
+    @property
+    def padded(self) -> bool:
+        """Whether any cell of padding is added."""
+        return any(self.pads[0]) or any(self.pads[1])
+
+
+@functools.lru_cache(maxsize=256)
+def window_geometry(
+    size: tuple[int, int],
+    pool: tuple[int, int],
+    strides: tuple[int, int],
+    padding: str,
+) -> WindowGeometry:
+    """The windows of a 2-D pool over inputs of ``size = (height, width)``.
+
+    The output lengths are 0 or less when an axis is shorter than the window
+    ('valid'); the layers check that before pooling.
+    """
+    out = tuple(
+        pooled_length(n, k, s, padding)
+        for n, k, s in zip(size, pool, strides, strict=True)
+    )
+    if padding == "same":
+        pads = tuple(
+            same_padding(n, k, s) for n, k, s in zip(size, pool, strides, strict=True)
+        )
+    else:
+        pads = ((0, 0), (0, 0))
+    (oh, ow), (ph, pw), (sh, sw) = out, pool, strides
+    rows = tuple(slice(i, i + sh * (oh - 1) + 1, sh) for i in range(ph))
+    cols = tuple(slice(j, j + sw * (ow - 1) + 1, sw) for j in range(pw))
+    disjoint = sh >= ph and sw >= pw
+    tiles = pool == strides and pads == ((0, 0), (0, 0)) and size == (oh * ph, ow * pw)
+    return WindowGeometry(out, pads, rows, cols, tiles, disjoint)  # type: ignore[arg-type]
+
+
+def pad(x: Array, pads: tuple[tuple[int, int], tuple[int, int]], fill: float) -> Array:
+    """``x`` (N, H, W, C) with ``pads`` cells of ``fill`` around its height and width."""
+    (top, bottom), (left, right) = pads
+    n, h, w, c = x.shape
+    padded = np.full((n, h + top + bottom, w + left + right, c), fill, dtype=x.dtype)
+    padded[:, top : top + h, left : left + w] = x
+    return padded
+
+
+def _gradient_buffer(
+    shape: tuple[int, ...], dtype: Any, geometry: WindowGeometry
+) -> Array:
+    """Where the input gradient goes: zeros, unless the windows tile the input."""
+    return (np.empty if geometry.tiles else np.zeros)(shape, dtype=dtype)
+
+
+def _combine(op: Any, views: list[Array]) -> Array:
+    """``op`` folded over ``views`` (a new array), or the one view itself."""
+    if len(views) == 1:
+        return views[0]
+    out = op(views[0], views[1])
+    for view in views[2:]:
+        op(out, view, out=out)
+    return out
+
+
+# -- max pooling -------------------------------------------------------------------
+def max_pool(xp: Array, geometry: WindowGeometry) -> Array:
+    """``y[n, p, q, c]``: the largest cell of window ``(p, q)`` of the padded ``xp``.
+
+    The largest of each window's rows first, over whole rows, then of its columns.
+    """
+    rows = _combine(np.maximum, [xp[:, r] for r in geometry.rows])
+    y = _combine(np.maximum, [rows[:, :, c] for c in geometry.cols])
+    return y.copy() if len(geometry.offsets) == 1 else y  # never a view of x
+
+
+def max_pool_backward(
+    xp: Array, y: Array, dy: Array, geometry: WindowGeometry
+) -> Array:
+    """dL/d(xp): each window's ``dy`` goes to its first largest cell (row-major).
+
+    Only one cell per window receives the gradient, even when several hold the
+    maximum (ties are common: a window of ReLU zeros, an integer image), as in
+    PyTorch and TensorFlow. ``unclaimed`` marks the windows whose maximum has not
+    been met yet in the scan over the window's cells.
+
+    "First in row-major order" is not separable into rows then columns, so this
+    scans all ``ph * pw`` cells. (A full-size mask built from contiguous passes,
+    with shifted copies to settle ties, measured slower for 2x2 windows.)
+    """
+    dxp = _gradient_buffer(xp.shape, dy.dtype, geometry)
+    unclaimed = np.ones(y.shape, dtype=bool)
+    first = np.empty(y.shape, dtype=bool)
+    last = len(geometry.offsets) - 1
+    for k, (rows, cols) in enumerate(geometry.offsets):
+        if k < last:
+            np.equal(xp[:, rows, cols], y, out=first)
+            first &= unclaimed
+            unclaimed ^= first
+        else:
+            first = unclaimed  # the maximum is somewhere: the last cell if not before
+        target = dxp[:, rows, cols]
+        if geometry.disjoint:
+            np.multiply(dy, first, out=target)
+        else:
+            target += dy * first
+    return dxp
+
+
+# -- average pooling ---------------------------------------------------------------
+def inverse_counts(
+    size: tuple[int, int],
+    pool: tuple[int, int],
+    strides: tuple[int, int],
+    geometry: WindowGeometry,
+    dtype: Any,
+) -> Any:
+    """``1 / (real cells in each window)``: a scalar, or (OH, OW, 1) with padding."""
+    if not geometry.padded:
+        return np.asarray(1.0 / (pool[0] * pool[1]), dtype=dtype)
+    counts = []
+    for n, k, s, o, (before, _) in zip(
+        size, pool, strides, geometry.out, geometry.pads, strict=True
+    ):
+        start = np.arange(o) * s - before
+        counts.append(np.minimum(start + k, n) - np.maximum(start, 0))
+    real = counts[0][:, None] * counts[1][None, :]
+    return (1.0 / real).astype(dtype)[:, :, None]
+
+
+def average_pool(xp: Array, geometry: WindowGeometry, inverse_count: Any) -> Array:
+    """``y[n, p, q, c]``: the sum of window ``(p, q)`` of ``xp`` times ``inverse_count``.
+
+    The sum of each window's rows first, over whole rows, then of its columns.
+    """
+    rows = _combine(np.add, [xp[:, r] for r in geometry.rows])
+    total = _combine(np.add, [rows[:, :, c] for c in geometry.cols])
+    if len(geometry.offsets) == 1:
+        return total * inverse_count  # total is a view of xp
+    total *= inverse_count
+    return total
+
+
+def average_pool_backward(
+    padded_shape: tuple[int, ...],
+    dy: Array,
+    geometry: WindowGeometry,
+    inverse_count: Any,
+) -> Array:
+    """dL/d(xp): every cell of a window gets the window's ``dy / count``.
+
+    Spread over each window's columns first (into one row per window row), then
+    copied to each of its rows, whole rows at a time.
+    """
+    n, height, width, channels = padded_shape
+    (oh, ow), ph, pw = geometry.out, len(geometry.rows), len(geometry.cols)
+    share = dy * inverse_count
+    return _spread(
+        _spread(share, geometry.cols, (n, oh, width, channels), 2, ow * pw == width),
+        geometry.rows,
+        padded_shape,
+        1,
+        oh * ph == height,
+    )
+
+
+def _spread(
+    values: Array,
+    slices: tuple[slice, ...],
+    shape: tuple[int, ...],
+    axis: int,
+    covered: bool,
+) -> Array:
+    """An array of ``shape`` holding ``values`` added at each of ``slices`` of ``axis``.
+
+    ``covered``: the slices (if they do not overlap) fill the whole axis, so no
+    zero-filling is needed.
+    """
+    disjoint = slices[0].step >= len(slices)  # stride >= pool: no cell twice
+    out = (np.empty if covered and disjoint else np.zeros)(shape, dtype=values.dtype)
+    for piece in slices:
+        index = (slice(None),) * axis + (piece,)
+        if disjoint:
+            out[index] = values
+        else:
+            out[index] += values
+    return out
