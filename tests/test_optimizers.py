@@ -516,9 +516,14 @@ def test_from_config_rejects_unknown_keys_with_a_suggestion() -> None:
 
 def test_registry_names() -> None:
     assert optimizers.registry.primary_names() == [
+        "adadelta",
         "adagrad",
         "adam",
+        "adamax",
         "adamw",
+        "ftrl",
+        "lion",
+        "nadam",
         "rmsprop",
         "sgd",
     ]
@@ -532,6 +537,11 @@ def test_registry_keeps_the_registration_order() -> None:
         "rmsprop",
         "adam",
         "adamw",
+        "adamax",
+        "nadam",
+        "adadelta",
+        "ftrl",
+        "lion",
     ]
 
 
@@ -561,7 +571,7 @@ def test_get_unknown_name_suggests_the_nearest() -> None:
     with pytest.raises(
         UnknownNameError, match=r"Available: .*sgd.*Did you mean 'adam'"
     ):
-        optimizers.get("adma")
+        optimizers.get("adamm")  # ("adma" is nearer "adamax" since that exists)
     with pytest.raises(GlassnetTypeError, match="optimizer"):
         optimizers.get(0.1)
 

@@ -46,8 +46,34 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     >>> did_you_mean("sigmiod", ["sigmoid", "tanh"])
     " Did you mean 'sigmoid'?"
     """
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
-    return f" Did you mean '{close[0]}'?" if close else ""
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
+    if not close:
+        return ""
+    # difflib ranks "adamax" above "adam" for "adma"; the fewest edits (a swap of two
+    # neighbours counting as one) decide, difflib's order breaking ties.
+    best = min(close, key=lambda choice: _edits(name, choice))
+    return f" Did you mean '{best}'?"
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``: insertions, deletions, substitutions, swaps.
+
+    >>> _edits("adma", "adam"), _edits("adma", "adamax")
+    (1, 2)
+    """
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(
+                rows[-1][j] + 1,
+                row[j - 1] + 1,
+                rows[-1][j - 1] + (a[i - 1] != b[j - 1]),
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 class Registry:

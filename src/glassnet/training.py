@@ -292,6 +292,9 @@ def fit_loop(
             callbacks.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
+    # With use_ema the weights become their moving average here, as in Keras' fit:
+    # before on_train_end, so EarlyStopping(restore_best_weights=True) still wins.
+    model.optimizer.finalize_variable_values()
     callbacks.on_train_end(logs)
     return history
 

@@ -6,8 +6,10 @@ under ``optimizer_config``). glassnet writes both so Keras compiles the model on
 and reads them back from files written by glassnet, Keras 3 or Keras 2. Settings
 that only change how Keras executes (``run_eagerly``, ``jit_compile``,
 ``steps_per_execution``) are ignored; anything that would change training and that
-glassnet lacks (a learning-rate schedule, loss weights, an unknown optimizer) is
-refused with its name, and ``load_model(..., compile=False)`` skips this part.
+glassnet lacks (an unknown optimizer or schedule, a loss scale) is refused with its
+name, and ``load_model(..., compile=False)`` skips this part. Learning-rate
+schedules, ``use_ema`` and gradient accumulation are read and written as Keras 3
+does.
 
 >>> from glassnet.models import Sequential
 >>> from glassnet.layers import Dense
@@ -31,6 +33,7 @@ from glassnet.io.keras_compat import (
     keras_function_name,
     strip_neutral,
 )
+from glassnet.optimizers import schedules
 
 if TYPE_CHECKING:
     from glassnet.models import Model
@@ -197,19 +200,40 @@ def _split(value: dict[str, Any], where: str) -> tuple[Any, dict[str, Any]]:
     return value.get("class_name"), dict(config)
 
 
+#: Keras optimizer settings glassnet now reads itself (so no longer neutral-only).
+_OPTIMIZER_READ = {
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "gradient_accumulation_steps",
+}
+_OPTIMIZER_NEUTRAL = {
+    key: values
+    for key, values in OPTIMIZER_NEUTRAL.items()
+    if key not in _OPTIMIZER_READ
+}
+
+
 def _optimizer(value: Any, where: str, custom_objects: dict[str, type] | None) -> Any:
-    if isinstance(value, dict):
-        class_name, config = _split(value, where)
-        config = strip_neutral(config, OPTIMIZER_NEUTRAL, where)
-        if isinstance(config.get("learning_rate"), dict):
-            raise ModelFileError(
-                f"{where}: the learning rate is a schedule "
-                f"({str(config['learning_rate'].get('class_name'))[:60]}), which "
-                f"glassnet does not have (use a LearningRateScheduler callback).{_ADVICE}"
-            )
-        value = {"class_name": class_name, "config": config}
     try:
+        if isinstance(value, dict):
+            class_name, config = _split(value, where)
+            config = strip_neutral(config, _OPTIMIZER_NEUTRAL, where)
+            rate = config.get("learning_rate")
+            if isinstance(rate, dict):  # a schedule, by Keras' class name
+                check_claims(rate, f"{where}: learning_rate")
+                if not isinstance(rate.get("config", {}), dict):
+                    raise ModelFileError(
+                        f"{where}: learning_rate: 'config' must be a JSON object."
+                    )
+                config["learning_rate"] = schedules.get(
+                    {k: rate[k] for k in ("class_name", "config") if k in rate},
+                    custom_objects=custom_objects,
+                )
+            value = {"class_name": class_name, "config": config}
         return optimizers.get(value, custom_objects=custom_objects)
+    except ModelFileError:
+        raise
     except GlassnetError as error:
         raise ModelFileError(f"{where}: {error}{_ADVICE}") from None
 

@@ -9,6 +9,7 @@ What Keras 3 writes for a Sequential model, and glassnet too::
     /layers/dense_1/vars/0 ...
     /optimizer/vars               attrs: name="adam"    (only with optimizer state)
     /optimizer/vars/0             iteration count, /1 learning rate, /2... slots
+                                  (no /1 for a schedule; Nadam's u_product last)
     /vars                         attrs: name="sequential"  (the model's own: none)
 
 Groups are named by layer *class* and position (``dense``, ``dense_1``), not by the
@@ -34,7 +35,12 @@ from glassnet.errors import GlassnetWarning, ModelFileError
 from glassnet.io import hdf5
 from glassnet.io.keras_compat import keras_layer_paths, keras_weight_name
 from glassnet.io.slots import weight_slots
-from glassnet.io.training_state import optimizer_params, slot_values, variable_order
+from glassnet.io.training_state import (
+    fixed_variables,
+    optimizer_params,
+    slot_values,
+    variable_order,
+)
 
 if TYPE_CHECKING:
     from glassnet.models import Model
@@ -54,9 +60,13 @@ def write_weights(root: Any, model: Model, include_optimizer: bool = False) -> N
     if include_optimizer and model.compiled and optimizer is not None and model.built:
         group = root.create_group("optimizer").create_group("vars")
         group.attrs["name"] = optimizer.name
-        group.create_dataset("0", data=np.int64(optimizer.iterations))
-        group.create_dataset("1", data=np.float32(optimizer.learning_rate))
-        for index, value in enumerate(slot_values(model), start=2):
+        group.create_dataset("0", data=np.int64(optimizer._iterations))
+        start = fixed_variables(optimizer)
+        if start == 2:
+            group.create_dataset("1", data=np.float32(optimizer.learning_rate))
+        values = slot_values(model)
+        values += [np.array(x, np.float64) for x in optimizer._scalars().values()]
+        for index, value in enumerate(values, start=start):
             group.create_dataset(str(index), data=value)
     root.create_group("vars").attrs["name"] = model.name
 
@@ -118,8 +128,8 @@ def read_layer_weights(
 
 def read_optimizer_state(
     root: Any, model: Model, where: str, *, strict: bool, allow_nonfinite: bool
-) -> tuple[int, dict[str, dict[str, Array]]] | None:
-    """``(iterations, state)`` from ``optimizer/vars``; None when the file has none.
+) -> tuple[int, dict[str, dict[str, Array]], dict[str, float]] | None:
+    """``(iterations, state, scalars)`` from ``optimizer/vars``; None if it has none.
 
     A file whose optimizer variables do not match the compiled optimizer is an error
     when glassnet wrote it (``strict``); for a Keras file it is skipped with a
@@ -133,8 +143,10 @@ def read_optimizer_state(
     here = f"{where}: optimizer/vars"
     params = {name: p.shape for name, p in optimizer_params(model).items()}
     order = variable_order(optimizer, list(params))
-    wanted = {str(i) for i in range(len(order) + 2)}
-    if set(variables) == {"0", "1"} and not strict:
+    fixed = fixed_variables(optimizer)
+    scalars = list(optimizer._scalars())
+    wanted = {str(i) for i in range(fixed + len(order) + len(scalars))}
+    if set(variables) == {str(i) for i in range(fixed)} and not strict:
         return None  # Keras compiled the model but never trained it: nothing to resume
     if set(variables) != wanted:
         message = (
@@ -146,14 +158,15 @@ def read_optimizer_state(
         _warn(message + "; the optimizer starts from scratch.")
         return None
     iterations = hdf5.read_int(hdf5.get_dataset(variables, "0", here), f"{here}/0")
-    hdf5.read_weight(
-        hdf5.get_dataset(variables, "1", here),
-        (),
-        np.dtype("float64"),
-        f"{here}/1 (learning rate)",
-    )
+    if fixed == 2:
+        hdf5.read_weight(
+            hdf5.get_dataset(variables, "1", here),
+            (),
+            np.dtype("float64"),
+            f"{here}/1 (learning rate)",
+        )
     state: dict[str, dict[str, Array]] = {}
-    for index, (name, slot) in enumerate(order, start=2):
+    for index, (name, slot) in enumerate(order, start=fixed):
         label = f"{here}/{index} ({name} {slot})"
         dataset = hdf5.get_dataset(variables, str(index), here)
         if not strict and tuple(dataset.shape) != params[name]:
@@ -166,7 +179,12 @@ def read_optimizer_state(
             dataset, params[name], model.dtype, label, allow_nonfinite
         )
         state.setdefault(name, {})[slot] = value
-    return iterations, state
+    values = {}
+    for index, key in enumerate(scalars, start=fixed + len(order)):
+        label = f"{here}/{index} ({key})"
+        dataset = hdf5.get_dataset(variables, str(index), here)
+        values[key] = float(hdf5.read_weight(dataset, (), np.dtype("float64"), label))
+    return iterations, state, values
 
 
 def _warn(message: str) -> None:

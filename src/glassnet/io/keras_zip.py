@@ -180,7 +180,7 @@ def check_weights_size(info: zipfile.ZipInfo, model: Model, where: str) -> None:
 
     The ratio cap lets a 1.3 MB member declare 256 MiB; the architecture, read
     first, says what the member may hold: every parameter (float64 at most) and up
-    to three optimizer slots each, plus HDF5's bookkeeping for every layer.
+    to five optimizer slots each, plus HDF5's bookkeeping for every layer.
     """
     parameters = (
         sum(math.prod(s.shape) for s in weight_slots(model)) if model.built else 0

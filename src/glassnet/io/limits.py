@@ -31,6 +31,7 @@ __all__ = [
     "MAX_WEIGHT_BYTES_OVERHEAD",
     "MAX_WEIGHT_BYTES_PER_LAYER",
     "MAX_WEIGHT_BYTES_PER_PARAMETER",
+    "MAX_WINDOW",
 ]
 
 #: Largest JSON document read (config.json, metadata.json, a safetensors header,
@@ -49,6 +50,15 @@ MAX_JSON_VALUES = 500_000
 
 #: Most scalar parameters a file may declare (about 1 GiB of float32 weights).
 MAX_PARAMETERS = 2**28
+
+#: Longest extent along one axis that a convolution, pooling or padding layer in a
+#: file may declare: a ``kernel_size`` or ``pool_size``, a dilated kernel's span
+#: ``(kernel_size - 1) * dilation_rate + 1``, a stride, a ZeroPadding's padding on
+#: one side. 16,384 is twice the width of an 8K frame, longer than any sensible
+#: image or window. A pool or a padding has no weights for MAX_PARAMETERS to count,
+#: so without this cap a few bytes of config could make ``predict`` pad every input
+#: by a billion cells.
+MAX_WINDOW = 2**14
 
 #: Most layers a model file may declare.
 MAX_LAYERS = 10_000
@@ -81,9 +91,10 @@ MAX_COMPRESSION_RATIO = 200
 #: How large a ``.keras`` archive's ``model.weights.h5`` may be, given the model its
 #: config.json describes: checked before the member is inflated, since the ratio
 #: cap alone lets 1.3 MB of deflate declare 256 MiB. Per parameter: float64 weights
-#: plus up to three optimizer slots (Adam with amsgrad). Per layer: HDF5's groups
+#: plus up to five optimizer slots (Adam with amsgrad, use_ema and gradient
+#: accumulation: m, v, v_max, average, gradient_accumulator). Per layer: HDF5's groups
 #: and dataset headers, about 5 KB for a Dense layer with Adam's slots. Plus a
 #: constant for the file's own structure and the optimizer's scalars.
-MAX_WEIGHT_BYTES_PER_PARAMETER = 32
+MAX_WEIGHT_BYTES_PER_PARAMETER = 48
 MAX_WEIGHT_BYTES_PER_LAYER = 16 * 2**10
 MAX_WEIGHT_BYTES_OVERHEAD = 2**20

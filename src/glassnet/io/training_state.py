@@ -10,12 +10,20 @@ Two things change during training besides the weights:
   ``Dropout(seed=...)`` generator are stored too, by layer name).
 
 Optimizer variables are stored where Keras 3 keeps them, ``optimizer/vars/<i>`` in
-the weights file, in Keras' order: ``0`` the iteration count, ``1`` the learning
-rate, then the slots. glassnet's slots are Keras' under other names (SGD ``v`` is
-``momentum``; Adam ``m``, ``v``, ``v_max`` are ``momentum``, ``velocity``,
-``velocity_hat``; RMSprop ``v``, ``m``, ``mg`` are ``velocity``, ``momentum``,
-``average_gradient``; Adagrad ``acc`` is ``accumulator``), and the update rules are
-the same, so Keras resumes from a glassnet file and glassnet from a Keras one.
+the weights file, in Keras' order: ``0`` the count of ``apply`` calls (Keras'
+``_iterations``), ``1`` the learning rate (absent when it is a schedule, whose
+config is in the compile settings), then the slots, then the optimizer's own
+numbers (Nadam's ``u_product``). glassnet's slots are Keras' under other names
+(SGD ``v`` is ``momentum``; Adam ``m``, ``v``, ``v_max`` are ``momentum``,
+``velocity``, ``velocity_hat``; RMSprop ``v``, ``m``, ``mg`` are ``velocity``,
+``momentum``, ``average_gradient``; Adagrad ``acc`` is ``accumulator``; Adamax
+``m``, ``u`` are ``momentum``, ``norm``; Nadam ``m``, ``v`` are ``momentum``,
+``velocity``; Adadelta ``acc_grad``, ``acc_delta`` are ``accumulated_grad``,
+``accumulated_delta_var``; Ftrl ``acc``, ``linear`` are ``accumulator``,
+``linear``; Lion ``m`` is ``momentum``), and ``use_ema``'s ``average`` and
+gradient accumulation's ``gradient_accumulator`` come first, as in Keras. The
+update rules are the same, so Keras resumes from a glassnet file and glassnet from
+a Keras one.
 Like Keras' optimizer, the file covers the trainable weights only (a frozen layer
 has no slots), in Keras' order of the layers (:func:`optimizer_params`).
 
@@ -42,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "dump_generator",
+    "fixed_variables",
     "initial_slots",
     "optimizer_params",
     "restore_generator",
@@ -57,22 +66,34 @@ _KERAS_GROUPS: dict[type, list[tuple[str, ...]]] = {
     optimizers.Adagrad: [("acc",)],
     optimizers.RMSprop: [("v",), ("m",), ("mg",)],
     optimizers.Adam: [("m", "v"), ("v_max",)],
-    optimizers.AdamW: [("m", "v"), ("v_max",)],
+    optimizers.Adamax: [("m", "u")],
+    optimizers.Nadam: [("m", "v")],
+    optimizers.Adadelta: [("acc_grad", "acc_delta")],
+    optimizers.Ftrl: [("acc", "linear")],
+    optimizers.Lion: [("m",)],
 }
+#: What Keras' base optimizer creates before the rule's own variables.
+_BASE_GROUPS = [("average",), ("gradient_accumulator",)]
 
 
 def initial_slots(optimizer: Optimizer, param: Array) -> dict[str, Array]:
     """The fresh state the optimizer would create for ``param``."""
-    return optimizer._new_state(param)
+    return optimizer._slots_for(param)
+
+
+def fixed_variables(optimizer: Optimizer) -> int:
+    """How many variables precede the slots: the count, and a fixed learning rate."""
+    return 1 if optimizer.schedule is not None else 2
 
 
 def variable_order(optimizer: Optimizer, names: list[str]) -> list[tuple[str, str]]:
-    """``(parameter, slot)`` for ``optimizer/vars/2``, ``/3``, ... in Keras' order."""
+    """``(parameter, slot)`` for the slots' variables (from ``optimizer/vars/2``)."""
     slots = list(initial_slots(optimizer, np.zeros(0)))
-    groups = [
-        tuple(s for s in group if s in slots)
-        for group in _KERAS_GROUPS.get(type(optimizer), [])
-    ]
+    own = next(
+        (_KERAS_GROUPS[cls] for cls in type(optimizer).__mro__ if cls in _KERAS_GROUPS),
+        [],
+    )
+    groups = [tuple(s for s in group if s in slots) for group in _BASE_GROUPS + own]
     covered = {s for group in groups for s in group}
     groups.append(tuple(sorted(set(slots) - covered)))  # custom optimizers' slots
     return [
@@ -108,12 +129,21 @@ def slot_values(model: Model) -> list[Array]:
 
 
 def restore_optimizer(
-    optimizer: Optimizer, iterations: int, state: dict[str, dict[str, Array]]
+    optimizer: Optimizer,
+    iterations: int,
+    state: dict[str, dict[str, Array]],
+    scalars: dict[str, float] | None = None,
 ) -> None:
-    """Install validated state: the next ``apply`` continues where the file stopped."""
+    """Install validated state: the next ``apply`` continues where the file stopped.
+
+    ``iterations`` counts ``apply`` calls (Keras' ``_iterations``: with gradient
+    accumulation, ``optimizer.iterations`` is it divided by the steps).
+    """
     optimizer.reset()
     optimizer.state.update(state)
-    optimizer.iterations = iterations
+    optimizer._iterations = iterations
+    if scalars:
+        optimizer._set_scalars(scalars)
 
 
 def dump_generator(generator: np.random.Generator) -> dict[str, Any]:

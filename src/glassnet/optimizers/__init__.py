@@ -9,9 +9,14 @@ use with the parameter's shape and dtype, and can be saved and restored by name.
 ``lr=`` still works.
 
 The package: :mod:`~glassnet.optimizers.base` holds the :class:`Optimizer` base class
-(the ``apply`` loops, clipping, state, configs) and the :data:`registry`;
-:mod:`~glassnet.optimizers.sgd` and :mod:`~glassnet.optimizers.adaptive` hold the
-update rules; this module resolves names with :func:`get`.
+(the ``apply`` loops, clipping, state) and the :data:`registry`;
+:mod:`~glassnet.optimizers.settings` its arguments and configs;
+:mod:`~glassnet.optimizers.extras` the moving average of the weights and gradient
+accumulation; :mod:`~glassnet.optimizers.sgd`, :mod:`~glassnet.optimizers.adaptive`
+(Adagrad, RMSprop, Adam, AdamW) and :mod:`~glassnet.optimizers.more_adaptive`
+(Adamax, Nadam, Adadelta, Ftrl, Lion) hold the update rules;
+:mod:`~glassnet.optimizers.schedules` the learning-rate schedules. This module
+resolves names with :func:`get`.
 
 >>> import numpy as np
 >>> opt, w = get("sgd"), np.array([1.0, -1.0])
@@ -34,13 +39,37 @@ from glassnet.optimizers.base import Slot as Slot
 from glassnet.optimizers.base import State as State
 from glassnet.optimizers.base import Triple as Triple
 from glassnet.optimizers.base import _clip_global as _clip_global
+from glassnet.optimizers.schedules import LearningRateSchedule
 from glassnet.optimizers.sgd import SGD
 
 # isort: split
-# After sgd, so the registry keeps its order: sgd, adagrad, rmsprop, adam, adamw.
+# After sgd, so the registry keeps its order: sgd, adagrad, rmsprop, adam, adamw,
+# then adamax, nadam, adadelta, ftrl, lion.
 from glassnet.optimizers.adaptive import Adagrad, Adam, AdamW, RMSprop
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get", "registry"]
+# isort: split
+from glassnet.optimizers.more_adaptive import Adadelta, Adamax, Ftrl, Lion, Nadam
+
+# isort: split
+from glassnet.optimizers import schedules
+
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "LearningRateSchedule",
+    "Lion",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "get",
+    "registry",
+    "schedules",
+]
 
 
 def get(identifier: Any, custom_objects: dict[str, type] | None = None) -> Any:
@@ -53,9 +82,9 @@ def get(identifier: Any, custom_objects: dict[str, type] | None = None) -> Any:
     0.001
     >>> get({"class_name": "SGD", "config": {"learning_rate": 0.5}})
     SGD(learning_rate=0.5, momentum=0.0, nesterov=False)
-    >>> get("adma")
+    >>> get("adamm")
     Traceback (most recent call last):
     ...
-    glassnet.errors.UnknownNameError: Unknown optimizer 'adma'. ... Did you mean 'adam'?
+    glassnet.errors.UnknownNameError: Unknown optimizer 'adamm'. ... Did you mean 'adam'?
     """
     return registry.get(identifier, base=Optimizer, custom_objects=custom_objects)

@@ -20,8 +20,11 @@ from glassnet._validation import (
     check_positive_float,
 )
 from glassnet.optimizers.base import Optimizer, State, _Default, registry
+from glassnet.optimizers.schedules import LearningRateSchedule
 
 __all__ = ["Adagrad", "Adam", "AdamW", "RMSprop"]
+
+_RATE = _Default(0.001)  # Keras' default, told apart from the same rate passed
 
 
 @registry.register("adagrad")
@@ -50,7 +53,7 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = _Default(0.001),
+        learning_rate: float | LearningRateSchedule = _RATE,
         initial_accumulator_value: float = 0.1,
         epsilon: float = 1e-7,
         **kwargs: Any,
@@ -105,7 +108,7 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = _Default(0.001),
+        learning_rate: float | LearningRateSchedule = _RATE,
         rho: float = 0.9,
         momentum: float = 0.0,
         epsilon: float = 1e-7,
@@ -181,7 +184,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = _Default(0.001),
+        learning_rate: float | LearningRateSchedule = _RATE,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
@@ -248,7 +251,7 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        learning_rate: float = _Default(0.001),
+        learning_rate: float | LearningRateSchedule = _RATE,
         weight_decay: float = 0.004,
         beta_1: float = 0.9,
         beta_2: float = 0.999,

@@ -1,34 +1,40 @@
-"""The optimizer base class: the ``apply`` loops, per-name state, clipping, configs.
+"""The optimizer base class: the ``apply`` loops, per-name state, clipping.
 
-:class:`Optimizer` holds what every update rule shares: the learning rate, decoupled
-weight decay, gradient clipping, the per-name ``state`` dict and the two loops that
-drive a rule's ``_update``, :meth:`Optimizer.apply` over ``(name, param, grad)``
-triples and :meth:`Optimizer.apply_flat` over a model's flat buffer (in blocks of
-``_BLOCK`` weights for a large one). The update rules themselves live in
-:mod:`glassnet.optimizers.sgd` and :mod:`glassnet.optimizers.adaptive`, and
-register themselves in :data:`registry` here.
+:class:`Optimizer` holds what every update rule shares: its settings (the learning
+rate or schedule, weight decay, clipping, ``use_ema``, gradient accumulation; see
+:mod:`~glassnet.optimizers.settings`), the per-name ``state`` dict and the two
+loops that drive a rule's ``_update``, :meth:`Optimizer.apply` over ``(name,
+param, grad)`` triples and :meth:`Optimizer.apply_flat` over a model's flat buffer
+(in blocks of ``_BLOCK`` weights for a large one). The update rules live in
+:mod:`~glassnet.optimizers.sgd`, :mod:`~glassnet.optimizers.adaptive` and
+:mod:`~glassnet.optimizers.more_adaptive`, and register in :data:`registry` here.
+
+One step, in Keras 3's order: the rate is read (a schedule's at the step count
+before this step); with gradient accumulation, a call that is not the ``n``-th
+only adds its gradient to the sum; otherwise the gradient is clipped, the weights
+decay and the rule updates them; then the weights' moving average follows (and
+may overwrite them).
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from glassnet._registry import Registry, check_config_keys
+from glassnet._registry import Registry
 from glassnet._typing import Array
-from glassnet._validation import check_nonnegative_float, check_positive_float
-from glassnet.errors import GlassnetTypeError, InvalidArgumentError
+from glassnet.optimizers.extras import Entry, accumulate, ema_step
+from glassnet.optimizers.settings import OptimizerSettings
+from glassnet.optimizers.settings import _Default as _Default
 
 __all__ = ["Optimizer", "Slot", "State", "Triple", "registry"]
 
 registry = Registry("optimizer")
 
 State = dict[str, Array]
-_CLIP_KEYS = ("clipnorm", "clipvalue", "global_clipnorm")
 Triple = tuple[str, Array, Array]
 Slot = tuple[
     str, int, int, tuple[int, ...]
@@ -52,14 +58,8 @@ _BLOCK_ABOVE = 1 << 20
 # Numerically they are zeros already: the update they make, lr * m / (sqrt(v) + eps),
 # is below 1e-30, under the last bit of any weight. XLA (so JAX) flushes them too, in
 # every operation. Every 16 steps keeps a flush to about 1% of an update's time.
+# (Every slot is flushed: a rule's, the weights' average, the gradient sum.)
 _FLUSH_EVERY = 16
-
-
-class _Default(float):
-    """A default ``learning_rate``: ``SGD(lr=0.1, learning_rate=0.01)`` passes the
-    learning rate twice although 0.01 is SGD's default, and must be refused."""
-
-    __slots__ = ()
 
 
 def _flush_subnormals(arrays: Iterable[Array], work: Array | None) -> None:
@@ -75,97 +75,70 @@ def _flush_subnormals(arrays: Iterable[Array], work: Array | None) -> None:
     for array in arrays:
         if array.dtype.kind != "f":
             continue
-        out = None if work is None else work.reshape(-1)[: array.size].reshape(array.shape)
+        out = (
+            None
+            if work is None
+            else work.reshape(-1)[: array.size].reshape(array.shape)
+        )
         magnitude = np.abs(array, out=out)
         np.copyto(array, 0, where=magnitude < np.finfo(array.dtype).tiny)
 
 
-def _positive_or_none(value: Any, name: str) -> float | None:
-    return None if value is None else check_positive_float(value, name)
-
-
-class Optimizer:
-    """Base class: clipping, weight decay, per-name state and the ``apply`` loop.
+class Optimizer(OptimizerSettings):
+    """Base class: clipping, weight decay, per-name state and the ``apply`` loops.
 
     A subclass implements ``_update(param, grad, state)`` for one parameter, and
-    ``_new_state(param)`` if it keeps state; ``_begin_step()`` runs once per
-    ``apply`` for what all parameters share (Adam's bias-corrected step size).
-    ``_config_keys`` names its own constructor arguments for :meth:`get_config`.
+    ``_new_state(param)`` if it keeps state; ``_begin_step()`` runs once per update
+    for what all parameters share (Adam's bias-corrected step size), reading the
+    update's number ``t = self.iterations`` (1 at the first). ``_config_keys``
+    names its own constructor arguments for :meth:`get_config`.
 
     Parameters
     ----------
-    learning_rate : float > 0
-        May be reassigned between steps (learning-rate schedules).
+    learning_rate : float > 0 or LearningRateSchedule
+        A number may be reassigned between steps; a schedule
+        (:mod:`glassnet.optimizers.schedules`) is called with the step count before
+        each step, and ``learning_rate`` then reads its current value.
     weight_decay : float >= 0 or None
         Decoupled decay ``w -= learning_rate * weight_decay * w`` before each update.
     clipnorm, clipvalue, global_clipnorm : float > 0 or None
         At most one: rescale each gradient tensor to L2 norm <= clipnorm, clip each
         element to [-clipvalue, clipvalue], or rescale all gradients together to a
         joint norm <= global_clipnorm. The caller's gradient arrays are never changed.
+    use_ema : bool
+        Keep the exponential moving average of the weights, after each step
+        ``average = ema_momentum * average + (1 - ema_momentum) * w``
+        (``state[name]["average"]``, set to ``w`` by the first step).
+    ema_momentum : float in [0, 1]
+        Default 0.99.
+    ema_overwrite_frequency : int >= 1 or None
+        Overwrite the weights with their average every this many steps; with None,
+        only when :meth:`finalize_variable_values` is called (``fit`` does, at the end).
+    gradient_accumulation_steps : int >= 2 or None
+        Sum the gradients of ``n`` calls (``state[name]["gradient_accumulator"]``)
+        and update once every ``n``-th call, with their mean; ``iterations`` counts
+        the updates, a schedule sees every call.
     name : str or None
         Defaults to the class name in lower case.
     lr : float or None
         Keras 2 spelling of ``learning_rate``; pass one or the other.
+
+    >>> from glassnet.optimizers import SGD
+    >>> opt, w = SGD(1.0, gradient_accumulation_steps=2), np.array([1.0])
+    >>> opt.apply([("w", w, np.array([0.2]))])  # only summed: w stays 1
+    >>> opt.apply([("w", w, np.array([0.4]))])  # w = 1 - 1.0 * (0.2 + 0.4) / 2
+    >>> w, opt.iterations
+    (array([0.7]), 1)
     """
 
-    _config_keys: ClassVar[tuple[str, ...]] = ()
-
-    def __init__(
-        self,
-        learning_rate: float,
-        *,
-        weight_decay: float | None = None,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        global_clipnorm: float | None = None,
-        name: str | None = None,
-        lr: float | None = None,
-    ) -> None:
-        if lr is None:
-            self._learning_rate = check_positive_float(learning_rate, "learning_rate")
-        elif isinstance(learning_rate, _Default):
-            self._learning_rate = check_positive_float(lr, "lr")
-        else:
-            raise InvalidArgumentError(
-                "Pass the learning rate once, as `learning_rate` (or its Keras 2 "
-                "spelling `lr`), not both. "
-                f"Received: learning_rate={learning_rate!r}, lr={lr!r}"
-            )
-        if weight_decay is not None:
-            weight_decay = check_nonnegative_float(weight_decay, "weight_decay")
-        self.weight_decay = weight_decay
-        clips = zip(_CLIP_KEYS, (clipnorm, clipvalue, global_clipnorm), strict=True)
-        given = [f"{key}={value!r}" for key, value in clips if value is not None]
-        if len(given) > 1:
-            raise InvalidArgumentError(
-                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
-                f"set. Received: {', '.join(given)}"
-            )
-        self.clipnorm = _positive_or_none(clipnorm, "clipnorm")
-        self.clipvalue = _positive_or_none(clipvalue, "clipvalue")
-        self.global_clipnorm = _positive_or_none(global_clipnorm, "global_clipnorm")
-        if name is not None and not isinstance(name, str):
-            raise GlassnetTypeError(
-                f"Argument `name` must be a string or None. Received: name={name!r}"
-            )
-        self.name = type(self).__name__.lower() if name is None else name
-        self.iterations = 0
+    def __init__(self, learning_rate: Any, **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
         self.state: dict[str, State] = {}
         # (flat param buffer, flat state slots, [(name, per-name views)]): apply_flat
         self._flat: tuple[Array, State, list[tuple[str, State]]] | None = None
         self._work: Array | None = None  # see _scratch
-
-    @property
-    def learning_rate(self) -> float:
-        """The step size (finite, > 0); assign to change it between steps."""
-        return self._learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, value: float) -> None:
-        # Kept a Python float: a NumPy float64 scalar would upcast float32 updates.
-        self._learning_rate = check_positive_float(value, "learning_rate")
-
-    lr = learning_rate  # the Keras 2 spelling
+        self._work2: Array | None = None
+        self._averaged: list[tuple[Array, Array]] = []  # the last step's (w, average)
 
     def apply(self, triples: Iterable[Triple]) -> None:
         """Update each ``param`` in place from ``grad``; state is kept under ``name``.
@@ -173,23 +146,41 @@ class Optimizer:
         Called once per batch, so it validates nothing: the model checks shapes and
         dtypes when it is built.
         """
-        self.iterations += 1
-        self._begin_step()
-        if self.global_clipnorm is not None:
-            triples = _clip_global(list(triples), self.global_clipnorm)
-        clip = self.clipnorm is not None or self.clipvalue is not None
-        decay = self._learning_rate * self.weight_decay if self.weight_decay else 0.0
+        self._start()
         state = self.state
+        entries: list[Entry] = []
         for name, param, grad in triples:
             slots = state.get(name)
             if slots is None:
-                slots = state[name] = self._new_state(param)
-            if clip:
-                grad = self._clip(grad)
-            if decay:
-                param -= decay * param
-            self._update(param, grad, slots)
-        if self.iterations % _FLUSH_EVERY == 0:
+                slots = state[name] = self._slots_for(param)
+            entries.append((param, grad, slots))
+        n = self.gradient_accumulation_steps
+        steps: list[Entry] | None = entries
+        if n is not None:
+            steps = accumulate(entries, self._iterations % n, n)
+        if steps is not None:
+            self._begin_step()
+            if self.global_clipnorm is not None:
+                scale = _global_scale([g for _, g, _ in steps], self.global_clipnorm)
+                if scale != 1.0:
+                    steps = [(param, grad * scale, s) for param, grad, s in steps]
+            clip = self.clipnorm is not None or self.clipvalue is not None
+            decay = (
+                self._learning_rate * self.weight_decay if self.weight_decay else 0.0
+            )
+            for param, grad, slots in steps:
+                if clip:
+                    grad = self._clip(grad)
+                if decay:
+                    param -= decay * param
+                self._update(param, grad, slots)
+            if n is not None:
+                for _, _, slots in steps:
+                    slots["gradient_accumulator"].fill(0)
+        if self.use_ema:
+            self._averaged = [(param, slots["average"]) for param, _, slots in entries]
+            self._follow_average()
+        if self._iterations % _FLUSH_EVERY == 0:
             for slots in state.values():
                 _flush_subnormals(slots.values(), None)
 
@@ -209,28 +200,90 @@ class Optimizer:
                 for name, a, b, shape in layout
             )
             return
+        if self._schedule is not None:
+            self._start()
+        else:  # _start, inline: this runs once per batch
+            self._iterations += 1
         slots = self._flat_state(param, layout)
-        self.iterations += 1
-        self._begin_step()
-        if self.global_clipnorm is not None:
-            grad = _clip_global([("", param, grad)], self.global_clipnorm)[0][2]
-        elif self.clipvalue is not None:
-            grad = np.clip(grad, -self.clipvalue, self.clipvalue)
-        if self.weight_decay:
-            param -= (self._learning_rate * self.weight_decay) * param
-        if param.size <= _BLOCK_ABOVE:
-            self._update(param, grad, slots)
-        else:
-            # A large model is updated in blocks: the arrays an update rule walks a
-            # dozen times (weights, gradients, state, work array) then stay in the
-            # core's cache between passes instead of streaming through memory for
-            # each one. About 10% faster for Adam on two million weights.
-            for a in range(0, param.size, _BLOCK):
-                b = a + _BLOCK
-                block = {slot: array[a:b] for slot, array in slots.items()}
-                self._update(param[a:b], grad[a:b], block)
-        if self.iterations % _FLUSH_EVERY == 0:
+        n = self.gradient_accumulation_steps
+        update = True
+        if n is not None:
+            mean = accumulate([(param, grad, slots)], self._iterations % n, n)
+            update = mean is not None
+            grad = slots["gradient_accumulator"]
+        if update:
+            self._begin_step()
+            if self.global_clipnorm is not None:
+                grad = _clip_global([("", param, grad)], self.global_clipnorm)[0][2]
+            elif self.clipvalue is not None:
+                grad = np.clip(grad, -self.clipvalue, self.clipvalue)
+            if self.weight_decay:
+                param -= (self._learning_rate * self.weight_decay) * param
+            if param.size <= _BLOCK_ABOVE:
+                self._update(param, grad, slots)
+            else:
+                # A large model is updated in blocks: the arrays an update rule walks
+                # a dozen times (weights, gradients, state, work array) then stay in
+                # the core's cache between passes instead of streaming through memory
+                # for each one. About 10% faster for Adam on two million weights.
+                for a in range(0, param.size, _BLOCK):
+                    b = a + _BLOCK
+                    block = {slot: array[a:b] for slot, array in slots.items()}
+                    self._update(param[a:b], grad[a:b], block)
+            if n is not None:
+                slots["gradient_accumulator"].fill(0)
+        if self.use_ema:
+            self._averaged = [(param, slots["average"])]
+            self._follow_average()
+        if self._iterations % _FLUSH_EVERY == 0:
             _flush_subnormals(slots.values(), self._scratch(param))
+
+    def _follow_average(self) -> None:
+        """Move the weights' average (``use_ema``) and maybe overwrite the weights.
+
+        As in Keras: the momentum is 0 while ``iterations`` (counted before this
+        step) is 0, so the average starts at the weights; the weights take the
+        average when ``iterations + 1`` is a multiple of ``ema_overwrite_frequency``.
+        """
+        before = self._iterations - 1
+        if self.gradient_accumulation_steps:
+            before //= self.gradient_accumulation_steps
+        momentum = self.ema_momentum if before else 0.0
+        every = self.ema_overwrite_frequency
+        for param, average in self._averaged:
+            ema_step(param, average, momentum, self._scratch(param))
+            if every is not None and (before + 1) % every == 0:
+                np.copyto(param, average)
+
+    def finalize_variable_values(
+        self, var_list: Iterable[tuple[str, Array]] | None = None
+    ) -> None:
+        """With ``use_ema``, overwrite the weights with their moving average.
+
+        Keras' ``fit`` calls it after the last epoch, and so does glassnet's.
+        ``var_list`` holds ``(name, weight)`` pairs; by default, the weights of the
+        last step. Without ``use_ema`` (or before any step) nothing changes.
+
+        >>> opt, w = Optimizer(0.1, use_ema=True, ema_momentum=0.5), np.array([2.0])
+        >>> opt._update = lambda param, grad, state: None  # a rule that changes nothing
+        >>> opt.apply([("w", w, np.zeros(1))])  # average = w = 2
+        >>> w[...] = 4.0
+        >>> opt.apply([("w", w, np.zeros(1))])  # average = 0.5 * 2 + 0.5 * 4
+        >>> opt.finalize_variable_values()
+        >>> w
+        array([3.])
+        """
+        if not self.use_ema:
+            return
+        pairs = self._averaged
+        if var_list is not None:
+            pairs = [
+                (param, self.state[name]["average"])
+                for name, param in var_list
+                if "average" in self.state.get(name, {})
+            ]
+        for param, average in pairs:
+            np.copyto(param, average)
 
     def _flat_state(self, param: Array, layout: list[Slot]) -> State:
         """The flat state for ``param``, made (from any per-name state) when needed.
@@ -242,7 +295,7 @@ class Optimizer:
         if flat is not None and flat[0] is param:
             if all(self.state.get(name) is views for name, views in flat[2]):
                 return flat[1]
-        slots = self._new_state(param)
+        slots = self._slots_for(param)
         named = []
         for name, a, b, shape in layout:
             views = {slot: array[a:b].reshape(shape) for slot, array in slots.items()}
@@ -258,10 +311,21 @@ class Optimizer:
         """Forget all per-parameter state and set ``iterations`` back to 0."""
         self.state.clear()
         self._flat = None
-        self.iterations = 0
+        self._averaged = []
+        self._iterations = 0
 
     def _begin_step(self) -> None:
         """Compute what all parameters' updates share in this step (default: none)."""
+
+    def _slots_for(self, param: Array) -> State:
+        """All of ``param``'s fresh state: the base's slots, then the rule's."""
+        slots = {}
+        if self.use_ema:
+            slots["average"] = np.zeros(param.shape, param.dtype)
+        if self.gradient_accumulation_steps:
+            slots["gradient_accumulator"] = np.zeros(param.shape, param.dtype)
+        slots.update(self._new_state(param))
+        return slots
 
     def _new_state(self, param: Array) -> State:
         """Fresh state for ``param``, same shape and dtype (default: none)."""
@@ -283,9 +347,20 @@ class Optimizer:
         work = self._work
         if work is not None and work.shape == param.shape and work.dtype == param.dtype:
             return work  # the usual case: the model's whole flat buffer
-        if work is None or work.size < param.size or work.dtype != param.dtype:
-            work = self._work = np.empty(param.size, param.dtype)
-        return work[: param.size].reshape(param.shape)
+        self._work, view = _work_for(work, param)
+        return view
+
+    def _scratch2(self, param: Array) -> Array:
+        """A second work array, for the rules that need two (Nadam, Adadelta, Ftrl)."""
+        self._work2, view = _work_for(self._work2, param)
+        return view
+
+    def _scalars(self) -> dict[str, float]:
+        """Optimizer-wide numbers Keras keeps after the slots (Nadam's ``u_product``)."""
+        return {}
+
+    def _set_scalars(self, values: dict[str, float]) -> None:
+        """Restore what :meth:`_scalars` gave (from a file)."""
 
     def _clip(self, grad: Array) -> Array:
         # Returns a new array or grad itself, never grad modified: the caller's
@@ -297,34 +372,22 @@ class Optimizer:
             return np.clip(grad, -self.clipvalue, self.clipvalue)
         return grad
 
-    def get_config(self) -> dict[str, Any]:
-        """JSON-able constructor arguments, with Keras 3 names."""
-        config: dict[str, Any] = {"name": self.name}
-        config["learning_rate"] = self._learning_rate
-        config.update({key: getattr(self, key) for key in self._config_keys})
-        for key in ("weight_decay", *_CLIP_KEYS):
-            config.setdefault(key, getattr(self, key))
-        return config
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Optimizer:
-        """Rebuild an optimizer (without its state) from :meth:`get_config` output."""
-        own = [key for key in inspect.signature(cls).parameters if key != "kwargs"]
-        check_config_keys("optimizer", cls, config, own + _BASE_ARGUMENTS)
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        config = self.get_config()
-        del config["name"]
-        args = ", ".join(f"{k}={v!r}" for k, v in config.items() if v is not None)
-        return f"{type(self).__name__}({args})"
+def _work_for(work: Array | None, param: Array) -> tuple[Array, Array]:
+    """``(work, view)``: ``work`` grown if needed, and a view of it shaped like ``param``."""
+    if work is None or work.size < param.size or work.dtype != param.dtype:
+        work = np.empty(param.size, param.dtype)
+    return work, work[: param.size].reshape(param.shape)
 
 
-_BASE_ARGUMENTS = list(inspect.signature(Optimizer).parameters)
+def _global_scale(grads: list[Array], clipnorm: float) -> float:
+    """The factor that brings the joint L2 norm of ``grads`` down to ``clipnorm``."""
+    norm = math.sqrt(sum(float(np.vdot(grad, grad)) for grad in grads))
+    return 1.0 if norm <= clipnorm else clipnorm / norm
 
 
 def _clip_global(triples: list[Triple], clipnorm: float) -> list[Triple]:
-    norm = math.sqrt(sum(float(np.vdot(grad, grad)) for _, _, grad in triples))
-    if norm <= clipnorm:
+    scale = _global_scale([grad for _, _, grad in triples], clipnorm)
+    if scale == 1.0:
         return triples
-    return [(name, param, grad * (clipnorm / norm)) for name, param, grad in triples]
+    return [(name, param, grad * scale) for name, param, grad in triples]

@@ -9,8 +9,11 @@ import numpy as np
 from glassnet._typing import Array
 from glassnet._validation import check_bool, check_in_range
 from glassnet.optimizers.base import Optimizer, State, _Default, registry
+from glassnet.optimizers.schedules import LearningRateSchedule
 
 __all__ = ["SGD"]
+
+_RATE = _Default(0.01)  # Keras' default, told apart from the same rate passed
 
 
 @registry.register("sgd")
@@ -40,7 +43,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = _Default(0.01),
+        learning_rate: float | LearningRateSchedule = _RATE,
         momentum: float = 0.0,
         nesterov: bool = False,
         **kwargs: Any,
