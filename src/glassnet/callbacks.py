@@ -47,10 +47,15 @@ _BAR_FORMAT = "{desc}: {n_fmt}/{total_fmt} [{bar:30}] - {elapsed}"
 def format_logs(logs: Logs) -> str:
     """Keras-style ``loss: 0.6917 - accuracy: 0.7500``.
 
+    A metric with one value per class (``F1Score(average=None)``) shows their
+    mean, as Keras' progress bar does.
+
     >>> format_logs({"loss": 0.69172, "accuracy": 0.75})
     'loss: 0.6917 - accuracy: 0.7500'
+    >>> format_logs({"f1_score": np.array([0.5, 1.0])})
+    'f1_score: 0.7500'
     """
-    return " - ".join(f"{key}: {value:.4f}" for key, value in logs.items())
+    return " - ".join(f"{key}: {float(np.mean(value)):.4f}" for key, value in logs.items())
 
 
 class Callback:

@@ -28,7 +28,7 @@ from glassnet.callbacks import CallbackList, History
 from glassnet.errors import TrainingWarning
 from glassnet.losses import Loss
 from glassnet.models.data_checks import rows
-from glassnet.models.outputs import OutputHead, compute_head_logs
+from glassnet.models.outputs import OutputHead, compute_head_logs, metric_value
 from glassnet.models.walk import Walk
 
 if TYPE_CHECKING:
@@ -142,18 +142,20 @@ def make_train_step(model: Model) -> TrainStep:
     return step
 
 
-def compute_logs(model: Model, y_true: Any, y_pred: Any) -> dict[str, float]:
+def compute_logs(model: Model, y_true: Any, y_pred: Any) -> dict[str, Any]:
     """The loss and every compiled metric over all samples, as ``{"loss": ...}``.
 
-    A model with several outputs logs the weighted total and each output's parts
-    (``models/outputs.py``).
+    Each metric is reset, then given every sample at once: its state is a set of
+    sums, so this is the value Keras accumulates batch by batch over an epoch (for
+    AUC or precision, not a mean of batch values). A model with several outputs logs
+    the weighted total and each output's parts (``models/outputs.py``).
     """
     _, loss = model.require_compiled("evaluate")
     if model.heads is not None:
         return compute_head_logs(model.heads, y_true, y_pred)
-    logs = {"loss": float(loss.forward(y_true, y_pred))}
+    logs: dict[str, Any] = {"loss": float(loss.forward(y_true, y_pred))}
     for metric in model.metrics:
-        logs[metric.name] = float(np.mean(metric.per_sample(y_true, y_pred)))
+        logs[metric.name] = metric_value(metric, y_true, y_pred)
     return logs
 
 
@@ -294,7 +296,7 @@ def fit_loop(
                 break
     # With use_ema the weights become their moving average here, as in Keras' fit:
     # before on_train_end, so EarlyStopping(restore_best_weights=True) still wins.
-    model.optimizer.finalize_variable_values()
+    model.require_compiled("fit")[0].finalize_variable_values()
     callbacks.on_train_end(logs)
     return history
 

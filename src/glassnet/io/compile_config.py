@@ -102,9 +102,10 @@ def _keras_entry(value: Any, module: str) -> Any:
 def _metric_entry(metric: metrics.Metric) -> Any:
     cls = type(metric)
     name = metric.name
-    if name in ("accuracy", "acc"):
+    auto = name.strip().lower() in ("accuracy", "acc")  # read back as the auto variant
+    if auto and cls is not metrics.Accuracy:
         return name  # glassnet (and Keras) pick the variant from the loss again
-    if name in metrics.registry and metrics.registry.lookup(name) is cls:
+    if not auto and name in metrics.registry and metrics.registry.lookup(name) is cls:
         if metric.get_config() == cls(name=name).get_config():
             return name
     config = {"class_name": cls.__name__, "config": metric.get_config()}

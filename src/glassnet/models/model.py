@@ -46,7 +46,7 @@ from glassnet.models.data_checks import (
 )
 from glassnet.models.graph import Graph, flatten_io
 from glassnet.models.network import Network
-from glassnet.models.outputs import OutputHead, resolve_heads
+from glassnet.models.outputs import OutputHead, check_metric_targets, resolve_heads
 from glassnet.models.summary import print_summary
 from glassnet.optimizers import Optimizer
 from glassnet.training import compute_logs, fit_loop, predict_loop
@@ -176,7 +176,9 @@ class Model(Network):
         """Choose the optimizer, the loss and the metrics reported during training.
 
         ``optimizer`` and ``loss`` take names (``"adam"``, ``"mse"``), config dicts or
-        instances; ``metrics`` a list of names such as ``["accuracy"]``. A model with
+        instances; ``metrics`` a list of names, classes or instances such as
+        ``["accuracy", "auc", glassnet.metrics.Precision(thresholds=0.7)]``
+        (see :mod:`glassnet.metrics`). A model with
         several outputs takes a loss, metrics and ``loss_weights`` per output, as a
         list or a dict keyed by output name (see ``models/outputs.py``).
         """
@@ -267,6 +269,7 @@ class Model(Network):
         first = x_arr[0] if isinstance(x_arr, list) else x_arr
         if not self.built:
             self.build((None, *first.shape[1:]))
+        check_metric_targets(self, x_arr, y_arr)
         history = History()
         chain = [*user_callbacks, history]
         if verbose:

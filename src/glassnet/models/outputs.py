@@ -25,6 +25,7 @@ sum), ``<output>_loss``, ``<output>_<metric>``.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,15 +34,23 @@ import numpy as np
 
 from glassnet import losses
 from glassnet._typing import Array
-from glassnet.errors import GlassnetTypeError, InvalidArgumentError
+from glassnet.errors import GlassnetError, GlassnetTypeError, InvalidArgumentError
 from glassnet.losses import Loss
 from glassnet.metrics import Metric
+from glassnet.metrics.inputs import log_value
 from glassnet.models.compiling import fused_logits_loss, metrics_get, output_units
+from glassnet.models.data_checks import rows
 
 if TYPE_CHECKING:
     from glassnet.models.model import Model
 
-__all__ = ["OutputHead", "compute_head_logs", "resolve_heads"]
+__all__ = [
+    "OutputHead",
+    "check_metric_targets",
+    "compute_head_logs",
+    "metric_value",
+    "resolve_heads",
+]
 
 
 @dataclass
@@ -143,17 +152,80 @@ def resolve_heads(
     return heads
 
 
+def check_metric_targets(model: Model, x: Any, y: Any) -> None:
+    """Try every compiled metric (a copy: its state stays) on the first two targets.
+
+    ``fit`` calls this before training: targets a metric cannot use (one-hot labels
+    for a sparse metric, 1-D predictions for F1) then fail before any weight
+    changes, instead of at the end of the first epoch. The predictions are zeros of
+    the outputs' shapes (a forward pass only when an output's shape depends on the
+    input), so no layer runs and no random generator moves.
+
+    >>> import numpy as np
+    >>> from glassnet.models import Sequential
+    >>> from glassnet.layers import Dense
+    >>> model = Sequential([Dense(2, input_dim=1, activation="softmax")])
+    >>> model.compile(loss="sparse_categorical_crossentropy", metrics=["f1_score"])
+    >>> check_metric_targets(model, np.zeros((4, 1)), np.zeros(4))
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.ShapeError: Metric 'f1_score' cannot use these targets ...
+    """
+    if model.heads is not None:
+        pairs = [
+            (metric, i) for i, head in enumerate(model.heads) for metric in head.metrics
+        ]
+    else:
+        pairs = [(metric, 0) for metric in model.metrics]
+    if not pairs:
+        return
+    ys = y if isinstance(y, list) else [y]
+    first = rows(x, slice(0, 2))
+    count = len(first[0] if isinstance(first, list) else first)
+    shapes = [t.sample_shape for t in model._require_graph("fit").outputs]
+    if all(isinstance(d, int) for shape in shapes for d in shape):
+        outs = [np.zeros((count, *shape), model.dtype) for shape in shapes]
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = model.forward(first, training=False)
+        outs = out if isinstance(out, list) else [out]
+    for metric, i in pairs:
+        try:
+            copy.deepcopy(metric).update_state(ys[i][:2], outs[i])
+        except GlassnetError as error:
+            raise type(error)(
+                f"Metric '{metric.name}' cannot use these targets (tried on the "
+                f"first rows before training): {error}"
+            ) from None
+
+
+def metric_value(metric: Metric, y_true: Any, y_pred: Any) -> Any:
+    """The metric over these samples alone: reset, one update, the result for logs.
+
+    A float, or an array for a per-class result (``F1Score(average=None)``).
+
+    >>> from glassnet.metrics import AUC
+    >>> metric_value(AUC(), [0, 1, 1], [0.2, 0.6, 0.9])
+    1.0
+    """
+    metric.reset_state()
+    metric.update_state(y_true, y_pred)
+    return log_value(metric.result())
+
+
 def compute_head_logs(
     heads: list[OutputHead], y_true: list[Array], y_pred: list[Array]
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """``loss`` (the weighted sum), then ``<output>_loss`` and ``<output>_<metric>``."""
     parts = {
         head.name: float(head.loss.forward(y, p))
         for head, y, p in zip(heads, y_true, y_pred, strict=True)
     }
-    logs = {"loss": sum(head.weight * parts[head.name] for head in heads)}
+    logs: dict[str, Any] = {
+        "loss": sum(head.weight * parts[head.name] for head in heads)
+    }
     logs.update({f"{name}_loss": value for name, value in parts.items()})
     for head, y, p in zip(heads, y_true, y_pred, strict=True):
         for metric in head.metrics:
-            logs[f"{head.name}_{metric.name}"] = float(np.mean(metric.per_sample(y, p)))
+            logs[f"{head.name}_{metric.name}"] = metric_value(metric, y, p)
     return logs

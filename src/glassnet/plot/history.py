@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from glassnet.callbacks import History
 from glassnet.errors import DataError, GlassnetTypeError
 from glassnet.plot._mpl import NEGATIVE, POSITIVE, finish, new_figure
@@ -33,7 +35,9 @@ def _logs(history: Any) -> tuple[dict[str, list[float]], list[int]]:
     length = max(len(values) for values in logs.values())
     if len(epochs) != length:
         epochs = list(range(1, length + 1))
-    return {key: [float(v) for v in values] for key, values in logs.items()}, epochs
+    # a metric with one value per class (F1Score(average=None)) is drawn as their mean
+    means = {key: [float(np.mean(v)) for v in values] for key, values in logs.items()}
+    return means, epochs
 
 
 def plot_history(history: Any, *, path: str | os.PathLike[str] | None = None) -> Figure:
