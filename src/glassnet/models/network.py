@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet import _random
 from glassnet._naming import auto_name, check_name
 from glassnet._registry import did_you_mean
 from glassnet._typing import Array, Shape
@@ -45,7 +46,11 @@ class Network:
         self.name = auto_name(type(self).__name__) if name is None else check_name(name)
         self.seed = check_seed(seed)
         self.dtype = normalize_dtype(dtype)
-        self.rng = np.random.default_rng(self.seed)
+        # Without a seed of its own a model seeds its generator from the session's,
+        # so glassnet.utils.set_random_seed makes it reproducible (as in Keras);
+        # unseeded, the session generator holds fresh entropy.
+        own = self.seed if self.seed is not None else _random.generator().integers(2**63)
+        self.rng = np.random.default_rng(own)
         self.graph: Graph | None = None
         self.built = False
         self.input_shape: Shape | None = None
