@@ -7,14 +7,16 @@ repository keeps only this script) and loads every file through every public ent
 point that reads its format. Each file must end in a glassnet error, run no code,
 stay within a memory bound and leave the model it was loaded into unchanged.
 
-Every file starts from valid files glassnet writes for one reference model
-(:func:`make_model`), in each format glassnet reads (``.keras``, ``.weights.h5``,
-legacy ``.h5`` weights and whole models, ``.safetensors``, ``to_json()`` text), and
-damages them one way. The cases are data: :func:`cases` lists them (cheap, nothing
-is written) and :func:`build` writes them. Payloads that would run code name a
-canary: a module (:data:`CANARY_MODULE`, written next to the corpus, never imported
-unless something imports by a name read from a file) and a marker file
-(:data:`MARKER`) that any executed payload creates.
+Every file starts from valid files glassnet writes for a reference model
+(:func:`make_model`; the convolution cases :func:`make_cnn_model`), in each format
+glassnet reads (``.keras``, ``.weights.h5``, legacy ``.h5`` weights and whole models,
+``.safetensors``, ``to_json()`` text), and damages them one way. A case may state the
+message it must end in (``expect``, a regular expression: the convolution cases do,
+checked by ``tests/test_files_cnn.py``). The cases are data: :func:`cases` lists
+them (cheap, nothing is written) and :func:`build` writes them. Payloads that would
+run code name a canary: a module (:data:`CANARY_MODULE`, written next to the corpus,
+never imported unless something imports by a name read from a file) and a marker
+file (:data:`MARKER`) that any executed payload creates.
 
 Nothing here depends on the clock or on unseeded randomness: the same interpreter
 and library versions give the same bytes for the same folder (payloads name the
@@ -43,8 +45,8 @@ import h5py
 import numpy as np
 
 from glassnet.layers import Activation, Add, Dense, Dropout
-from glassnet.models import Sequential
-from glassnet.utils import clear_session
+from glassnet.models import Model, Sequential
+from glassnet.utils import clear_session, set_random_seed
 
 __all__ = [
     "CANARY_MODULE",
@@ -52,6 +54,7 @@ __all__ = [
     "Case",
     "build",
     "cases",
+    "make_cnn_model",
     "make_model",
 ]
 
@@ -85,6 +88,9 @@ class Case:
     loaders: tuple[str, ...] = ()
     unsafe: tuple[str, ...] = ()  # loaders that must raise UnsafeFileError
     known: tuple[tuple[str, str], ...] = ()  # (loader, reason): a known weakness
+    #: a regular expression the error message matches (the convolution cases set it;
+    #: tests/test_files_cnn.py checks it)
+    expect: str = ""
 
     @property
     def suffix(self) -> str:
@@ -123,6 +129,48 @@ def make_model(seed: int = 1, dtype: str = "float32") -> Sequential:
     model.compile(optimizer="adam", loss="mse", metrics=["mae"])
     x = np.random.default_rng(3).normal(size=(5, 3))
     model.fit(x, np.zeros((5, 2)), epochs=1, verbose=0)
+    return model
+
+
+def make_cnn_model(seed: int = 1) -> Model:
+    """A functional CNN with every convolution layer: the convolution cases' base.
+
+    An image branch (Conv2D, BatchNormalization, MaxPooling2D, ZeroPadding2D,
+    SpatialDropout2D, AveragePooling2D, Flatten; a GlobalMaxPooling2D beside) and a
+    signal branch (causal Conv1D, MaxPooling1D, ZeroPadding1D, SpatialDropout1D,
+    AveragePooling1D, GlobalAveragePooling1D; a GlobalMaxPooling1D beside), joined
+    into one Dense. Compiled with Adam and trained one step, named explicitly.
+    """
+    from glassnet import Input
+    from glassnet import layers as L
+
+    clear_session()
+    set_random_seed(seed)  # a functional model's layers draw when they are called
+    image = Input((8, 8, 1), name="image")
+    features = L.Conv2D(4, 3, padding="same", activation="relu", name="conv2d")(image)
+    h = L.BatchNormalization(name="batch_normalization")(features)
+    h = L.MaxPooling2D(name="max_pooling2d")(h)
+    h = L.ZeroPadding2D(1, name="zero_padding2d")(h)
+    h = L.SpatialDropout2D(0.1, name="spatial_dropout2d")(h)
+    h = L.AveragePooling2D(2, name="average_pooling2d")(h)
+    flat = L.Flatten(name="flatten")(h)
+    peak = L.GlobalMaxPooling2D(name="global_max_pooling2d")(features)
+    signal = Input((12, 2), name="signal")
+    s = L.Conv1D(3, 3, padding="causal", dilation_rate=2, name="conv1d")(signal)
+    t = L.MaxPooling1D(name="max_pooling1d")(s)
+    t = L.ZeroPadding1D((1, 0), name="zero_padding1d")(t)
+    t = L.SpatialDropout1D(0.1, name="spatial_dropout1d")(t)
+    t = L.AveragePooling1D(2, padding="same", name="average_pooling1d")(t)
+    mean = L.GlobalAveragePooling1D(name="global_average_pooling1d")(t)
+    top = L.GlobalMaxPooling1D(name="global_max_pooling1d")(s)
+    joined = L.Concatenate(name="concatenate")([flat, peak, mean, top])
+    model = Model(
+        [image, signal], Dense(3, name="dense")(joined), name="cnn", seed=seed
+    )
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(3)
+    x = [rng.normal(size=(5, 8, 8, 1)), rng.normal(size=(5, 12, 2))]
+    model.fit(x, np.zeros((5, 3)), epochs=1, verbose=0)
     return model
 
 
@@ -272,12 +320,20 @@ class Payloads:
 class Builder:
     """Valid base files (built once) and helpers to damage copies of them."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, model: Model | None = None) -> None:
         self.folder = folder
         self.payloads = Payloads(folder)
-        self.model = make_model()
+        self.model = make_model() if model is None else model
         self._bases: dict[str, bytes] = {}
         self._members: dict[str, bytes] | None = None
+        self._cnn: Builder | None = None
+
+    @property
+    def cnn(self) -> Builder:
+        """The same helpers over the CNN reference model (:func:`make_cnn_model`)."""
+        if self._cnn is None:
+            self._cnn = Builder(self.folder, make_cnn_model())
+        return self._cnn
 
     # bases
     def base(self, kind: str) -> bytes:
@@ -402,13 +458,16 @@ def _case(
     loaders: tuple[str, ...] | None = None,
     unsafe: bool | tuple[str, ...] = False,
     known: dict[str, str] | None = None,
+    expect: str = "",
 ) -> None:
     """Declare a case; ``unsafe=True`` expects UnsafeFileError from every loader."""
     loaders = loaders or _default_loaders(name)
     if isinstance(unsafe, bool):
         unsafe = loaders if unsafe else ()
     known_items = tuple((known or {}).items())
-    _CASES.append(Case(name, category, what, build, loaders, unsafe, known_items))
+    _CASES.append(
+        Case(name, category, what, build, loaders, unsafe, known_items, expect)
+    )
 
 
 def _table(category: str, rows: list[tuple[Any, ...]]) -> None:
@@ -2073,6 +2132,187 @@ def _functional_cases() -> None:
         )
 
 
+# convolutions -----------------------------------------------------------------------------
+def _cnn_layer(c: dict[str, Any], name: str) -> dict[str, Any]:
+    """The config of the layer called ``name`` in a (functional) model document."""
+    config: dict[str, Any] = next(
+        e["config"] for e in c["config"]["layers"] if e["config"].get("name") == name
+    )
+    return config
+
+
+def _cnn_set(name: str, **changes: Any) -> ConfigEdit:
+    return lambda c, p: _cnn_layer(c, name).update(changes)
+
+
+def _on_cnn(build: Build) -> Build:
+    """A case built from the CNN reference model's files instead of the Dense one's."""
+    return lambda b: build(b.cnn)
+
+
+#: The first convolution's kernel in the CNN's Keras 3 weights and legacy model files.
+CNN_K = "layers/conv2d/vars/0"
+CNN_MK = "model_weights/conv2d/conv2d/kernel:0"
+
+_SIZE = r"must be an integer or a tuple of \d integers, each > 0"
+_WINDOW = r"at most 16384 \(glassnet.io.limits.MAX_WINDOW\)"
+
+#: (slug, what, edit, expected message): the CNN's architecture damaged one way,
+#: written as model_from_json text, a .keras config.json and an .h5 model_config.
+# fmt: off
+CONVOLUTION_EDITS: list[tuple[str, str, ConfigEdit, str]] = [
+    # zero, negative and malformed sizes: the layers' own checks, named
+    ("filters-zero", "Conv2D with filters=0", _cnn_set("conv2d", filters=0),
+     r"'conv2d'.*`filters`.*Received: filters=0"),
+    ("filters-negative", "Conv2D with filters=-4", _cnn_set("conv2d", filters=-4),
+     r"'conv2d'.*`filters`.*Received: filters=-4"),
+    ("kernel-zero", "Conv2D with kernel_size (0, 3)", _cnn_set("conv2d", kernel_size=[0, 3]),
+     rf"'conv2d'.*`kernel_size` {_SIZE}. Received: kernel_size=\[0, 3\]"),
+    ("kernel-negative", "Conv2D with kernel_size (-3, 3)",
+     _cnn_set("conv2d", kernel_size=[-3, 3]), r"'conv2d'.*Received: kernel_size=\[-3, 3\]"),
+    ("strides-zero", "Conv2D with strides (0, 1)", _cnn_set("conv2d", strides=[0, 1]),
+     rf"'conv2d'.*`strides` {_SIZE}. Received: strides=\[0, 1\]"),
+    ("strides-negative", "Conv2D with strides (1, -1)", _cnn_set("conv2d", strides=[1, -1]),
+     r"'conv2d'.*Received: strides=\[1, -1\]"),
+    ("dilation-zero", "Conv2D with dilation_rate (0, 1)",
+     _cnn_set("conv2d", dilation_rate=[0, 1]), r"'conv2d'.*Received: dilation_rate=\[0, 1\]"),
+    ("conv1d-kernel-zero", "Conv1D with kernel_size (0,)", _cnn_set("conv1d", kernel_size=[0]),
+     r"'conv1d'.*Received: kernel_size=\[0\]"),
+    ("conv1d-strides-negative", "Conv1D with strides (-1,)", _cnn_set("conv1d", strides=[-1]),
+     r"'conv1d'.*Received: strides=\[-1\]"),
+    ("pool-size-zero", "MaxPooling2D with pool_size (0, 2)",
+     _cnn_set("max_pooling2d", pool_size=[0, 2]),
+     r"'max_pooling2d'.*Received: pool_size=\[0, 2\]"),
+    ("pool-strides-negative", "MaxPooling2D with strides (-2, 2)",
+     _cnn_set("max_pooling2d", strides=[-2, 2]),
+     r"'max_pooling2d'.*Received: strides=\[-2, 2\]"),
+    ("pool1d-size-zero", "AveragePooling1D with pool_size (0,)",
+     _cnn_set("average_pooling1d", pool_size=[0]),
+     r"'average_pooling1d'.*Received: pool_size=\[0\]"),
+    ("padding-negative", "ZeroPadding2D with padding ((1, -1), (0, 0))",
+     _cnn_set("zero_padding2d", padding=[[1, -1], [0, 0]]),
+     r"'zero_padding2d'.*`padding`.*>= 0. Received: padding="),
+    ("kernel-float", "Conv2D with kernel_size 3.5", _cnn_set("conv2d", kernel_size=3.5),
+     r"'conv2d'.*Received: kernel_size=3.5"),
+    ("kernel-string", "Conv2D with kernel_size '3'", _cnn_set("conv2d", kernel_size="3"),
+     r"'conv2d'.*Received: kernel_size='3'"),
+    ("kernel-three-axes", "Conv2D with a 3-D kernel_size",
+     _cnn_set("conv2d", kernel_size=[3, 3, 3]), r"'conv2d'.*Received: kernel_size=\[3, 3, 3\]"),
+    ("kernel-booleans", "Conv2D with kernel_size (true, true)",
+     _cnn_set("conv2d", kernel_size=[True, True]),
+     r"'conv2d'.*Received: kernel_size=\[True, True\]"),
+    ("padding-full", "Conv2D with padding 'full'", _cnn_set("conv2d", padding="full"),
+     r"'conv2d'.*`padding`.*Received: padding='full'"),
+    ("conv2d-causal", "Conv2D with padding 'causal' (Conv1D only)",
+     _cnn_set("conv2d", padding="causal"), r"'conv2d'.*`padding`.*Received: padding='causal'"),
+    ("strides-and-dilation", "Conv1D with strides 2 and dilation_rate 2",
+     _cnn_set("conv1d", strides=[2]), r"'conv1d'.*`strides > 1`.*`dilation_rate > 1`"),
+    ("spatial-dropout-rate-1", "SpatialDropout2D with rate 1",
+     _cnn_set("spatial_dropout2d", rate=1.0), r"'spatial_dropout2d'.*`rate`"),
+    ("keepdims-string", "GlobalMaxPooling2D with keepdims 'yes'",
+     _cnn_set("global_max_pooling2d", keepdims="yes"), r"'global_max_pooling2d'.*keepdims"),
+    # what Keras has and glassnet refuses, by name
+    ("groups-2", "Conv2D with groups=2", _cnn_set("conv2d", groups=2),
+     r"'conv2d'.*`groups`: grouped convolutions.*not supported yet"),
+    ("conv-channels-first", "Conv2D with data_format='channels_first'",
+     _cnn_set("conv2d", data_format="channels_first"),
+     r"'conv2d'.*data_format='channels_first' is not supported yet"),
+    ("pool-channels-first", "AveragePooling1D with data_format='channels_first'",
+     _cnn_set("average_pooling1d", data_format="channels_first"),
+     r"'average_pooling1d'.*data_format='channels_first' is not supported yet"),
+    # windows and sizes past the caps: refused before any layer is built
+    ("kernel-over-cap", "Conv2D with kernel_size (16385, 1)",
+     _cnn_set("conv2d", kernel_size=[2**14 + 1, 1]),
+     rf"'conv2d'.*`kernel_size=\[16385, 1\]` is longer.*{_WINDOW}"),
+    ("kernel-10e30", "Conv2D with kernel_size (10**30, 10**30)",
+     _cnn_set("conv2d", kernel_size=[10**30, 10**30]), rf"'conv2d'.*`kernel_size=.*{_WINDOW}"),
+    ("conv1d-kernel-2e20", "Conv1D with a 2**20 kernel (6 million parameters: under "
+     "MAX_PARAMETERS)", _cnn_set("conv1d", kernel_size=[2**20]),
+     rf"'conv1d'.*`kernel_size=\[1048576\]`.*{_WINDOW}"),
+    ("conv1d-dilated-span", "Conv1D of kernel 3 with dilation_rate 10**6",
+     _cnn_set("conv1d", dilation_rate=[10**6]), rf"'conv1d'.*`dilation_rate=.*{_WINDOW}"),
+    ("conv1d-span-over-cap", "Conv1D of kernel 3, dilation_rate 10,000: spans 20,001",
+     _cnn_set("conv1d", dilation_rate=[10_000]),
+     r"'conv1d'.*spans 20001 positions.*MAX_WINDOW"),
+    ("strides-10e9", "Conv2D with strides (10**9, 10**9)",
+     _cnn_set("conv2d", strides=[10**9, 10**9]), rf"'conv2d'.*`strides=.*{_WINDOW}"),
+    ("pool-size-10e9", "a 'same' MaxPooling2D of pool_size (10**9, 10**9): no weights",
+     _cnn_set("max_pooling2d", pool_size=[10**9, 10**9], padding="same"),
+     rf"'max_pooling2d'.*`pool_size=.*{_WINDOW}"),
+    ("pool1d-size-2e31", "AveragePooling1D with pool_size 2**31",
+     _cnn_set("average_pooling1d", pool_size=[2**31]),
+     rf"'average_pooling1d'.*`pool_size=.*{_WINDOW}"),
+    ("padding-10e9", "ZeroPadding2D of 10**9 rows (a 10**9 x 10**9 image from 8 x 8)",
+     _cnn_set("zero_padding2d", padding=[[0, 10**9], [0, 10**9]]),
+     rf"'zero_padding2d'.*`padding=.*{_WINDOW}"),
+    ("padding1d-10e9", "ZeroPadding1D of 10**9 steps",
+     _cnn_set("zero_padding1d", padding=[10**9, 0]), rf"'zero_padding1d'.*`padding=.*{_WINDOW}"),
+    ("filters-2e31", "Conv2D with 2**31 filters", _cnn_set("conv2d", filters=2**31),
+     r"declares at least \d+ parameters; the limit is 268435456"),
+    ("kernel-larger-than-input", "a 'valid' 9 x 9 kernel on 8 x 8 images",
+     _cnn_set("conv2d", kernel_size=[9, 9], padding="valid"),
+     r"'conv2d'.*cannot take inputs shaped \(8, 8, 1\)"),
+]
+
+#: (slug, what, edit, expected message): a whole-model file whose convolution
+#: weights disagree with its own config (.keras and .h5: configs with weights).
+CONVOLUTION_MISMATCHES: list[tuple[str, str, ConfigEdit, str]] = [
+    ("kernel-size-disagrees", "config kernel_size (5, 5); the weights are 3 x 3",
+     _cnn_set("conv2d", kernel_size=[5, 5]), r"shape \(3, 3, 1, 4\).*has \(5, 5, 1, 4\)"),
+    ("filters-disagree", "config filters 6; the kernel has 4",
+     _cnn_set("conv2d", filters=6), r"shape \(3, 3, 1, 4\).*has \(3, 3, 1, 6\)"),
+    ("conv1d-kernel-disagrees", "config Conv1D kernel_size 5; the weights have 3",
+     _cnn_set("conv1d", kernel_size=[5]), r"shape \(3, 2, 3\).*has \(5, 2, 3\)"),
+]
+# fmt: on
+
+
+def _transposed_kernel(path: str) -> Edit:
+    """The conv kernel replaced by PyTorch's (filters, channels, kh, kw) layout."""
+
+    def edit(f: h5py.File) -> None:
+        kernel = f[path][()]
+        del f[path]
+        f.create_dataset(path, data=kernel.transpose(3, 2, 0, 1))
+
+    return edit
+
+
+def _convolution_cases() -> None:
+    cat = "convolutions"
+    for slug, what, edit, expect in CONVOLUTION_EDITS:
+        _case(f"cnn/{slug}.json", cat, what, _on_cnn(_json_file(edit)), expect=expect)
+        for name, build in [
+            (f"cnn/{slug}.keras", _keras_config_file(edit)),
+            (f"cnn/{slug}-model.h5", _legacy_config_file(edit)),
+        ]:
+            _case(name, cat, what, _on_cnn(build), loaders=(LOAD_MODEL,), expect=expect)
+    for slug, what, edit, expect in CONVOLUTION_MISMATCHES:
+        for name, build in [
+            (f"cnn/{slug}.keras", _keras_config_file(edit)),
+            (f"cnn/{slug}-model.h5", _legacy_config_file(edit)),
+        ]:
+            _case(name, cat, what, _on_cnn(build), loaders=(LOAD_MODEL,), expect=expect)
+    transposed = r"shape \(4, 1, 3, 3\).*has \(3, 3, 1, 4\)"
+    declared = r"shape \(1048576, 1048576, 1, 4\).*has \(3, 3, 1, 4\)"
+    huge = {"shape": (2**20, 2**20, 1, 4), "chunks": (1, 1, 1, 4), "dtype": "f4"}
+    # fmt: off
+    for name, what, build, expect in [
+        ("cnn/kernel-transposed.keras", "the conv kernel stored (filters, channels, kh, kw)",
+         lambda b: b.keras(weights=b.h5("keras-member", _transposed_kernel(CNN_K))),
+         transposed),
+        ("cnn/kernel-transposed-model.h5", "the conv kernel stored (filters, channels, kh, kw)",
+         lambda b: b.h5("legacy-model", _transposed_kernel(CNN_MK)), transposed),
+        ("cnn/kernel-declared-huge.keras", "the conv kernel declared 2**40 x 4, nothing stored",
+         lambda b: b.keras(weights=b.h5("keras-member", _dataset(CNN_K, **huge))), declared),
+        ("cnn/kernel-declared-huge-model.h5",
+         "the conv kernel declared 2**40 x 4, nothing stored",
+         lambda b: b.h5("legacy-model", _dataset(CNN_MK, **huge)), declared),
+    ]:
+        _case(name, cat, what, _on_cnn(build), loaders=(LOAD_MODEL,), expect=expect)
+    # fmt: on
+
+
 # -- the public interface ---------------------------------------------------------------
 def cases() -> list[Case]:
     """Every corpus case, in a fixed order (nothing is built)."""
@@ -2088,6 +2328,7 @@ def cases() -> list[Case]:
         _nonfinite_cases()
         _json_cases()
         _functional_cases()
+        _convolution_cases()
         names = [case.name for case in _CASES]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -2138,6 +2379,7 @@ def manifest(built: list[Case]) -> list[dict[str, Any]]:
             "loaders": list(c.loaders),
             "unsafe": list(c.unsafe),
             "known_weaknesses": dict(c.known),
+            "expect": c.expect,
         }
         for c in built
     ]

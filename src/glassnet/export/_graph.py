@@ -43,13 +43,17 @@ class LayerCall:
     """One call of a layer in the model's graph, as a converter sees it.
 
     ``inputs`` are the names of the tensors the layer is called on (one, or several
-    for a merge layer) and ``shapes`` their full shapes, batch axis first, ``None``
-    for an axis of any length (the batch axis always).
+    for a merge layer) and ``shapes`` their full shapes in glassnet's order (channels
+    last), batch axis first, ``None`` for an axis of any length (the batch axis
+    always). ``layout`` says how the ``inputs`` are laid out: ``"channels_last"``
+    as in glassnet, or ``"channels_first"`` (``(N, C, H, W)``) where the walk moved
+    the channels for ONNX's convolutions and pools (``_layout.py``).
     """
 
     layer: Any
     inputs: list[str]
     shapes: list[tuple[int | None, ...]]
+    layout: str = "channels_last"
 
     @property
     def x(self) -> str:

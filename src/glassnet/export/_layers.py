@@ -2,7 +2,10 @@
 
 :data:`CONVERTERS` maps each layer class to the function that appends its nodes; a
 new layer needs one entry here (its converter may live in a module of its family:
-``_normalization``, ``_reshaping``, ``_merge``). This module holds the layers that
+``_normalization``, ``_reshaping``, ``_merge``, ``_conv``, ``_pooling``), and
+:func:`layout_of` says in which layout it computes: channels-first for ONNX's
+convolutions and pools, either layout for the elementwise layers, channels-last
+(glassnet's) for the rest (``_layout.py``). This module holds the layers that
 compute ``y = f(x)`` elementwise or with a matrix:
 
 - ``Dense``: ``MatMul`` (x @ W, on the last axis of N-D inputs too), ``Add`` (+ b,
@@ -21,28 +24,49 @@ parent's translation.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 from glassnet import activations as act
 from glassnet.export._activations import export_activation
+from glassnet.export._conv import CONV_CONVERTERS
 from glassnet.export._errors import ExportError
 from glassnet.export._graph import GraphBuilder, LayerCall
+from glassnet.export._layout import (
+    CHANNELS_FIRST,
+    CHANNELS_LAST,
+    ELEMENTWISE,
+    move_activation,
+)
 from glassnet.export._merge import MERGE_CONVERTERS
 from glassnet.export._normalization import NORMALIZATION_CONVERTERS
+from glassnet.export._pooling import POOLING_CONVERTERS, SPATIAL_LAYERS
 from glassnet.export._reshaping import RESHAPING_CONVERTERS
 from glassnet.layers import (
     ELU,
     Activation,
+    Add,
+    Average,
+    BatchNormalization,
+    Concatenate,
     Dense,
     Dropout,
     GaussianNoise,
     Layer,
     LeakyReLU,
+    Maximum,
+    Minimum,
+    Multiply,
     PReLU,
     ReLU,
     Softmax,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    Subtract,
 )
 
-__all__ = ["CONVERTERS", "Converter", "export_layer"]
+__all__ = ["CONVERTERS", "Converter", "export_layer", "layout_of"]
 
 #: ``(graph, call) -> y``: append the call's nodes, return its output tensor's name.
 Converter = Callable[[GraphBuilder, LayerCall], str]
@@ -65,9 +89,8 @@ def _dense(g: GraphBuilder, call: LayerCall) -> str:
 
 def _activation(g: GraphBuilder, call: LayerCall) -> str:
     """The layers that hold an activation function: Activation, LeakyReLU, ELU..."""
-    return export_activation(
-        g, call.layer.activation, call.x, scope=call.scope, rank=call.rank
-    )
+    activation = move_activation(call.layer.activation, call.layout, call.rank)
+    return export_activation(g, activation, call.x, scope=call.scope, rank=call.rank)
 
 
 def _identity(g: GraphBuilder, call: LayerCall) -> str:
@@ -100,10 +123,14 @@ def _relu(g: GraphBuilder, call: LayerCall) -> str:
 
 def _prelu(g: GraphBuilder, call: LayerCall) -> str:
     # y = x where x >= 0, alpha * x elsewhere; alpha has the sample's shape (1 on
-    # the shared axes), which broadcasts against (batch, *sample) from the right
+    # the shared axes), which broadcasts against (batch, *sample) from the right;
+    # on channels-first data its channel axis moves to the front as well
     layer: PReLU = call.layer
-    alpha = g.weight(f"{call.scope}.alpha", layer.params["alpha"])
-    return g.node("PRelu", [call.x, alpha], scope=call.scope)
+    alpha = layer.params["alpha"]
+    if call.layout == CHANNELS_FIRST:
+        alpha = np.moveaxis(alpha, -1, 0)
+    name = g.weight(f"{call.scope}.alpha", alpha)
+    return g.node("PRelu", [call.x, name], scope=call.scope)
 
 
 CORE_CONVERTERS: dict[type[Layer], Converter] = {
@@ -124,7 +151,34 @@ FAMILIES: dict[str, dict[type[Layer], Converter]] = {
     "normalization": NORMALIZATION_CONVERTERS,
     "reshaping": RESHAPING_CONVERTERS,
     "merging": MERGE_CONVERTERS,
+    "convolution": CONV_CONVERTERS,
+    "pooling": POOLING_CONVERTERS,
 }
+
+#: The layers whose converters compute in either layout, the one their inputs have:
+#: elementwise ops, and the axis of BatchNormalization and Concatenate moved.
+ELEMENTWISE_LAYERS: frozenset[type[Layer]] = frozenset(
+    {Activation, Dropout, ELU, GaussianNoise, LeakyReLU, PReLU, ReLU, Softmax}
+    | {BatchNormalization, SpatialDropout1D, SpatialDropout2D}
+    | {Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract}
+)
+
+
+def layout_of(layer: Layer, dtype: Any) -> str:
+    """How ``layer``'s converter takes its inputs: channels-first, channels-last
+    (glassnet's order), or ``ELEMENTWISE`` (either).
+
+    The convolutions and pools are channels-first in float32 graphs (ONNX's ops);
+    in float64 graphs, which compute them with slices as glassnet does, they are
+    channels-last.
+    """
+    cls = type(layer)
+    if cls in CONV_CONVERTERS or cls in SPATIAL_LAYERS:
+        return CHANNELS_LAST if np.dtype(dtype) == np.float64 else CHANNELS_FIRST
+    if cls in ELEMENTWISE_LAYERS:
+        return ELEMENTWISE
+    return CHANNELS_LAST
+
 
 #: The layer classes glassnet.export translates, and how.
 CONVERTERS: dict[type[Layer], Converter] = {

@@ -4,7 +4,8 @@ The sums and products are chains of binary ``Add`` and ``Mul`` nodes, left to
 right, the order NumPy computes them in (float addition is not associative, so a
 variadic ``Sum`` could round differently); ``Average`` divides that sum by the
 number of inputs. ``Maximum`` and ``Minimum`` are exact in any order and use one
-variadic ``Max`` or ``Min`` node; ``Concatenate`` is ``Concat`` along its axis.
+variadic ``Max`` or ``Min`` node; ``Concatenate`` is ``Concat`` along its axis (moved
+where the walk keeps images channels-first, ``_layout.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from glassnet.export._graph import GraphBuilder, LayerCall
+from glassnet.export._layout import CHANNELS_FIRST, moved_axis
 from glassnet.layers import (
     Add,
     Average,
@@ -61,7 +63,10 @@ def _minimum(g: GraphBuilder, call: LayerCall) -> str:
 
 def _concatenate(g: GraphBuilder, call: LayerCall) -> str:
     layer: Concatenate = call.layer
-    return g.node("Concat", call.inputs, scope=call.scope, axis=layer.axis)
+    axis = layer.axis
+    if call.layout == CHANNELS_FIRST:  # images side by side, channels on axis 1
+        axis = moved_axis(axis, call.rank)
+    return g.node("Concat", call.inputs, scope=call.scope, axis=axis)
 
 
 MERGE_CONVERTERS: dict[type[Layer], Callable[[GraphBuilder, LayerCall], str]] = {

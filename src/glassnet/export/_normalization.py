@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from glassnet.export._graph import GraphBuilder, LayerCall
+from glassnet.export._layout import CHANNELS_FIRST, moved_axis
 from glassnet.layers import BatchNormalization, Layer, LayerNormalization
 
 __all__ = ["NORMALIZATION_CONVERTERS", "broadcast_shape", "reduce_mean"]
@@ -85,7 +86,10 @@ def _batch_normalization(g: GraphBuilder, call: LayerCall) -> str:
     # inference: xhat = (x - moving_mean) / sqrt(moving_variance + epsilon),
     #            y = gamma * xhat + beta
     layer: BatchNormalization = call.layer
-    scope, axes = call.scope, (layer.axis % call.rank,)
+    axis = layer.axis % call.rank
+    if call.layout == CHANNELS_FIRST:  # after a convolution: the channels are axis 1
+        axis = moved_axis(axis, call.rank)
+    scope, axes = call.scope, (axis,)
     stats = {}
     for key in ("moving_mean", "moving_variance"):
         array = layer.state[key]

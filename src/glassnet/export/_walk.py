@@ -7,6 +7,10 @@ nodes; the tensors in the output slots become the graph outputs. A Sequential mo
 is the same walk over a chain. A layer called twice (shared weights) appends its
 nodes twice, and its weights, named after the layer, are stored once.
 
+Each tensor is kept channels-last (glassnet's order), channels-first (for ONNX's
+convolutions and pools), or both, and transposed at most once each way
+(``_layout.py``); the graph's inputs and outputs are in glassnet's order.
+
 >>> import numpy as np
 >>> from glassnet import Input, Model
 >>> from glassnet.layers import Add, Dense
@@ -28,7 +32,14 @@ from typing import Any
 from glassnet.errors import InvalidArgumentError
 from glassnet.export._errors import ExportError
 from glassnet.export._graph import GraphBuilder, LayerCall
-from glassnet.export._layers import export_layer
+from glassnet.export._layers import export_layer, layout_of
+from glassnet.export._layout import (
+    CHANNELS_FIRST,
+    CHANNELS_LAST,
+    ELEMENTWISE,
+    Value,
+    in_layout,
+)
 
 __all__ = ["Dims", "default_names", "export_graph"]
 
@@ -71,7 +82,7 @@ def export_graph(
     ``"{input}_dim{axis}"``. Output axes of unknown length are left unnamed.
     """
     graph = model.graph
-    values: dict[int, str] = {}
+    values: dict[int, Value] = {}
     inputs: list[tuple[str, Dims]] = []
     for slot, tensor, name in zip(
         graph.input_slots, graph.inputs, input_names, strict=True
@@ -83,18 +94,22 @@ def export_graph(
                 "integer inputs. Received: an Input with dtype="
                 f"{tensor.dtype.name!r}"
             )
-        values[slot] = name
+        values[slot] = Value.of(name, len(tensor.shape))
         dims: Dims = [batch]
         for axis, size in enumerate(tensor.shape[1:], start=1):
             dims.append(f"{name}_dim{axis}" if size is None else int(size))
         inputs.append((name, dims))
     for step in graph.steps:
+        sources = [values[slot] for slot in step.inputs]
+        layout = _layout_for(layout_of(step.layer, g.dtype), sources)
         call = LayerCall(
             step.layer,
-            [values[slot] for slot in step.inputs],
+            [in_layout(g, value, layout, str(step.layer.name)) for value in sources],
             [tuple(t.shape) for t in step.node.inputs],
+            layout,
         )
-        values[step.output] = export_layer(g, call)
+        rank = len(step.node.outputs[0].shape)
+        values[step.output] = Value.of(export_layer(g, call), rank, layout)
     for name in output_names:
         if g.is_taken(name):
             raise InvalidArgumentError(
@@ -106,7 +121,21 @@ def export_graph(
     for slot, tensor, name in zip(
         graph.output_slots, graph.outputs, output_names, strict=True
     ):
-        g.name_output(values[slot], name)
+        g.name_output(in_layout(g, values[slot], CHANNELS_LAST, name), name)
         tail: Dims = [None if size is None else int(size) for size in tensor.shape[1:]]
         outputs.append((name, [batch, *tail]))
     return inputs, outputs
+
+
+def _layout_for(kind: str, sources: list[Value]) -> str:
+    """The layout a layer's inputs are given in: its own, or, for an elementwise
+    layer, the one that needs the fewer transposes (channels-last on a tie)."""
+    if kind != ELEMENTWISE:
+        return kind
+    missing = {
+        layout: sum(not value.has(layout) for value in sources)
+        for layout in (CHANNELS_LAST, CHANNELS_FIRST)
+    }
+    if missing[CHANNELS_FIRST] < missing[CHANNELS_LAST]:
+        return CHANNELS_FIRST
+    return CHANNELS_LAST

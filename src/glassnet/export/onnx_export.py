@@ -2,7 +2,9 @@
 
 The graph computes what ``model.predict`` computes (inference mode: Dropout and
 GaussianNoise are the identity, BatchNormalization uses its moving statistics) in the
-model's own float type, with a dynamic batch axis by default. It is written by
+model's own float type, with a dynamic batch axis by default. Its inputs and outputs
+are laid out as glassnet's (images channels last); convolutions and pools run
+channels-first inside, as ONNX's ops want (``_layout.py``). It is written by
 walking the model's graph (``_walk.py``), so Sequential and functional models,
 branches, merges, several inputs and outputs and shared layers export alike. See
 ``docs/onnx.md`` for the op of every layer and activation.
@@ -132,7 +134,8 @@ def to_onnx(
         The model has no weights yet.
     ExportError
         A layer or activation has no ONNX translation (a custom subclass, a softmax
-        over the batch axis, an integer input); the message names it.
+        over the batch axis, an integer input, a float64 convolution or pool on an
+        axis of any length); the message names it.
     MissingDependencyError
         The ``onnx`` package is not installed.
 

@@ -185,7 +185,9 @@ def keras_entry(
 
 # Keras layers whose constructor takes no ``trainable`` (and no ``**kwargs``): Keras
 # cannot load a config that holds the key.
-NO_TRAINABLE_KEY = frozenset({"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"})
+NO_TRAINABLE_KEY = frozenset(
+    {"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"}
+)
 
 
 def keras_layer_config(

@@ -10,6 +10,8 @@ Keras 2, or glassnet's own) and, for each:
   functional model each ``InputLayer`` becomes a glassnet ``InputLayer``;
 - keeps ``trainable``: a frozen layer is read frozen;
 - drops Keras settings at their neutral value and refuses the rest by name;
+- refuses windows (kernel and pool sizes, strides, dilations, paddings) longer than
+  :data:`~glassnet.io.limits.MAX_WINDOW` (:mod:`~glassnet.io.window_limits`);
 - looks the class up in glassnet's layer registry (or ``custom_objects``), and
   accepts only the constructor arguments that class has (Keras 2's names, such as
   LeakyReLU's ``alpha``, are read as Keras 3's);
@@ -53,6 +55,7 @@ from glassnet.io.keras_compat import (
     snake_case,
     strip_neutral,
 )
+from glassnet.io.window_limits import check_windows
 from glassnet.layers import InputLayer, Layer
 from glassnet.layers import registry as layer_registry
 
@@ -152,6 +155,7 @@ class LayerReader:
                 f"{str(trainable)[:40]}"
             )
         config = strip_neutral(config, LAYER_NEUTRAL, where)
+        check_windows(config, where)
         for old, new in _KERAS2_NAMES.get(class_name, {}).items():
             if old in config and new not in config:
                 config[new] = config.pop(old)
