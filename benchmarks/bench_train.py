@@ -673,11 +673,20 @@ class QuietGate:
 class Worker:
     """A peer's process, driven through its stdin and stdout."""
 
-    def __init__(self, name: str, threads: int, path: str, gate: QuietGate) -> None:
-        env = dict(os.environ)
+    def __init__(
+        self,
+        name: str,
+        threads: int,
+        path: str,
+        gate: QuietGate,
+        script: str = __file__,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``script --worker name`` in ``env`` (default: this process's)."""
+        env = dict(os.environ if env is None else env)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(threads)
-        command = [sys.executable, os.path.abspath(__file__), "--worker", name]
+        command = [sys.executable, os.path.abspath(script), "--worker", name]
         command += ["--threads", str(threads), "--data", path]
         self.name, self.gate = name, gate
         self.process = subprocess.Popen(
