@@ -11,17 +11,21 @@ from glassnet import activations, gradcheck, losses
 from glassnet.activations import ActivationFunction
 from glassnet.layers import (
     ELU,
+    GRU,
+    LSTM,
     Activation,
     Add,
     Average,
     AveragePooling1D,
     AveragePooling2D,
     BatchNormalization,
+    Bidirectional,
     Concatenate,
     Conv1D,
     Conv2D,
     Dense,
     Dropout,
+    Embedding,
     Flatten,
     GaussianNoise,
     GlobalAveragePooling1D,
@@ -41,10 +45,12 @@ from glassnet.layers import (
     ReLU,
     RepeatVector,
     Reshape,
+    SimpleRNN,
     Softmax,
     SpatialDropout1D,
     SpatialDropout2D,
     Subtract,
+    TimeDistributed,
     ZeroPadding1D,
     ZeroPadding2D,
 )
@@ -141,6 +147,14 @@ SHAPED_LAYERS: dict[str, tuple[Layer, tuple[int, ...]]] = {
     "zero_padding2d": (ZeroPadding2D(((1, 0), (2, 1))), (3, 3, 3, 2)),
     "spatial_dropout1d": (SpatialDropout1D(0.3), (3, 4, 5)),
     "spatial_dropout2d": (SpatialDropout2D(0.3), (3, 3, 3, 5)),
+    "simple_rnn": (SimpleRNN(3, go_backwards=True), (2, 4, 3)),
+    "lstm": (LSTM(3, return_sequences=True), (2, 4, 3)),
+    "gru": (GRU(3, reset_after=False), (2, 4, 3)),
+    "bidirectional": (Bidirectional(LSTM(2), merge_mode="mul"), (2, 4, 3)),
+    "time_distributed": (TimeDistributed(Dense(2, activation="tanh")), (2, 4, 3)),
+    # x is 0.0 here, a valid id (the other entries would not be whole numbers);
+    # test_layers_embedding.py checks real id batches
+    "embedding": (Embedding(4, 3), (1, 1)),
 }
 
 

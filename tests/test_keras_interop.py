@@ -334,15 +334,15 @@ def test_a_keras_activation_glassnet_lacks_is_named(tmp_path):
 
 
 def test_unknown_initializers_default_only_where_weights_follow(tmp_path):
-    model = keras_model(kernel_initializer="orthogonal")
+    model = keras_model(kernel_initializer="identity")
     model.save(tmp_path / "k.keras")
-    with pytest.warns(GlassnetWarning, match="Orthogonal.*glorot_uniform"):
+    with pytest.warns(GlassnetWarning, match="Identity.*glorot_uniform"):
         ours = load_model(tmp_path / "k.keras")
     np.testing.assert_allclose(
         ours.predict(X, verbose=0), model.predict(X, verbose=0), **TOLERANCE
     )
     with pytest.raises(
-        ModelFileError, match="kernel_initializer: Unknown initializer 'Orthogonal'"
+        ModelFileError, match="kernel_initializer: Unknown initializer 'Identity'"
     ):
         model_from_json(model.to_json())
 

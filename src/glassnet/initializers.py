@@ -41,6 +41,7 @@ __all__ = [
     "LecunNormal",
     "LecunUniform",
     "Ones",
+    "Orthogonal",
     "RandomNormal",
     "RandomUniform",
     "TruncatedNormal",
@@ -352,6 +353,37 @@ class LecunUniform(_NamedVarianceScaling):
     """Uniform in ``[-limit, limit)``, ``limit = sqrt(3 / fan_in)``."""
 
     arguments = (1.0, "fan_in", "uniform")
+
+
+@registry.register("orthogonal")
+class Orthogonal(Initializer):
+    """A matrix with orthonormal rows or columns, times ``gain`` (default 1.0).
+
+    As Keras: the shape is read as a matrix ``(product of the leading axes, last
+    axis)``; the Q of the QR decomposition of a standard normal draw, its columns'
+    signs fixed by ``R``'s diagonal, is transposed when the matrix is wide. The
+    recurrent kernels of SimpleRNN, LSTM and GRU start so. A vector or a scalar is
+    a one-row matrix here (Keras refuses them).
+
+    >>> Q = Orthogonal()((3, 6), np.random.default_rng(0), np.float64)
+    >>> np.allclose(Q @ Q.T, np.eye(3))
+    True
+    """
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = _check_finite(gain, "gain")
+
+    def sample(self, shape: Shape, rng: np.random.Generator) -> Array:
+        rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
+        cols = shape[-1] if shape else 1
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q *= np.sign(np.diag(r))  # makes the decomposition unique
+        if rows < cols:
+            q = q.T
+        return self.gain * q.reshape(shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"gain": self.gain}
 
 
 def get(identifier: Any, custom_objects: dict[str, type] | None = None) -> Any:

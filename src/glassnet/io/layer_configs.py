@@ -15,9 +15,10 @@ Keras 2, or glassnet's own) and, for each:
 - looks the class up in glassnet's layer registry (or ``custom_objects``), and
   accepts only the constructor arguments that class has (Keras 2's names, such as
   LeakyReLU's ``alpha``, are read as Keras 3's);
-- resolves activations and initializers in their registries. An initializer glassnet
+- resolves activations, initializers, regularizers and constraints in their
+  registries (a name glassnet lacks is refused with a suggestion). An initializer glassnet
   lacks is an error, or, when the file's weights will replace the initial values
-  anyway and it is one of Keras' own (``Orthogonal``...), glassnet's default for that
+  anyway and it is one of Keras' own (``Identity``...), glassnet's default for that
   argument with a :class:`GlassnetWarning`. A name that points at code (a dot,
   ``>`` or a dunder) is refused as unsafe.
 
@@ -39,7 +40,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from glassnet import activations, initializers
+from glassnet import activations, constraints, initializers, regularizers
 from glassnet._registry import did_you_mean
 from glassnet.errors import (
     GlassnetError,
@@ -213,6 +214,13 @@ class LayerReader:
         open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
         result = {}
         for key, value in config.items():
+            if key.endswith(("_regularizer", "_constraint")):
+                if value is None and key not in parameters:
+                    continue  # Keras 2 writes the ones a layer lacks as null
+                value = self._penalty(key, value, f"{where}: {key}")
+                if key == "activity_regularizer" and issubclass(cls, Layer):
+                    result[key] = value  # every layer takes one (Layer.from_config)
+                    continue
             if key not in parameters and not open_ended:
                 raise ModelFileError(
                     f"{where}: the file sets `{key[:60]}`, which glassnet's "
@@ -225,6 +233,16 @@ class LayerReader:
                 value = self._initializer(value, f"{where}: {key}", default)
             result[key] = value
         return result
+
+    def _penalty(self, key: str, value: Any, where: str) -> Any:
+        """A regularizer or constraint from its (Keras 3) config, or None."""
+        if isinstance(value, dict):
+            check_claims(value, where)
+        get = regularizers.get if key.endswith("_regularizer") else constraints.get
+        try:
+            return get(value, custom_objects=self.custom_objects)
+        except GlassnetError as error:
+            raise ModelFileError(f"{where}: {error}") from None
 
     def _initializer(self, value: Any, where: str, default: Any) -> Any:
         name = value.get("class_name") if isinstance(value, dict) else value
@@ -336,7 +354,7 @@ def _activation(value: Any, where: str, custom_objects: dict[str, type] | None) 
 #: Keras 3's initializers (``keras.initializers.ALL_OBJECTS_DICT``: class names,
 #: their snake_case names and aliases, without the abstract ``Initializer``). In a
 #: file whose weights replace the initial values, one of these that glassnet lacks
-#: (Orthogonal, Identity, STFT) or cannot configure is replaced by glassnet's
+#: (Identity, STFT) or cannot configure is replaced by glassnet's
 #: default; no other name is.
 _KERAS_INITIALIZER_CLASSES = (
     "Constant", "Zeros", "Ones", "Identity", "STFT", "GlorotNormal", "GlorotUniform",

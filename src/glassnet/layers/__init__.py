@@ -8,6 +8,7 @@ Dense(input_shape=[2], units=10, activation='linear', ...)
 from glassnet.layers.activation import Activation
 from glassnet.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import Layer, Weight, registry
+from glassnet.layers.bidirectional import Bidirectional
 from glassnet.layers.convolutional import (
     Conv1D,
     Conv2D,
@@ -16,6 +17,7 @@ from glassnet.layers.convolutional import (
 )
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
+from glassnet.layers.embedding import Embedding
 from glassnet.layers.global_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
@@ -26,8 +28,10 @@ from glassnet.layers.global_pooling import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from glassnet.layers.gru import GRU
 from glassnet.layers.input_layer import Input, InputLayer
 from glassnet.layers.layer_normalization import LayerNormalization
+from glassnet.layers.lstm import LSTM
 from glassnet.layers.merge import (
     Add,
     Average,
@@ -61,10 +65,14 @@ from glassnet.layers.pooling import (
 )
 from glassnet.layers.prelu import PReLU
 from glassnet.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from glassnet.layers.simple_rnn import SimpleRNN
 from glassnet.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from glassnet.layers.wrappers import TimeDistributed
 
 __all__ = [
     "ELU",
+    "GRU",
+    "LSTM",
     "Activation",
     "Add",
     "Average",
@@ -73,6 +81,7 @@ __all__ = [
     "AvgPool1D",
     "AvgPool2D",
     "BatchNormalization",
+    "Bidirectional",
     "Concatenate",
     "Conv1D",
     "Conv2D",
@@ -80,6 +89,7 @@ __all__ = [
     "Convolution2D",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GaussianNoise",
     "GlobalAveragePooling1D",
@@ -107,10 +117,12 @@ __all__ = [
     "ReLU",
     "RepeatVector",
     "Reshape",
+    "SimpleRNN",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "Subtract",
+    "TimeDistributed",
     "Weight",
     "ZeroPadding1D",
     "ZeroPadding2D",

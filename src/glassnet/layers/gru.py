@@ -1,0 +1,375 @@
+"""The GRU layer: gated recurrent units, with Keras 3's arguments and weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet import activations
+from glassnet._typing import Array
+from glassnet._validation import check_bool
+from glassnet.activations import ActivationFunction
+from glassnet.layers.base import registry
+from glassnet.layers.recurrent import Recurrent
+from glassnet.layers.recurrent_arguments import Masks, gate_flops
+from glassnet.layers.recurrent_ops import (
+    GateActivation,
+    masked_input_grad,
+    masked_matmul,
+    masked_weight_grad,
+)
+
+__all__ = ["GRU"]
+
+
+@registry.register("gru")
+class GRU(Recurrent):
+    """Gated Recurrent Unit (Cho et al., 2014), as Keras' GRU.
+
+    The kernels hold three column blocks in Keras' order **z, r, h** (update,
+    reset, candidate): ``W`` is ``(D, 3U)``, ``U`` (``recurrent_kernel``)
+    ``(U, 3U)``. With ``reset_after=True`` (Keras' default, and PyTorch's form) the
+    bias is ``(2, 3U)``: a row for the input side ``b_x`` and one for the recurrent
+    side ``b_h``, and the reset gate multiplies the recurrent product::
+
+        X = x_t @ W + b_x        R = h_{t-1} @ U + b_h                   (batch, 3U)
+        z = s(X_z + R_z)         r = s(X_r + R_r)                 s: recurrent_activation
+        n = a(X_h + r * R_h)                                     a: activation
+        h_t = z * h_{t-1} + (1 - z) * n
+
+    With ``reset_after=False`` the bias is ``(3U,)`` (input side only) and the reset
+    gate multiplies the state before its product: ``n = a(X_h + (r * h_{t-1}) @ U_h)``.
+
+    Backpropagation through time walks t = T-1 .. 0 carrying ``dh_next``::
+
+        dh = dL/dh_t (from the output, where it reaches step t) + dh_next
+        dz = dh * (h_{t-1} - n)     dn = dh * (1 - z)     dN = dn * a'(.)
+        reset_after:   dr = dN * R_h;  dR = [dZ, dR_r, dN * r];  dh_next = dh * z + dR @ U.T
+        reset_before:  d(r h) = dN @ U_h.T;  dr = d(r h) * h_{t-1};
+                       dh_next = dh * z + d(r h) * r + [dZ, dR_r] @ U_zr.T
+
+    (``dZ = dz * s'(.)`` and ``dR_r = dr * s'(.)``); then ``dW``, ``dU``, the biases and
+    ``dX`` are one GEMM or sum each over every step.
+
+    Parameters
+    ----------
+    units, activation, recurrent_activation, use_bias, kernel_initializer,
+    recurrent_initializer, bias_initializer, regularizers, constraints, dropout,
+    recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful,
+    unroll, zero_output_for_mask, use_cudnn
+        As in :class:`~glassnet.layers.LSTM`.
+    reset_after : bool
+        Apply the reset gate after the recurrent product (True, Keras' default and
+        the cuDNN/PyTorch form) or before it (False, the original GRU).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = GRU(3, return_sequences=True)
+    >>> layer.build((None, 2), np.random.default_rng(0), np.float64)
+    >>> {key: value.shape for key, value in layer.params.items()}
+    {'W': (2, 9), 'recurrent_kernel': (3, 9), 'b': (2, 9)}
+    >>> layer.forward(np.ones((4, 7, 2))).shape
+    (4, 7, 3)
+    >>> GRU(3, reset_after=False).weight_shapes((None, 2))["b"]
+    (9,)
+    """
+
+    gates = 3
+    cell_name = "gru_cell"
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        reset_after: bool = True,
+        use_cudnn: Any = "auto",
+        *,
+        zero_output_for_mask: bool = False,
+        input_dim: Any = None,
+        input_shape: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+            use_cudnn=use_cudnn,
+            input_dim=input_dim,
+            input_shape=input_shape,
+            name=name,
+            trainable=trainable,
+        )
+        self.recurrent_activation: ActivationFunction = activations.get(
+            recurrent_activation
+        )
+        self.reset_after = check_bool(reset_after, "reset_after")
+        self._gate = GateActivation(self.recurrent_activation)
+        self._squash = GateActivation(self.activation)
+
+    def _bias_shape(self) -> tuple[int, ...]:
+        width = 3 * self.units
+        return (2, width) if self.reset_after else (width,)
+
+    def _kept_per_step(self) -> list[tuple[str, int]]:
+        recurrent = "R_h" if self.reset_after else "r * h"
+        kept = [("gates", 3 * self.units), (recurrent, self.units)]
+        if self._gate.needs_input or self._squash.needs_input:
+            kept.append(("gate inputs", 3 * self.units))
+        return [*kept, ("h", self.units)]
+
+    def _step_flops(self) -> tuple[int, str] | None:
+        """s on z, r; a on the candidate; ``r * R_h`` (or ``r * h``) and
+        ``h = n + z * (h_prev - n)``."""
+        return gate_flops(
+            self.units, (2, self.recurrent_activation), (1, self.activation), (4, None)
+        )
+
+    def _biases(self) -> tuple[Array | None, Array | None]:
+        """``(b_x, b_h)``: the input-side and recurrent-side biases (or None)."""
+        if not self.use_bias:
+            return None, None
+        bias = self.params["b"]
+        return (bias[0], bias[1]) if self.reset_after else (bias, None)
+
+    # -- the recurrence ----------------------------------------------------------------
+    def _run(self, xs: Array, masks: Masks) -> tuple[Array, Any]:
+        """Every step of the recurrence (see the class docstring); time-major."""
+        steps, _, batch = xs.shape
+        units = self.units
+        input_bias, recurrent_bias = self._biases()
+        gates = masked_matmul(self.params["W"], xs, masks.inputs)  # all steps at once
+        if input_bias is not None:
+            gates += input_bias[:, None]
+        keep_inputs = self._gate.needs_input or self._squash.needs_input
+        gate_inputs = np.empty_like(gates) if keep_inputs else None
+        recurrent = np.empty((steps, units, batch), dtype=gates.dtype)
+        outputs = np.empty_like(recurrent)
+        h = np.zeros((units, batch), dtype=gates.dtype)
+        for t in range(steps):
+            g, pre = gates[t], None if gate_inputs is None else gate_inputs[t]
+            if self.reset_after:
+                self._gates_reset_after(g, h, masks, recurrent_bias, recurrent[t], pre)
+            else:
+                self._gates_reset_before(g, h, masks, recurrent[t], pre)
+            z, n = g[:units], g[2 * units :]
+            np.subtract(h, n, out=outputs[t])  # h_t = n + z * (h_{t-1} - n)
+            outputs[t] *= z
+            outputs[t] += n
+            h = outputs[t]
+        return outputs, (gates, gate_inputs, recurrent, outputs)
+
+    def _gates_reset_after(
+        self,
+        g: Array,
+        h: Array,
+        masks: Masks,
+        recurrent_bias: Array | None,
+        r_h: Array,
+        pre: Array | None,
+    ) -> None:
+        """z, r, n into ``g`` (in place) with ``R = h @ U + b_h``; keeps ``R_h``."""
+        units = self.units
+        both = slice(0, 2 * units)
+        product = masked_matmul(self.params["recurrent_kernel"], h, masks.recurrent)
+        if recurrent_bias is not None:
+            product += recurrent_bias[:, None]
+        g[both] += product[both]
+        if pre is not None:
+            pre[both] = g[both]
+        self._gate.apply(g[both])
+        r_h[...] = product[2 * units :]
+        candidate = g[2 * units :]
+        candidate += g[units : 2 * units] * r_h
+        if pre is not None:
+            pre[2 * units :] = candidate
+        self._squash.apply(candidate)
+
+    def _gates_reset_before(
+        self, g: Array, h: Array, masks: Masks, r_h: Array, pre: Array | None
+    ) -> None:
+        """z, r, n into ``g`` (in place) with ``n = a(X_h + (r * h) @ U_h)``; keeps
+        ``r * h`` (``h`` times its dropout mask, if any)."""
+        units, kernel = self.units, self.params["recurrent_kernel"]
+        both = slice(0, 2 * units)
+        zr_masks = None if masks.recurrent is None else masks.recurrent[:2]
+        g[both] += masked_matmul(kernel[:, both], h, zr_masks)
+        if pre is not None:
+            pre[both] = g[both]
+        self._gate.apply(g[both])
+        h_seen = h if masks.recurrent is None else h * masks.recurrent[2]
+        np.multiply(g[units : 2 * units], h_seen, out=r_h)
+        candidate = g[2 * units :]
+        candidate += kernel[:, 2 * units :].T @ r_h
+        if pre is not None:
+            pre[2 * units :] = candidate
+        self._squash.apply(candidate)
+
+    def _run_backward(
+        self,
+        xs: Array,
+        masks: Masks,
+        kept: Any,
+        grad_seq: Array | None,
+        grad_last: Array | None,
+        input_grad: bool,
+    ) -> Array | None:
+        """Backpropagation through time (the recurrences in the class docstring)."""
+        # h_t = z * h_{t-1} + (1 - z) * n, with z, r, n gates of X = x W + b_x and of
+        # the state  =>  per step (t = T-1 .. 0): dX[t] (and dR[t]) from dh, then
+        # dh_next; then dW = X.T dX, dU = H_prev.T dR (blockwise when reset_before),
+        # the biases = sums, dx = dX @ W.T (one GEMM each, over every step)
+        gates, gate_inputs, recurrent, outputs = kept
+        units = self.units
+        grad_gates = self._scratch_like("grad_gates", gates)
+        grad_rec = self._scratch_like("grad_rec", gates) if self.reset_after else None
+        zeros = np.zeros(outputs.shape[1:], dtype=gates.dtype)
+        dh_next = zeros if grad_last is None else grad_last
+        for t in range(len(outputs) - 1, -1, -1):
+            dh = dh_next if grad_seq is None else dh_next + grad_seq[t]
+            h_prev = outputs[t - 1] if t else zeros
+            g, dg = gates[t], grad_gates[t]
+            pre = None if gate_inputs is None else gate_inputs[t]
+            z, r, n = g[:units], g[units : 2 * units], g[2 * units :]
+            # h = z * h_prev + (1 - z) * n  =>  dz = dh * (h_prev - n),
+            #     dn = dh * (1 - z),  dh_prev gets dh * z
+            np.subtract(h_prev, n, out=dg[:units])
+            dg[:units] *= dh
+            np.subtract(dh, dh * z, out=dg[2 * units :])
+            z_in = None if pre is None else pre[2 * units :]
+            self._squash.grad_in_place(z_in, n, dg[2 * units :])
+            dh_next = dh * z
+            if grad_rec is not None:
+                self._reset_after_back(dg, r, recurrent[t], grad_rec[t])
+            else:
+                dh_next += self._reset_before_back(dg, r, h_prev, masks)
+            z_in = None if pre is None else pre[: 2 * units]
+            self._gate.grad_in_place(z_in, g[: 2 * units], dg[: 2 * units])
+            if grad_rec is not None:  # dR = [dZ, dR_r, dR_h]
+                grad_rec[t][: 2 * units] = dg[: 2 * units]
+            if t:  # h_{-1} is the zero start: it needs no gradient
+                dh_next += self._state_grad(dg, grad_rec, t, masks)
+        if not self.trainable:
+            return self._input_side_grads(xs, grad_gates, masks, input_grad)
+        grad_matrix = self._matrix("grad_matrix", grad_gates)  # for the GEMMs
+        self._fill_recurrent_grads(grad_matrix, grad_rec, recurrent, outputs, masks)
+        return self._input_side_grads(xs, grad_gates, masks, input_grad, grad_matrix)
+
+    def _reset_after_back(self, dg: Array, r: Array, r_h: Array, d_rec: Array) -> None:
+        """Through ``n = a(X_h + r * R_h)``: ``dr`` into ``dg``, ``dR_h`` into
+        ``d_rec`` (the state's gradient then flows through ``R``)."""
+        units = self.units
+        # X_h + r * R_h  =>  dr = dN * R_h,  dR_h = dN * r
+        np.multiply(dg[2 * units :], r_h, out=dg[units : 2 * units])
+        np.multiply(dg[2 * units :], r, out=d_rec[2 * units :])
+
+    def _state_grad(
+        self, dg: Array, grad_rec: Array | None, t: int, masks: Masks
+    ) -> Array:
+        """The gradient of ``h_{t-1}`` through the recurrent products of step t."""
+        kernel, both = self.params["recurrent_kernel"], slice(0, 2 * self.units)
+        if grad_rec is not None:
+            # R = h_prev @ U + b_h  =>  dh_prev = dR @ U.T
+            return masked_input_grad(kernel, grad_rec[t], masks.recurrent)
+        # z, r: h_prev @ U_zr  =>  dh_prev = [dZ, dR_r] @ U_zr.T
+        zr_masks = None if masks.recurrent is None else masks.recurrent[:2]
+        return masked_input_grad(kernel[:, both], dg[both], zr_masks)
+
+    def _reset_before_back(
+        self, dg: Array, r: Array, h_prev: Array, masks: Masks
+    ) -> Array:
+        """Through ``n = a(X_h + (r * h_seen) @ U_h)``: ``dr`` into ``dg``; returns the
+        state's gradient through this product."""
+        units, kernel = self.units, self.params["recurrent_kernel"]
+        # (r * h_seen) @ U_h  =>  d(r h) = dN @ U_h.T,  dr = d(r h) * h_seen,
+        #                         dh_seen = d(r h) * r  (times the mask: dh)
+        d_rh = kernel[:, 2 * units :] @ dg[2 * units :]
+        mask = None if masks.recurrent is None else masks.recurrent[2]
+        h_seen = h_prev if mask is None else h_prev * mask
+        np.multiply(d_rh, h_seen, out=dg[units : 2 * units])
+        d_h = d_rh * r
+        return d_h if mask is None else d_h * mask
+
+    def _fill_recurrent_grads(
+        self,
+        grad_matrix: Array,
+        grad_rec: Array | None,
+        recurrent: Array,
+        outputs: Array,
+        masks: Masks,
+    ) -> None:
+        """``dU`` and, with ``reset_after``, both bias rows (``grad_matrix`` is
+        ``as_matrix(dX)``)."""
+        units, d_kernel = self.units, self.grads["recurrent_kernel"]
+        if grad_rec is not None:
+            # R = h_prev @ U + b_h  =>  dU = H_prev.T @ dR,  db_h = sum of dR;
+            # X = x @ W + b_x  =>  db_x = sum of dX (dW in _input_side_grads)
+            rec_matrix = self._matrix("rec_matrix", grad_rec)
+            self._recurrent_grad(outputs, rec_matrix, masks, d_kernel)
+            if self.use_bias:
+                grad_matrix.sum(axis=1, out=self.grads["b"][0])
+                rec_matrix.sum(axis=1, out=self.grads["b"][1])
+            return
+        # z, r: h_prev @ U_zr  =>  dU_zr = H_prev.T @ [dZ, dR_r];
+        # n: (r * h_seen) @ U_h  =>  dU_h = (r * h_seen).T @ dN  (zero at t = 0)
+        both, batch = slice(0, 2 * units), outputs.shape[2]
+        zr_masks = None if masks.recurrent is None else masks.recurrent[:2]
+        if len(outputs) == 1:
+            d_kernel[:, both] = 0
+        else:
+            masked_weight_grad(
+                outputs[:-1], grad_matrix[both, batch:], zr_masks, d_kernel[:, both]
+            )
+        masked_weight_grad(
+            recurrent, grad_matrix[2 * units :], None, d_kernel[:, 2 * units :]
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """Keras' GRU config."""
+        config = super().get_config()
+        config.update(
+            recurrent_activation=activations.serialize(self.recurrent_activation),
+            reset_after=self.reset_after,
+        )
+        return config

@@ -1,0 +1,242 @@
+"""Layers around layers: the ``Wrapper`` base, and ``TimeDistributed``
+(``Bidirectional`` is in ``layers/bidirectional.py``).
+
+A wrapper owns its inner layers' weights under prefixed keys (``forward.W``,
+``backward.recurrent_kernel``; TimeDistributed keeps the inner keys), because a
+model rebinds the entries of ``layer.params`` to views of its flat buffer: before
+every pass the wrapper hands the current arrays to the inner layers
+(:meth:`Wrapper._lend`), so they compute with, and write gradients into, the
+model's buffers. Weights keep Keras' order and paths
+(``bidirectional/forward_lstm/lstm_cell/kernel``, ``time_distributed/dense/kernel``).
+
+>>> import numpy as np
+>>> from glassnet.layers import LSTM, Bidirectional
+>>> layer = Bidirectional(LSTM(3, return_sequences=True))
+>>> layer(np.zeros((2, 5, 4))).shape
+(2, 5, 6)
+>>> [w.path for w in layer.weights][::3]
+['bidirectional/forward_lstm/lstm_cell/kernel', 'bidirectional/backward_lstm/lstm_cell/kernel']
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from glassnet._typing import Array
+from glassnet.constraints import Constraint
+from glassnet.errors import GlassnetTypeError, ShapeError
+from glassnet.layers.base import Layer, Weight, registry
+from glassnet.layers.costs import Cost
+from glassnet.layers.shapes import show_shape
+from glassnet.regularizers import Regularizer
+
+__all__ = ["TimeDistributed", "WrappedWeight", "Wrapper", "layer_argument"]
+
+
+def layer_argument(value: Any, name: str) -> Layer:
+    """A layer, or a ``{"class_name", "config"}`` dict (as configs hold them)."""
+    if isinstance(value, dict):
+        value = registry.get(
+            {k: v for k, v in value.items() if k != "build_config"}, base=Layer
+        )
+    if not isinstance(value, Layer):
+        raise GlassnetTypeError(
+            f"Argument `{name}` must be a glassnet layer. Received: {value!r:.80}"
+        )
+    return value
+
+
+class WrappedWeight(Weight):
+    """A weight of an inner layer, held by the wrapper under a prefixed key."""
+
+    def __init__(self, wrapper: Wrapper, key: str, inner: Weight) -> None:
+        super().__init__(wrapper, key, "param")
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        """The inner weight's Keras name (``kernel``...)."""
+        return self.inner.name
+
+    @property
+    def path(self) -> str:
+        """The wrapper's path, then the inner weight's (``bidirectional/forward_lstm
+        /lstm_cell/kernel``)."""
+        return f"{self.layer.path_prefix}{self.layer.name}/{self.inner.path}"
+
+
+class Wrapper(Layer):
+    """Base of the wrappers: inner layers whose weights the wrapper holds."""
+
+    #: the key prefix of each inner layer's weights ("" keeps the inner keys)
+    prefixes: ClassVar[tuple[str, ...]] = ("",)
+
+    def inner_layers(self) -> list[Layer]:
+        """The wrapped layers, in Keras' weight order."""
+        raise NotImplementedError
+
+    def _keys(self) -> list[tuple[str, Layer, str]]:
+        """``(wrapper key, inner layer, inner key)`` for every weight."""
+        return [
+            (f"{prefix}{key}", layer, key)
+            for prefix, layer in zip(self.prefixes, self.inner_layers(), strict=True)
+            for key in layer.params
+        ]
+
+    def _adopt(self) -> None:
+        """Take the inner layers' weights and gradients (just built) as the wrapper's."""
+        self.params = {key: layer.params[inner] for key, layer, inner in self._keys()}
+        self.grads = {key: layer.grads[inner] for key, layer, inner in self._keys()}
+
+    def _lend(self) -> None:
+        """Give the inner layers the wrapper's current arrays (the model may have
+        moved them into its flat buffer) and its trainable flag."""
+        for prefix, layer in zip(self.prefixes, self.inner_layers(), strict=True):
+            keys = [key[len(prefix) :] for key in self.params if key.startswith(prefix)]
+            layer.params = {key: self.params[prefix + key] for key in keys}
+            layer.grads = {key: self.grads[prefix + key] for key in keys}
+            layer.trainable = self.trainable
+
+    @property
+    def weights(self) -> list[Weight]:
+        """The inner layers' weights, in order, at the wrapper's paths."""
+        self._lend()
+        inner = {
+            (id(w.layer), w.key): w
+            for layer in self.inner_layers()
+            for w in layer.weights
+        }
+        return [
+            WrappedWeight(self, key, inner[id(layer), inner_key])
+            for key, layer, inner_key in self._keys()
+        ]
+
+    def weight_regularizers(self) -> dict[str, Regularizer]:
+        """The inner layers' regularizers, under the wrapper's keys."""
+        self._lend()
+        return self._inner_options("weight_regularizers")
+
+    def weight_constraints(self) -> dict[str, Constraint]:
+        """The inner layers' constraints, under the wrapper's keys."""
+        self._lend()
+        return self._inner_options("weight_constraints")
+
+    def _inner_options(self, method: str) -> dict[str, Any]:
+        found = {}
+        for prefix, layer in zip(self.prefixes, self.inner_layers(), strict=True):
+            for key, option in getattr(layer, method)().items():
+                found[prefix + key] = option
+        return found
+
+    def _wrapped_config(self, layer: Layer) -> dict[str, Any]:
+        return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+@registry.register("time_distributed")
+class TimeDistributed(Wrapper):
+    """Applies ``layer`` to every time step: ``y[:, t] = layer(x[:, t])``.
+
+    The steps are folded into the batch, ``(batch, time, ...) -> (batch x time,
+    ...)``, so the inner layer runs once; its weights are shared by every step
+    (their gradients sum over the steps).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.layers import Dense
+    >>> layer = TimeDistributed(Dense(2))
+    >>> layer.build((None, 3), np.random.default_rng(0))
+    >>> layer.forward(np.ones((4, 7, 3))).shape
+    (4, 7, 2)
+    >>> [w.path for w in layer.weights]
+    ['time_distributed/dense/kernel', 'time_distributed/dense/bias']
+    """
+
+    def __init__(
+        self,
+        layer: Any,
+        *,
+        input_shape: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__(name=name, input_shape=input_shape, trainable=trainable)
+        self.layer = layer_argument(layer, "layer")
+        if self.layer.takes_list:
+            raise GlassnetTypeError(
+                "TimeDistributed wraps a layer that takes one tensor. Received: "
+                f"{type(self.layer).__name__}"
+            )
+
+    def inner_layers(self) -> list[Layer]:
+        """The wrapped layer."""
+        return [self.layer]
+
+    def _step_shape(self, input_shape: Any) -> tuple[Any, ...]:
+        shape = tuple(input_shape)
+        if len(shape) < 2:
+            raise ShapeError(
+                f"TimeDistributed layer '{self.name}' takes inputs with a time axis, "
+                f"(batch, time, ...). Received: input_shape={show_shape(shape)} per "
+                "sample"
+            )
+        return shape[1:]
+
+    def weight_shapes(self, input_shape: Any) -> dict[str, tuple[int, ...]]:
+        """The inner layer's, for one step's shape."""
+        return self.layer.weight_shapes(self._step_shape(input_shape))
+
+    def build(
+        self, input_shape: Any, rng: np.random.Generator, dtype: Any = np.float32
+    ) -> None:
+        """Build the inner layer for one step's shape."""
+        step = self._step_shape(input_shape)
+        if not self.layer.built:
+            self.layer.build(step, rng, dtype)
+        self._adopt()
+        # a dropout generator, where the gradient check finds (and rewinds) it
+        self._inner_rng = getattr(self.layer, "_rng", None)
+        any_length: Any = (None, *step)
+        super().build(any_length, rng, dtype)
+
+    def output_shape(self, input_shape: Any) -> Any:
+        """``(time, *inner output shape)``."""
+        step = self._step_shape(input_shape)
+        return (input_shape[0], *self.layer.output_shape(step))
+
+    def forward(
+        self, x: Array, *, training: bool = False, keep_cache: bool = False
+    ) -> Array:
+        """The inner layer on ``(batch x time, ...)``, reshaped back."""
+        self._lend()
+        batch, steps = x.shape[:2]
+        folded = x.reshape(batch * steps, *x.shape[2:])
+        y = self.layer.forward(folded, training=training, keep_cache=keep_cache)
+        self._cache = x.shape if training or keep_cache else None
+        return y.reshape(batch, steps, *y.shape[1:])
+
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
+        """Fold the steps into the batch again, back through the inner layer."""
+        # y[:, t] = f(x[:, t]) with shared weights  =>  the folded backward sums the
+        # weight gradients over every (sample, step) row; dx is unfolded again
+        x_shape = self.cached()
+        self._lend()
+        folded = grad_output.reshape(-1, *grad_output.shape[2:])
+        grad_x = self.layer.backward(folded, input_grad=input_grad)
+        return None if grad_x is None else grad_x.reshape(x_shape)
+
+    def flops(self, input_shape: Any) -> Cost:
+        """The inner layer's, times the steps."""
+        steps = input_shape[0]
+        inner = self.layer.flops(self._step_shape(input_shape))
+        if steps is None or inner.count is None:
+            return Cost(None, "unknown (an axis of unknown length)")
+        return Cost(steps * inner.count, f"{steps} steps x {inner.count:,}")
+
+    def get_config(self) -> dict[str, Any]:
+        """Keras' config: the inner layer's as ``layer``."""
+        config = super().get_config()
+        config["layer"] = self._wrapped_config(self.layer)
+        return config
