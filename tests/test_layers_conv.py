@@ -560,8 +560,8 @@ def test_forward_matches_keras(cls, shape, kwargs):
     np.testing.assert_allclose(ours.forward(x), expected, rtol=1e-5, atol=1e-5)
 
 
-#: Keras config keys glassnet cannot have: the dtype policy, regularizers and
-#: constraints (not implemented); ``trainable`` is written only when False.
+#: Keras config keys glassnet leaves out: the dtype policy; the regularizers and
+#: constraints, written only when set; ``trainable``, written only when False.
 NOT_OURS = {
     "dtype",
     "trainable",

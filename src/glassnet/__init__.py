@@ -58,6 +58,7 @@ _LAZY = {
 _SUBMODULES = {
     "activations",
     "callbacks",
+    "constraints",
     "datasets",
     "explain",
     "export",
@@ -69,6 +70,7 @@ _SUBMODULES = {
     "models",
     "optimizers",
     "plot",
+    "regularizers",
     "sklearn",
     "utils",
 }

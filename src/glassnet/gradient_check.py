@@ -11,6 +11,10 @@ Correct code gives about 1e-9 or less; a wrong sign or a missing factor gives
 something near 1. Every tensor is checked separately, because a sign error in two
 layers can cancel in one of them.
 
+Regularization penalties are part of the checked objective, as of the loss ``fit``
+minimizes: ``R(w)`` of each regularized trainable weight and ``R(y) / n`` of each
+regularized output (:mod:`glassnet.regularizers`).
+
 >>> import numpy as np
 >>> from glassnet.layers import Dense
 >>> report = gradcheck(Dense(3, activation="tanh"), np.ones((2, 4)))
@@ -37,6 +41,7 @@ from glassnet.errors import GlassnetTypeError, InvalidArgumentError
 from glassnet.layers import Layer
 from glassnet.losses import Loss
 from glassnet.models import Model
+from glassnet.models.penalties import activity_layers, weight_penalty
 from glassnet.models.walk import Walk
 
 __all__ = ["GradcheckReport", "gradcheck", "relative_error"]
@@ -240,6 +245,13 @@ def _model_checks(
     rewind = _rewinder(
         [copy.rng, *(g for layer in copy.layers for g in _generators(layer))]
     )
+    activities = activity_layers(copy)
+
+    def penalty() -> float:
+        """The penalties of the weights now and of the outputs of the last pass."""
+        outputs = sum(sum(a.losses[-calls:]) for _, a, calls in activities)
+        return weight_penalty(copy) + outputs
+
     if heads is not None:
         targets = [
             head.loss.validate_targets(values, tensor.sample_shape, f"y[{i}]")
@@ -251,7 +263,7 @@ def _model_checks(
         def objective() -> float:
             rewind()
             outs = walk.forward(inputs, training=training, keep_cache=True)
-            return sum(
+            return penalty() + sum(
                 h.weight * float(h.loss.forward(t, o))
                 for h, t, o in zip(heads, targets, outs, strict=True)
             )
@@ -275,8 +287,8 @@ def _model_checks(
             rewind()
             [out] = walk.forward(inputs, training=training, keep_cache=True)
             if fused is not None:
-                return float(fused.forward(y_arr, last.logits))
-            return float(chosen.forward(y_arr, out))
+                return penalty() + float(fused.forward(y_arr, last.logits))
+            return penalty() + float(chosen.forward(y_arr, out))
 
         rewind()
         [out] = walk.forward(inputs, training=training, keep_cache=True)
@@ -284,6 +296,10 @@ def _model_checks(
             walk.backward([fused.backward(y_arr, last.logits)], logits=(True,))
         else:
             walk.backward([chosen.backward(y_arr, out)])
+    for layer in copy.leaf_layers():
+        for key, regularizer in layer.weight_regularizers().items():
+            if layer.trainable:  # L = loss + R(w)  =>  dL/dw += dR/dw
+                layer.grads[key] += regularizer.gradient(layer.params[key])
     return [
         (name, param, grad.copy(), objective)
         for name, param, grad in copy.parameter_triples()
@@ -312,15 +328,20 @@ def _layer_checks(
     saved_state = {key: value.copy() for key, value in copy.state.items()}
     weights = rng.standard_normal((len(inputs[0]), *copy.output_shape(shape)))
 
+    regularizers = copy.weight_regularizers() if copy.trainable else {}
+
     def objective() -> float:
         rewind()
         for key, value in saved_state.items():  # training may move the moving stats
             copy.state[key][...] = value
         out = copy.forward(x, training=training, keep_cache=True)
-        return float(np.sum(out * weights))
+        # plus the layer's own penalties: R(y) / n of this call, R(w) of its weights
+        return float(np.sum(out * weights)) + sum(copy.losses)
 
     objective()
     grad_x = copy.backward(weights)
+    for key, regularizer in regularizers.items():  # dL/dw += dR/dw
+        copy.grads[key] += regularizer.gradient(copy.params[key])
     checks: list[Check] = [
         (key, param, copy.grads[key].copy(), objective)
         for key, param in copy.params.items()

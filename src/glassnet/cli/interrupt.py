@@ -51,6 +51,8 @@ class TrainingInterrupted(BaseException):
 class StopAtBatchEnd(Callback):
     """Ends training after the batch during which Ctrl-C was pressed."""
 
+    uses_batch_logs = False  # it reads no loss: fit need not compute batch logs
+
     def __init__(self, ctrl_c: CtrlC) -> None:
         self.ctrl_c = ctrl_c
         self.epoch = 0

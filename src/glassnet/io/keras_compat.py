@@ -1,11 +1,13 @@
 """How glassnet's names map onto Keras' names in files, and what it ignores or refuses.
 
-Keras configs carry settings glassnet has no use for (regularizers and constraints
+Keras configs carry settings glassnet has no use for (PReLU's ``alpha_regularizer``
 set to ``None``, BatchNormalization's ``renorm=False``). A setting at its neutral
 value is dropped; any other value is refused with an error that names the layer,
-the setting and the value, because silently ignoring, say, an L2 regularizer would
+the setting and the value, because silently ignoring, say, a regularizer would
 train a different model than the file describes. (``trainable`` is not one of
-them: a frozen layer is read frozen.)
+them: a frozen layer is read frozen; nor are the regularizers and constraints of
+Dense, the convolutions and the normalization layers, which glassnet reads: see
+:mod:`glassnet.regularizers`.)
 
 A config may also claim where its class lives (``"module": "keras.layers"``,
 ``"registered_name"``). glassnet never imports anything a file names: it looks the
@@ -67,16 +69,7 @@ _ANY = object()  # a neutral-table entry that accepts every value
 
 #: Layer settings Keras writes that glassnet drops at these values (else refuses).
 LAYER_NEUTRAL: dict[str, tuple[Any, ...]] = {
-    "kernel_regularizer": (None,),
-    "bias_regularizer": (None,),
-    "activity_regularizer": (None,),
-    "kernel_constraint": (None,),
-    "bias_constraint": (None,),
-    # BatchNormalization, LayerNormalization, PReLU
-    "beta_regularizer": (None,),
-    "gamma_regularizer": (None,),
-    "beta_constraint": (None,),
-    "gamma_constraint": (None,),
+    # BatchNormalization (Keras 1 and 2.0), PReLU
     "moving_mean_regularizer": (None,),  # Keras 1 and 2.0
     "moving_variance_regularizer": (None,),
     "alpha_regularizer": (None,),
@@ -200,7 +193,8 @@ def keras_layer_config(
     """A layer's ``get_config()`` in Keras' spelling: name, trainable, dtype first.
 
     ``input_shape``/``input_dim`` go (the model's input says it), and initializers
-    get Keras' ``module`` (except in legacy configs).
+    get Keras' ``module``; regularizers and constraints, which carry it, lose it in
+    legacy configs (as Keras writes them there).
 
     >>> keras_layer_config({"name": "d", "units": 2, "input_dim": 3}, False, "float32",
     ...                    legacy=True)
@@ -213,6 +207,8 @@ def keras_layer_config(
     for key, value in config.items():
         if key.endswith("_initializer") and isinstance(value, dict) and not legacy:
             value = {"module": "keras.initializers", **value, "registered_name": None}
+        elif key.endswith(("_regularizer", "_constraint")) and legacy and value:
+            value = {"class_name": value["class_name"], "config": value["config"]}
         result[key] = value
     if class_name in NO_TRAINABLE_KEY:
         del result["trainable"]

@@ -65,17 +65,19 @@ weight gradients.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet import _random
+from glassnet import _random, regularizers
 from glassnet._naming import auto_name, check_name
 from glassnet._registry import Registry
 from glassnet._typing import Array
 from glassnet._validation import all_finite, check_bool
 from glassnet.activations import ActivationFunction
+from glassnet.constraints import Constraint
 from glassnet.errors import (
     DataError,
     GlassnetTypeError,
@@ -85,6 +87,12 @@ from glassnet.errors import (
     ShapeError,
 )
 from glassnet.layers.costs import Cost, arrays_kept, known_size
+from glassnet.layers.penalties import (
+    Activity,
+    attach_activity,
+    regularizer_argument,
+    weight_options,
+)
 from glassnet.layers.shapes import (
     check_sample_shape,
     normalize_input_shape,
@@ -98,6 +106,7 @@ from glassnet.layers.symbolic import (
     is_symbolic,
 )
 from glassnet.layers.weight import Weight
+from glassnet.regularizers import Regularizer
 
 __all__ = [
     "Layer",
@@ -127,6 +136,9 @@ class Layer:
     #: What the layer's input holds: "float" (cast to the model's dtype) or "int"
     #: (token ids, never cast to float at the boundary).
     input_kind: ClassVar[str] = "float"
+    #: Keras' names of the weights that take a regularizer and a constraint
+    #: (``kernel_regularizer``, ``bias_constraint``...): see ``layers/penalties.py``
+    penalized_weights: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -140,6 +152,7 @@ class Layer:
         input_shape: Any = None,
         input_dim: Any = None,
         trainable: bool = True,
+        activity_regularizer: Any = None,
     ) -> None:
         self.name = auto_name(type(self).__name__) if name is None else check_name(name)
         self.declared_input_shape = normalize_input_shape(input_shape, input_dim)
@@ -154,6 +167,8 @@ class Layer:
         self.inbound_nodes: list[Node] = []
         #: "sequential/" when a Sequential model built this layer (Keras 3 paths)
         self.path_prefix = ""
+        self._activity: Activity | None = None
+        self.activity_regularizer = activity_regularizer
 
     # -- protocol ---------------------------------------------------------------
     def weight_shapes(self, input_shape: Any) -> dict[str, tuple[int, ...]]:
@@ -371,6 +386,36 @@ class Layer:
         """The state, and the parameters of a frozen layer."""
         return [w for w in self.weights if not w.trainable]
 
+    # -- regularizers and constraints (layers/penalties.py) ------------------------
+    @property
+    def activity_regularizer(self) -> Regularizer | None:
+        """Penalizes the output: ``R(y) / batch_size`` joins the loss (any layer)."""
+        return None if self._activity is None else self._activity.regularizer
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value: Any) -> None:
+        attach_activity(self, regularizer_argument(value, "activity_regularizer"))
+
+    def weight_regularizers(self) -> dict[str, Regularizer]:
+        """The regularizer of each parameter that has one, by key (``{"W": L2()}``)."""
+        return weight_options(self, "regularizer")
+
+    def weight_constraints(self) -> dict[str, Constraint]:
+        """The constraint of each parameter that has one, by key."""
+        return weight_options(self, "constraint")
+
+    @property
+    def losses(self) -> list[float]:
+        """The penalties now, as Keras' ``layer.losses``: the activity penalty of the
+        last call, then ``R(w)`` for each regularized weight (if trainable)."""
+        found = [] if self._activity is None else list(self._activity.losses)
+        if self.trainable:
+            found += [
+                regularizer(self.params[key])
+                for key, regularizer in self.weight_regularizers().items()
+            ]
+        return found
+
     def param_count(self, input_shape: Any) -> int:
         """How many numbers the weights hold for ``input_shape``, allocating nothing."""
         return sum(math.prod(s) for s in self.weight_shapes(input_shape).values())
@@ -439,11 +484,29 @@ class Layer:
             config["trainable"] = False
         if self.declared_input_shape is not None:
             config["input_shape"] = list(self.declared_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(
+                self.activity_regularizer
+            )
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Rebuild a layer from :meth:`get_config` output."""
+        """Rebuild a layer from :meth:`get_config` output.
+
+        Every layer takes an ``activity_regularizer``, as in Keras: a class whose
+        constructor does not list it gets it set after construction.
+        """
+        parameters = inspect.signature(cls).parameters
+        if (
+            "activity_regularizer" in config
+            and "activity_regularizer" not in parameters
+        ):
+            config = dict(config)
+            activity = config.pop("activity_regularizer")
+            layer = cls(**config)
+            layer.activity_regularizer = activity
+            return layer
         return cls(**config)
 
     def _require_built(self, what: str) -> None:

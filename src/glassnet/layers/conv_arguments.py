@@ -33,6 +33,11 @@ from glassnet.layers.costs import (
     unknown_length,
 )
 from glassnet.layers.im2col import conv_output_length
+from glassnet.layers.penalties import (
+    constraint_argument,
+    options_config,
+    regularizer_argument,
+)
 from glassnet.layers.spatial_arguments import (
     channels_last,
     int_tuple,
@@ -42,6 +47,8 @@ from glassnet.layers.spatial_arguments import (
 
 __all__ = [
     "ConvArguments",
+    "axes_arithmetic",
+    "axis_arithmetic",
     "check_strides_and_dilation",
     "conv_groups",
     "spatial_input",
@@ -114,6 +121,52 @@ def spatial_input(
     return shape[:-1], int(shape[-1])
 
 
+def axis_arithmetic(
+    size: int | None, kernel: int, stride: int, dilation: int, pads: tuple[int, int]
+) -> str:
+    """One axis's output length worked out: ``(8 + 2 x 1 - 3) / 1 + 1 = 8``.
+
+    The padded length less the span of one (dilated) window, divided by the stride
+    (rounded down, shown as ``floor``), plus the first window: the formula of
+    ``im2col.conv_output_length``, for convolutions and pools alike (a pool is a
+    kernel with dilation 1). A dilated kernel spans ``d x (k - 1) + 1`` cells.
+
+    >>> axis_arithmetic(8, 3, 1, 1, (1, 1))
+    '(8 + 2 x 1 - 3) / 1 + 1 = 8'
+    >>> axis_arithmetic(8, 3, 2, 1, (0, 0)), axis_arithmetic(6, 4, 1, 1, (1, 2))
+    ('floor((8 - 3) / 2) + 1 = 3', '(6 + 1 + 2 - 4) / 1 + 1 = 6')
+    >>> axis_arithmetic(9, 3, 1, 2, (0, 0)), axis_arithmetic(None, 3, 1, 1, (0, 0))
+    ('(9 - 2 x (3 - 1) - 1) / 1 + 1 = 5', 'any length (None)')
+    """
+    if size is None:
+        return "any length (None)"
+    before, after = pads
+    if before == after:
+        padding = f" + 2 x {before}" if before else ""
+    else:
+        padding = f" + {before} + {after}"
+    span = f" - {dilation} x ({kernel} - 1) - 1" if dilation > 1 else f" - {kernel}"
+    numerator = size + before + after - (dilation * (kernel - 1) + 1)
+    length = conv_output_length(size, kernel, stride, dilation, pads)
+    quotient = f"({size}{padding}{span}) / {stride}"
+    if numerator % stride:
+        quotient = f"floor({quotient})"
+    return f"{quotient} + 1 = {length}"
+
+
+def axes_arithmetic(names: tuple[str, ...], formulas: list[str]) -> list[str]:
+    """``name: formula`` per axis, or one line when every axis has the same formula.
+
+    >>> axes_arithmetic(("height", "width"), ["(8 - 2) / 2 + 1 = 4"] * 2)
+    ['height, width: (8 - 2) / 2 + 1 = 4']
+    >>> axes_arithmetic(("height", "width"), ["a", "b"])
+    ['height: a', 'width: b']
+    """
+    if len(set(formulas)) == 1:
+        return [f"{', '.join(names)}: {formulas[0]}"]
+    return [f"{name}: {formula}" for name, formula in zip(names, formulas, strict=True)]
+
+
 class ConvArguments(Layer):
     """A convolution layer's arguments, checked, and all they decide without data.
 
@@ -128,6 +181,7 @@ class ConvArguments(Layer):
     """
 
     rank: ClassVar[int] = 2
+    penalized_weights = ("kernel", "bias")
 
     def __init__(
         self,
@@ -142,12 +196,22 @@ class ConvArguments(Layer):
         use_bias: bool = True,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         *,
         input_shape: Any = None,
         name: str | None = None,
         trainable: bool = True,
     ) -> None:
-        super().__init__(name=name, input_shape=input_shape, trainable=trainable)
+        super().__init__(
+            name=name,
+            input_shape=input_shape,
+            trainable=trainable,
+            activity_regularizer=activity_regularizer,
+        )
         rank = self.rank
         self.filters = check_positive_int(filters, "filters")
         self.kernel_size = int_tuple(kernel_size, rank, "kernel_size")
@@ -161,10 +225,28 @@ class ConvArguments(Layer):
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizer_argument(
+            kernel_regularizer, "kernel_regularizer"
+        )
+        self.bias_regularizer = regularizer_argument(
+            bias_regularizer, "bias_regularizer"
+        )
+        self.kernel_constraint = constraint_argument(
+            kernel_constraint, "kernel_constraint"
+        )
+        self.bias_constraint = constraint_argument(bias_constraint, "bias_constraint")
 
     # -- shapes -------------------------------------------------------------------
     def _describe(self) -> str:
         return f"{type(self).__name__} layer '{self.name}'"
+
+    def _pads(self, n: int, k: int, s: int, d: int) -> tuple[int, int]:
+        """Zeros before and after an axis of length ``n`` (kernel k, stride s, dilation d)."""
+        if self.padding == "same":
+            return same_padding(n, k, s, d)
+        if self.padding == "causal":
+            return (k - 1) * d, 0
+        return 0, 0
 
     def _output_spatial(self, input_shape: Any) -> tuple[tuple[int | None, ...], int]:
         """Output sizes of the spatial axes (None where unknown), and the channels."""
@@ -176,13 +258,7 @@ class ConvArguments(Layer):
             if n is None:
                 sizes.append(None)
                 continue
-            if self.padding == "same":
-                pads = same_padding(n, k, s, d)
-            elif self.padding == "causal":
-                pads = ((k - 1) * d, 0)
-            else:
-                pads = (0, 0)
-            size = conv_output_length(n, k, s, d, pads)
+            size = conv_output_length(n, k, s, d, self._pads(n, k, s, d))
             if size < 1:
                 raise ShapeError(
                     f"{self._describe()} cannot take inputs shaped "
@@ -239,6 +315,40 @@ class ConvArguments(Layer):
             total += size * per
         return Cost(total, f"{' + '.join(terms)} = {total:,}")
 
+    def output_arithmetic(self, input_shape: Any) -> list[str]:
+        """How the output shape is formed, as ``summary(explain=True)`` prints it.
+
+        Each spatial axis's length worked out (:func:`axis_arithmetic`, with the
+        padding the mode adds), then the number of outputs and the inputs each one
+        sums over (the fan-in ``kh x kw x C`` of the FLOPs formula).
+
+        >>> from glassnet.layers import Conv2D
+        >>> for line in Conv2D(8, 3, padding="same").output_arithmetic((8, 8, 1)):
+        ...     print(line)
+        height, width: (8 + 2 x 1 - 3) / 1 + 1 = 8 (padding 'same')
+        8 x 8 x 8 = 512 outputs, each a sum over 3 x 3 x 1 = 9 inputs
+        """
+        spatial, channels = spatial_input(input_shape, self.rank, self._describe())
+        formulas = [
+            axis_arithmetic(n, k, s, d, (0, 0) if n is None else self._pads(n, k, s, d))
+            for n, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        ]
+        names = ("steps",) if self.rank == 1 else ("height", "width")
+        lines = axes_arithmetic(names, formulas)
+        if self.padding != "valid":
+            lines[-1] += f" (padding '{self.padding}')"
+        out = self.output_shape(input_shape)
+        fan_in = [*self.kernel_size, channels]
+        taps = " x ".join(str(d) for d in fan_in)
+        each = f"each a sum over {taps} = {int(np.prod(fan_in)):,} inputs"
+        size = known_size(out)
+        shown = " x ".join(str(d) for d in out)
+        count = "outputs" if size is None else f"= {size:,} outputs"
+        lines.append(f"{shown} {count}, {each}")
+        return lines
+
     def kept_activations(self, input_shape: Any) -> Cost:
         """The column matrix, ``z`` and ``y`` (``z`` is ``y`` when f is linear)."""
         out = self.output_shape(input_shape)
@@ -265,5 +375,6 @@ class ConvArguments(Layer):
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
+            **options_config(self),
         )
         return config

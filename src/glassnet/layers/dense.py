@@ -19,6 +19,11 @@ from glassnet.layers.costs import (
     known_size,
     unknown_length,
 )
+from glassnet.layers.penalties import (
+    constraint_argument,
+    options_config,
+    regularizer_argument,
+)
 
 __all__ = ["Dense"]
 
@@ -40,6 +45,14 @@ class Dense(Layer):
         Whether the layer adds the bias vector ``b``.
     kernel_initializer, bias_initializer : str, dict or Initializer
         How ``W`` and ``b`` are drawn (Keras defaults: glorot_uniform, zeros).
+    kernel_regularizer, bias_regularizer : str, dict or Regularizer, optional
+        Penalties on ``W`` and ``b`` added to the training loss
+        (:mod:`glassnet.regularizers`: ``"l1"``, ``"l2"``, ``L1L2(...)``...).
+    activity_regularizer : str, dict or Regularizer, optional
+        Penalty on the output ``y``, divided by the batch size.
+    kernel_constraint, bias_constraint : str, dict or Constraint, optional
+        Projections of ``W`` and ``b`` after every update
+        (:mod:`glassnet.constraints`: ``"max_norm"``, ``"non_neg"``...).
     input_dim, input_shape : int or tuple, optional
         The per-sample input size, for the first layer of a model.
     name : str, optional
@@ -59,6 +72,7 @@ class Dense(Layer):
     """
 
     has_output_activation = True
+    penalized_weights = ("kernel", "bias")
 
     def __init__(
         self,
@@ -67,6 +81,11 @@ class Dense(Layer):
         use_bias: bool = True,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         *,
         input_dim: Any = None,
         input_shape: Any = None,
@@ -74,13 +93,27 @@ class Dense(Layer):
         trainable: bool = True,
     ) -> None:
         super().__init__(
-            name=name, input_shape=input_shape, input_dim=input_dim, trainable=trainable
+            name=name,
+            input_shape=input_shape,
+            input_dim=input_dim,
+            trainable=trainable,
+            activity_regularizer=activity_regularizer,
         )
         self.units = check_positive_int(units, "units")
         self.activation: ActivationFunction = activations.get(activation)
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizer_argument(
+            kernel_regularizer, "kernel_regularizer"
+        )
+        self.bias_regularizer = regularizer_argument(
+            bias_regularizer, "bias_regularizer"
+        )
+        self.kernel_constraint = constraint_argument(
+            kernel_constraint, "kernel_constraint"
+        )
+        self.bias_constraint = constraint_argument(bias_constraint, "bias_constraint")
 
     def weight_shapes(self, input_shape: Any) -> dict[str, tuple[int, ...]]:
         """``W`` (n_in, units) and ``b`` (units,), n_in the last input axis."""
@@ -208,5 +241,6 @@ class Dense(Layer):
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
+            **options_config(self),
         )
         return config

@@ -25,6 +25,11 @@ from glassnet.layers.normalization import (
     resolve_axes,
     standardize_backward,
 )
+from glassnet.layers.penalties import (
+    constraint_argument,
+    options_config,
+    regularizer_argument,
+)
 
 __all__ = ["LayerNormalization"]
 
@@ -49,6 +54,10 @@ class LayerNormalization(Layer):
         Whether the layer has the offset ``beta`` / the scale ``gamma``.
     beta_initializer, gamma_initializer : str, dict or Initializer
         Starting values of ``beta`` and ``gamma`` (zeros and ones).
+    beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
+        Penalties added to the training loss and projections after every update,
+        as Dense's kernel ones (:mod:`glassnet.regularizers`,
+        :mod:`glassnet.constraints`).
     input_dim, input_shape, name, trainable
         As for every layer (see :class:`~glassnet.layers.Dense`).
 
@@ -66,6 +75,8 @@ class LayerNormalization(Layer):
            [-0.99980006,  0.99980006]])
     """
 
+    penalized_weights = ("gamma", "beta")
+
     def __init__(
         self,
         axis: int | list[int] = -1,
@@ -74,6 +85,10 @@ class LayerNormalization(Layer):
         scale: bool = True,
         beta_initializer: Any = "zeros",
         gamma_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         *,
         input_dim: Any = None,
         input_shape: Any = None,
@@ -89,6 +104,16 @@ class LayerNormalization(Layer):
         self.scale = check_bool(scale, "scale")
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizer_argument(
+            beta_regularizer, "beta_regularizer"
+        )
+        self.gamma_regularizer = regularizer_argument(
+            gamma_regularizer, "gamma_regularizer"
+        )
+        self.beta_constraint = constraint_argument(beta_constraint, "beta_constraint")
+        self.gamma_constraint = constraint_argument(
+            gamma_constraint, "gamma_constraint"
+        )
 
     def weight_shapes(self, input_shape: Any) -> dict[str, tuple[int, ...]]:
         """gamma and beta, each shaped like the normalized axes."""
@@ -208,6 +233,7 @@ class LayerNormalization(Layer):
             scale=self.scale,
             beta_initializer=initializers.serialize(self.beta_initializer),
             gamma_initializer=initializers.serialize(self.gamma_initializer),
+            **options_config(self),
         )
         return config
 

@@ -29,6 +29,11 @@ from glassnet._validation import check_bool, check_in_range, check_positive_floa
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 from glassnet.layers.base import Layer, registry
 from glassnet.layers.costs import Cost, arrays_kept, elementwise_flops, known_size
+from glassnet.layers.penalties import (
+    constraint_argument,
+    options_config,
+    regularizer_argument,
+)
 
 __all__ = ["BatchNormalization", "moments", "standardize_backward"]
 
@@ -163,6 +168,10 @@ class BatchNormalization(Layer):
         Starting values of ``beta`` and ``gamma`` (zeros and ones).
     moving_mean_initializer, moving_variance_initializer : str, dict or Initializer
         Starting values of the moving statistics (zeros and ones).
+    beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
+        Penalties added to the training loss and projections after every update,
+        as Dense's kernel ones (:mod:`glassnet.regularizers`,
+        :mod:`glassnet.constraints`).
     input_dim, input_shape, name, trainable
         As for every layer (see :class:`~glassnet.layers.Dense`).
 
@@ -183,6 +192,8 @@ class BatchNormalization(Layer):
     array([ 1. , 50.5])
     """
 
+    penalized_weights = ("gamma", "beta")
+
     def __init__(
         self,
         axis: int = -1,
@@ -194,6 +205,10 @@ class BatchNormalization(Layer):
         gamma_initializer: Any = "ones",
         moving_mean_initializer: Any = "zeros",
         moving_variance_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         *,
         input_dim: Any = None,
         input_shape: Any = None,
@@ -220,6 +235,16 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizer_argument(
+            beta_regularizer, "beta_regularizer"
+        )
+        self.gamma_regularizer = regularizer_argument(
+            gamma_regularizer, "gamma_regularizer"
+        )
+        self.beta_constraint = constraint_argument(beta_constraint, "beta_constraint")
+        self.gamma_constraint = constraint_argument(
+            gamma_constraint, "gamma_constraint"
+        )
 
     def weight_shapes(self, input_shape: Any) -> dict[str, tuple[int, ...]]:
         """gamma, beta, moving_mean, moving_variance: each (features along axis,)."""
@@ -353,5 +378,6 @@ class BatchNormalization(Layer):
             moving_variance_initializer=initializers.serialize(
                 self.moving_variance_initializer
             ),
+            **options_config(self),
         )
         return config

@@ -27,8 +27,10 @@ import numpy as np
 from glassnet._typing import Array
 from glassnet._validation import as_float_array, check_positive_int
 from glassnet.callbacks import Callback
+from glassnet.data_adapters import unpack_batch
 from glassnet.errors import (
     DataError,
+    GlassnetError,
     GlassnetTypeError,
     InvalidArgumentError,
     ShapeError,
@@ -36,8 +38,13 @@ from glassnet.errors import (
 from glassnet.losses import Loss
 from glassnet.models.building import describe_shape
 from glassnet.models.network import Network
+from glassnet.models.sample_weights import (
+    check_sample_weight,
+    class_weight_to_sample_weight,
+)
 
 __all__ = [
+    "check_batch",
     "check_batch_size",
     "check_callbacks",
     "check_initial_epoch",
@@ -189,27 +196,37 @@ def _check_head_targets(
 def split_validation(
     model: Network,
     loss: Loss,
-    x_arr: Array,
-    y_arr: Array,
+    x_arr: Any,
+    y_arr: Any,
+    w_arr: Array | None,
     validation_data: Any,
     split: float,
-) -> tuple[Array, Array, tuple[Array, Array] | None]:
-    """The training arrays and the validation pair ``fit`` reports on, if any.
+) -> tuple[Any, Any, Array | None, tuple[Any, Any, Array | None] | None]:
+    """The training arrays and weights, and the validation ``(x, y, w)``, if any.
 
-    ``validation_data=(x_val, y_val)`` is checked like ``(x, y)`` and wins; otherwise
-    a ``split`` above 0 holds out the *last* share of the samples (before shuffling),
-    as Keras does.
+    ``validation_data=(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)`` is
+    checked like ``(x, y)`` and wins; otherwise a ``split`` above 0 holds out the
+    *last* share of the samples (and of their weights), before shuffling, as Keras
+    does.
     """
     validation = None
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        is_tuple = isinstance(validation_data, (tuple, list))
+        if not is_tuple or len(validation_data) not in (2, 3):
+            size = f" of {len(validation_data)}" if is_tuple else ""
             raise GlassnetTypeError(
-                "Argument `validation_data` must be a tuple (x_val, y_val)."
+                "Argument `validation_data` must be a tuple (x_val, y_val) or "
+                "(x_val, y_val, sample_weight_val), or a generator or PyDataset of "
+                f"batches. Received: {type(validation_data).__name__}{size}"
             )
-        x_val, y_val = validation_data
-        validation = check_inputs_and_targets(
+        x_val, y_val = validation_data[0], validation_data[1]
+        xv, yv = check_inputs_and_targets(
             model, loss, x_val, y_val, x_name="x_val", y_name="y_val"
         )
+        w_val = validation_data[2] if len(validation_data) == 3 else None
+        first = xv[0] if isinstance(xv, list) else xv
+        wv = check_sample_weight(w_val, len(first), model.dtype, "sample_weight_val")
+        validation = (xv, yv, wv)
     elif split > 0:
         n = len(x_arr[0]) if isinstance(x_arr, list) else len(x_arr)
         cut = int(np.floor(n * (1.0 - split)))
@@ -218,9 +235,15 @@ def split_validation(
                 f"validation_split={split} of {n} samples leaves no training "
                 "or no validation samples."
             )
-        validation = (rows(x_arr, slice(cut, None)), rows(y_arr, slice(cut, None)))
-        x_arr, y_arr = rows(x_arr, slice(None, cut)), rows(y_arr, slice(None, cut))
-    return x_arr, y_arr, validation
+        held, kept = slice(cut, None), slice(None, cut)
+        validation = (
+            rows(x_arr, held),
+            rows(y_arr, held),
+            None if w_arr is None else w_arr[held],
+        )
+        x_arr, y_arr = rows(x_arr, kept), rows(y_arr, kept)
+        w_arr = None if w_arr is None else w_arr[kept]
+    return x_arr, y_arr, w_arr, validation
 
 
 def check_batch_size(batch_size: Any) -> int:
@@ -265,3 +288,46 @@ def check_callbacks(callbacks: Any) -> list[Callback]:
                 f"Every callback must be a glassnet Callback. Received: {callback!r}"
             )
     return user_callbacks
+
+
+def check_batch(
+    model: Network,
+    batch: Any,
+    label: str,
+    class_weight: dict[int, float] | None,
+    *,
+    targets: bool = True,
+) -> tuple[Any, Any, Any]:
+    """One batch from a generator or PyDataset as checked ``(x, y, sample_weight)``.
+
+    Each batch is checked as ``fit`` checks arrays; an error is re-raised with
+    ``label`` (e.g. ``"batch 3 (from 0) of epoch 2"``) in front, so a generator
+    whose batches change shape fails naming the batch. ``targets=False`` (predict)
+    reads ``x`` alone.
+    """
+    try:
+        x, y, w = unpack_batch(batch)
+        if not targets:
+            return check_inputs(model, x), None, None
+        if y is None:
+            raise DataError(
+                "the batch has no targets: yield (x, y) or (x, y, sample_weight)."
+            )
+        loss = getattr(model, "loss", None)
+        assert loss is not None, "fit and evaluate require a compiled model"
+        x_arr, y_arr = check_inputs_and_targets(model, loss, x, y)
+        first = x_arr[0] if isinstance(x_arr, list) else x_arr
+        w_arr = check_sample_weight(w, len(first), model.dtype)
+        if class_weight is not None:
+            if w_arr is not None:
+                raise InvalidArgumentError(
+                    "the batch has sample weights and fit has a class_weight: give "
+                    "one or the other, as in Keras."
+                )
+            units = model.output_shape[-1]  # type: ignore[attr-defined]
+            w_arr = class_weight_to_sample_weight(class_weight, y_arr, units).astype(
+                model.dtype
+            )
+        return x_arr, y_arr, w_arr
+    except GlassnetError as error:
+        raise type(error)(f"In {label}: {error}") from None

@@ -18,8 +18,8 @@ import numpy as np
 from glassnet import optimizers
 from glassnet._naming import auto_name
 from glassnet._typing import Array, Shape
-from glassnet._validation import check_bool, check_in_range, check_positive_int
-from glassnet.callbacks import Callback, CallbackList, History, ProgressBar, format_logs
+from glassnet._validation import check_bool
+from glassnet.callbacks import Callback, History
 from glassnet.errors import (
     GlassnetTypeError,
     InvalidArgumentError,
@@ -35,23 +35,28 @@ from glassnet.layers.symbolic import (
 from glassnet.losses import Loss
 from glassnet.metrics import Metric
 from glassnet.models.compiling import fused_logits_loss, resolve_compile_arguments
-from glassnet.models.data_checks import (
-    check_batch_size,
-    check_callbacks,
-    check_initial_epoch,
-    check_inputs,
-    check_inputs_and_targets,
-    check_verbose,
-    split_validation,
-)
+from glassnet.models.data_checks import check_inputs
 from glassnet.models.graph import Graph, flatten_io
 from glassnet.models.network import Network
-from glassnet.models.outputs import OutputHead, check_metric_targets, resolve_heads
+from glassnet.models.outputs import OutputHead, resolve_heads
 from glassnet.models.summary import print_summary
 from glassnet.optimizers import Optimizer
-from glassnet.training import compute_logs, fit_loop, predict_loop
 
 __all__ = ["Functional", "Model"]
+
+
+def _training_api() -> Any:
+    """The seam to the training loops (:mod:`glassnet.models.training_api`, and
+    :mod:`glassnet.models.evaluation_api` for evaluate, predict and the batches).
+
+    fit, evaluate, predict and the ``*_on_batch`` methods live in the modules above
+    the models (the loops, the callbacks, the data adapters), which import the
+    models; importing them when first called keeps ``glassnet.models`` importable
+    on its own, as ``save`` does with :mod:`glassnet.io`.
+    """
+    from glassnet.models import evaluation_api, training_api
+
+    return training_api, evaluation_api
 
 
 class Model(Network):
@@ -246,58 +251,44 @@ class Model(Network):
         validation_split: float = 0.0,
         validation_data: Any = None,
         shuffle: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
         initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
     ) -> History:
         """Train with mini-batch gradient descent; returns a :class:`History`.
 
         ``batch_size=len(x)`` is batch gradient descent, ``batch_size=1`` stochastic
         gradient descent. ``validation_split`` holds out the *last* share of the
-        samples (before shuffling), as Keras does; ``validation_data`` wins over it.
+        samples (before shuffling), as Keras does; ``validation_data`` (``(x_val,
+        y_val)`` or ``(x_val, y_val, sample_weight_val)``, or a generator or
+        PyDataset) wins over it. ``sample_weight`` (one weight per sample) and
+        ``class_weight`` (``{class: weight}``) weigh the loss and the metrics as
+        Keras 3 does (see :mod:`glassnet.models.sample_weights`). ``x`` may also be
+        a :class:`glassnet.utils.PyDataset` or any iterable of ``(x, y)`` /
+        ``(x, y, sample_weight)`` batches (a generator, a DataLoader), with
+        ``steps_per_epoch`` batches per epoch (see :mod:`glassnet.data_adapters`).
+        The work is in :mod:`glassnet.models.training_api`.
         """
-        _, loss = self.require_compiled("fit")
-        batch_size = check_batch_size(batch_size)
-        epochs = check_positive_int(epochs, "epochs")
-        initial_epoch = check_initial_epoch(initial_epoch, epochs)
-        verbose = check_verbose(verbose)
-        shuffle = check_bool(shuffle, "shuffle")
-        split = check_in_range(validation_split, "validation_split", 0.0, 1.0)
-        x_arr, y_arr = check_inputs_and_targets(self, loss, x, y)
-        x_arr, y_arr, validation = split_validation(
-            self, loss, x_arr, y_arr, validation_data, split
-        )
-        user_callbacks = check_callbacks(callbacks)
-        first = x_arr[0] if isinstance(x_arr, list) else x_arr
-        if not self.built:
-            self.build((None, *first.shape[1:]))
-        check_metric_targets(self, x_arr, y_arr)
-        history = History()
-        chain = [*user_callbacks, history]
-        if verbose:
-            chain.append(ProgressBar(verbose))
-        callback_list = CallbackList(chain)
-        callback_list.set_model(self)  # type: ignore[arg-type]
-        callback_list.set_params(
-            {
-                "epochs": epochs,
-                "samples": len(first),
-                "batch_size": batch_size,
-                "verbose": verbose,
-                "steps": -(-len(first) // batch_size),
-            }
-        )
-        self.stop_training = False
-        self.history = history
-        return fit_loop(
+        return _training_api()[0].fit(
             self,
-            x_arr,
-            y_arr,
+            x,
+            y,
             batch_size=batch_size,
             epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
             shuffle=shuffle,
-            validation=validation,
-            callbacks=callback_list,
-            history=history,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
             initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size,
         )
 
     def evaluate(
@@ -306,39 +297,108 @@ class Model(Network):
         y: Any = None,
         batch_size: int | None = None,
         verbose: Any = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: list[Callback] | None = None,
         return_dict: bool = False,
     ) -> Any:
         """Loss (and metrics) on ``(x, y)`` in inference mode.
 
         Returns the loss alone when no metrics were compiled, else
-        ``[loss, metric, ...]``, or a dict with ``return_dict=True``.
+        ``[loss, metric, ...]``, or a dict with ``return_dict=True``. ``callbacks``
+        get the test hooks (``on_test_begin``, ``on_test_batch_end`` with the
+        running logs, ...).
         """
-        _, loss = self.require_compiled("evaluate")
-        batch_size = check_batch_size(batch_size)
-        verbose = check_verbose(verbose)
-        x_arr, y_arr = check_inputs_and_targets(self, loss, x, y)
-        if not self.built:
-            first = x_arr[0] if isinstance(x_arr, list) else x_arr
-            self.build((None, *first.shape[1:]))
-        logs = compute_logs(self, y_arr, predict_loop(self, x_arr, batch_size, verbose))
-        if verbose:
-            print(format_logs(logs))
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return _training_api()[1].evaluate(
+            self,
+            x,
+            y,
+            batch_size=batch_size,
+            verbose=verbose,
+            sample_weight=sample_weight,
+            steps=steps,
+            callbacks=callbacks,
+            return_dict=return_dict,
+        )
 
     def predict(
-        self, x: Any, batch_size: int | None = None, verbose: Any = "auto"
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        steps: int | None = None,
+        callbacks: list[Callback] | None = None,
     ) -> Array:
         """Outputs for ``x`` (inference mode: dropout off), in batches.
 
-        An unbuilt model is built for ``x`` first, as ``fit`` does.
+        An unbuilt model is built for ``x`` first, as ``fit`` does. ``callbacks``
+        get the predict hooks (``on_predict_batch_end`` with ``{"outputs": ...}``).
         """
-        batch_size = check_batch_size(batch_size)
-        verbose = check_verbose(verbose)
-        x_arr = self._checked_and_built(x)
-        return predict_loop(self, x_arr, batch_size, verbose)
+        return _training_api()[1].predict(
+            self,
+            x,
+            batch_size=batch_size,
+            verbose=verbose,
+            steps=steps,
+            callbacks=callbacks,
+        )
+
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """One gradient step on one batch; returns its loss (and metrics), as Keras.
+
+        The values are the batch's own (the metrics start from zero each call),
+        from the predictions made before the update.
+
+        >>> import numpy as np
+        >>> from glassnet.models import Sequential
+        >>> from glassnet.layers import Dense
+        >>> model = Sequential([Dense(1, input_dim=1)], seed=0)
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> logs = model.train_on_batch(np.ones((4, 1)), np.ones((4, 1)), return_dict=True)
+        >>> sorted(logs)
+        ['loss', 'mae']
+        """
+        return _training_api()[1].train_batch(
+            self, x, y, sample_weight, class_weight, return_dict
+        )
+
+    def test_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """The loss (and metrics) of one batch in inference mode, as Keras.
+
+        >>> import numpy as np
+        >>> from glassnet.models import Sequential
+        >>> from glassnet.layers import Dense
+        >>> model = Sequential([Dense(1, input_dim=1, kernel_initializer="zeros")])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> model.test_on_batch(np.ones((2, 1)), np.full((2, 1), 3.0))
+        9.0
+        """
+        return _training_api()[1].evaluate_batch(self, x, y, sample_weight, return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """The outputs for one batch, in one forward pass (inference mode).
+
+        >>> import numpy as np
+        >>> from glassnet.models import Sequential
+        >>> from glassnet.layers import Dense
+        >>> model = Sequential([Dense(2, input_dim=3)], seed=0)
+        >>> model.predict_on_batch(np.ones((4, 3))).shape
+        (4, 2)
+        """
+        return _training_api()[1].predict_batch(self, x)
 
     def __call__(self, x: Any, training: Any = False) -> Any:
         """The output for ``x`` in one pass, like ``predict`` without batches or progress.

@@ -25,6 +25,7 @@ from glassnet.layers.base import Weight
 from glassnet.layers.symbolic import SymbolicTensor
 from glassnet.models.flat import FlatParameters, flatten_parameters
 from glassnet.models.graph import Graph
+from glassnet.models.penalties import TrainPenalties, penalty_values
 from glassnet.models.walk import Walk
 
 __all__ = ["Network"]
@@ -60,6 +61,14 @@ class Network:
         self.overflow_guard = True
         self._forward_walk: Walk | None = None
         self._backward_walks: dict[bool, Walk] = {}
+        #: the layers whose output is regularized (``predict_loop`` resets their
+        #: sums), as they were when the walks were made
+        self.activity_layers: list[Layer] = []
+        #: whether a trainable weight has a regularizer (when the buffer was made)
+        self.weight_regularized = False
+        #: the penalties and constraints of the last train step made
+        #: (``training.make_train_step``; None when the model has none)
+        self.train_penalties: TrainPenalties | None = None
         self._trainable = True
         #: calls of this model inside other models (it can be used as a layer)
         self.inbound_nodes: list[Any] = []
@@ -163,15 +172,24 @@ class Network:
         )
         self._forward_walk = None if self.graph is None else Walk(self.graph)
         self._backward_walks = {}
+        self.activity_layers = [
+            layer for layer in layers if layer.activity_regularizer is not None
+        ]
+        self.weight_regularized = any(
+            layer.trainable and layer.weight_regularizers() for layer in layers
+        )
 
     def refresh_trainable(self) -> None:
         """Make the flat buffer again if a layer's ``trainable`` changed since it was
-        made, or if a model sharing these layers has moved them into its own."""
+        made, or if a model sharing these layers has moved them into its own; make
+        the walks again if an ``activity_regularizer`` was set or removed since."""
         flat = self.flat
+        layers = self.leaf_layers()
         if flat is not None and (
-            flat.trainable_signature
-            != tuple(layer.trainable for layer in self.leaf_layers())
+            flat.trainable_signature != tuple(layer.trainable for layer in layers)
             or not flat.attached()
+            or [layer for layer in layers if layer.activity_regularizer is not None]
+            != self.activity_layers
         ):
             self._flatten()
 
@@ -212,6 +230,13 @@ class Network:
             grads = layer.grads
             for key, param in layer.params.items():
                 yield f"{layer.name}.{key}", param, grads[key]
+
+    @property
+    def losses(self) -> list[float]:
+        """The regularization penalties now, as Keras 3's ``model.losses``: the
+        activity penalties of the last call, then ``R(w)`` of each regularized
+        trainable weight (see :mod:`glassnet.regularizers`)."""
+        return penalty_values(self)
 
     def count_params(self) -> int:
         """Total number of scalars in every weight, trainable or not."""

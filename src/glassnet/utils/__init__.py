@@ -20,10 +20,12 @@ from typing import Any
 
 from glassnet import _random
 from glassnet._naming import reset_names
+from glassnet.data_adapters import PyDataset
 from glassnet.utils.dataset import split_dataset
 from glassnet.utils.numerical import normalize, to_categorical
 
 __all__ = [
+    "PyDataset",
     "clear_session",
     "normalize",
     "plot_model",
