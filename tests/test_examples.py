@@ -51,7 +51,10 @@ def mostly_decreasing(values: list[float], share: float = 0.95) -> bool:
 
 def test_every_example_is_covered() -> None:
     assert MODULES == [
+        "cnn_digits",
+        "conv1d_signals",
         "demo",
+        "lenet_digits",
         "seed_000_neuron",
         "seed_001_backprop",
         "seed_002_gradient_descent",
@@ -61,7 +64,11 @@ def test_every_example_is_covered() -> None:
     ]
 
 
-@pytest.mark.parametrize("name", MODULES)
+#: the convolutional examples train for seconds: their fixtures below run main() once
+CNN_EXAMPLES = ("cnn_digits", "conv1d_signals", "lenet_digits")
+
+
+@pytest.mark.parametrize("name", [m for m in MODULES if m not in CNN_EXAMPLES])
 def test_every_example_main_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     load(name).main()  # seed_003 fits XOR on purpose and catches its own warning
     assert capsys.readouterr().out.strip()
@@ -388,3 +395,161 @@ def test_demo_script_runs() -> None:
     assert "0.7216325609518421" in out
     assert "dL/dw1 = 0.0214695" in out
     assert "predict_classes: [0 1 1 0]" in out
+
+
+# --- convolutional networks -------------------------------------------------------------
+
+
+def run_main(name: str) -> tuple[object, str]:
+    """``examples/<name>.py``'s main() as written: its result and what it printed.
+
+    BLAS runs on one thread: the examples' results do not depend on it (checked
+    when they were measured), but OpenBLAS threads fighting other processes for
+    this machine's two cores made LeNet's convolutions 5x slower.
+    """
+    pytest.importorskip("sklearn")  # digits() comes from scikit-learn
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        limits: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    else:
+        limits = threadpool_limits(1)
+    out = io.StringIO()
+    with limits, contextlib.redirect_stdout(out):
+        result = load(name).main()
+    return result, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def cnn_digits_run() -> tuple[dict[str, list[float]], str]:
+    return run_main("cnn_digits")  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def lenet_run() -> tuple[float, str]:
+    return run_main("lenet_digits")  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def conv1d_run() -> tuple[dict[str, float], str]:
+    return run_main("conv1d_signals")  # type: ignore[return-value]
+
+
+def test_cnn_digits_beats_the_dense_network_on_held_out_digits(
+    cnn_digits_run: tuple[dict[str, list[float]], str],
+) -> None:
+    results, out = cnn_digits_run
+    cnn, dense = np.array(results["cnn"]), np.array(results["dense"])
+    assert len(cnn) == len(dense) == 5
+    # the CNN is ahead on every split and by more than half a point on average
+    assert np.all(cnn > dense)
+    assert cnn.mean() - dense.mean() > 0.005
+    assert cnn.mean() > 0.975
+    # what the docstring states (98.26 % and 97.46 %), within a few images
+    module = load("cnn_digits")
+    assert "mean    98.26 %  97.46 %" in module.__doc__
+    assert cnn.mean() == pytest.approx(0.9826, abs=0.006)
+    assert dense.mean() == pytest.approx(0.9746, abs=0.006)
+    lines = out.splitlines()
+    assert lines[0].startswith("CNN: 1,898 weights; Dense: 1,810 weights")
+    assert lines[-1].startswith(
+        f"held-out accuracy: CNN {cnn.mean():.2%}, Dense {dense.mean():.2%}"
+    )
+    table = [line.split() for line in lines[2:7]]
+    assert [row[0] for row in table] == ["0", "1", "2", "3", "4"]
+    assert [row[1] for row in table] == [f"{a:.2%}" for a in cnn]
+    assert [row[2] for row in table] == [f"{a:.2%}" for a in dense]
+
+
+def test_cnn_digits_networks_are_of_similar_size_and_share_the_splits() -> None:
+    pytest.importorskip("sklearn")
+    module = load("cnn_digits")
+    cnn, dense = module.build_cnn(), module.build_dense()
+    assert tuple(cnn.layers[3].output.shape) == (None, 2, 2, 16)  # 64 into Dense
+    # 3*3*1*8 + 8 = 80, 3*3*8*16 + 16 = 1168, 2*2*16*10 + 10 = 650
+    assert cnn.count_params() == 80 + 1168 + 650 == 1898
+    assert dense.count_params() == 64 * 24 + 24 + 24 * 10 + 10 == 1810
+    train, held_out = module.split(1797, seed=3)
+    again, _ = module.split(1797, seed=3)
+    np.testing.assert_array_equal(train, again)  # both networks see one split
+    assert (len(train), len(held_out)) == (1348, 449)
+    assert len(np.union1d(train, held_out)) == 1797
+    x, y = module.load_digits()
+    assert x.shape == (1797, 8, 8, 1) and x.dtype == np.float32
+    assert x.min() == 0.0 and x.max() == 1.0 and len(np.unique(y)) == 10
+
+
+def test_lenet_digits_accuracy(lenet_run: tuple[float, str]) -> None:
+    accuracy, out = lenet_run
+    module = load("lenet_digits")
+    # the docstring: 99.11 % of the 449 held-out images
+    assert "99.11 %" in module.__doc__
+    assert accuracy == pytest.approx(0.9911, abs=0.01)
+    assert accuracy > 0.97
+    assert "Total params: 61,706" in out
+    assert out.splitlines()[-1].startswith(
+        f"LeNet-5 on the digits upscaled to 28 x 28: held-out accuracy {accuracy:.2%}"
+    )
+
+
+def test_lenet_digits_upscaling_and_shapes() -> None:
+    module = load("lenet_digits")
+    images = np.random.default_rng(0).random((2, 8, 8, 1)).astype(np.float32)
+    big = module.upscale(images)
+    assert big.shape == (2, 28, 28, 1) and big.dtype == np.float32
+    # pixel (i, j) becomes the 3 x 3 block at rows and columns 2 + 3i ... 4 + 3i
+    for i, j in [(0, 0), (3, 5), (7, 7)]:
+        block = big[1, 2 + 3 * i : 5 + 3 * i, 2 + 3 * j : 5 + 3 * j, 0]
+        assert np.all(block == images[1, i, j, 0])
+    assert np.all(big[:, :2] == 0) and np.all(big[:, -2:] == 0)
+    assert np.all(big[:, :, :2] == 0) and np.all(big[:, :, -2:] == 0)
+    model = module.build_lenet()
+    shapes = [tuple(layer.output.shape[1:]) for layer in model.layers]
+    assert shapes == [
+        (28, 28, 6),
+        (14, 14, 6),
+        (10, 10, 16),
+        (5, 5, 16),
+        (400,),
+        (120,),
+        (84,),
+        (10,),
+    ]
+    # 5*5*1*6 + 6, 5*5*6*16 + 16, 400*120 + 120, 120*84 + 84, 84*10 + 10
+    assert model.count_params() == 156 + 2416 + 48120 + 10164 + 850
+
+
+def test_conv1d_signals_accuracy(conv1d_run: tuple[dict[str, float], str]) -> None:
+    results, out = conv1d_run
+    module = load("conv1d_signals")
+    # the docstring: 96.9 % for the Conv1D network, 74.3 % for the Dense one
+    assert "96.9 %" in module.__doc__ and "74.3 %" in module.__doc__
+    assert results["conv1d"] == pytest.approx(0.969, abs=0.01)
+    assert results["dense"] == pytest.approx(0.743, abs=0.03)
+    assert results["conv1d"] > 0.93 and results["conv1d"] - results["dense"] > 0.15
+    assert f"accuracy on new signals {results['conv1d']:.2%}" in out
+    assert module.build_conv1d().count_params() == 48 + 656 + 51
+
+
+def test_conv1d_signals_are_the_three_wave_shapes() -> None:
+    module = load("conv1d_signals")
+    x, y = module.signals(300, noise=0.0, seed=5)
+    assert x.shape == (300, 64, 1) and x.dtype == np.float32
+    counts = np.bincount(y)
+    assert len(counts) == 3 and counts.min() > 70  # the three shapes, about equally
+    np.testing.assert_array_equal(module.signals(300, noise=0.0, seed=5)[0], x)
+    waves = x[..., 0].astype(np.float64)
+    amplitude = np.abs(waves).max(axis=1)
+    assert np.all((amplitude > 0.45) & (amplitude <= 1.5))
+    # square waves take two values, +-amplitude; the others take many
+    square = waves[y == 1]
+    assert np.allclose(np.abs(square), np.abs(square[:, :1]), rtol=1e-6)
+    assert all(len(np.unique(np.round(w, 5))) > 10 for w in waves[y != 1])
+    # a sawtooth rises by the same step between its drops: constant differences
+    for wave in waves[y == 2][:10]:
+        steps = np.diff(wave)
+        rising = steps[steps > 0]
+        np.testing.assert_allclose(rising, rising[0], rtol=1e-4)
+    # a sine wave is smooth: no jump larger than 2*pi*amplitude*cycles/steps
+    for wave, peak in zip(waves[y == 0], amplitude[y == 0], strict=True):
+        assert np.abs(np.diff(wave)).max() <= 2 * np.pi * peak * 6 / 64 + 1e-5

@@ -235,7 +235,8 @@ def test_weights_keep_keras_order_names_and_paths(tmp_path):
         "sequential/batch_normalization/moving_mean",
         "sequential/batch_normalization/moving_variance",
     ]  # fmt: skip
-    theirs = make(keras, "image")  # Keras numbers its models across the session
+    keras.backend.clear_session()  # Keras numbers its layers across the session
+    theirs = make(keras, "image")
 
     def below_the_model(weights: list[Any]) -> list[str]:
         return [w.path.partition("/")[2] for w in weights[:6]]

@@ -2,8 +2,11 @@
 
 :func:`backprop` runs one sample forward and backward and shows every quantity of the
 chain rule, named as the seeds/001 tutorial names them; for networks too large to show
-neuron by neuron it summarizes each layer instead. ``model.summary(explain=True)``
-explains each layer's parameter count, operations and memory.
+neuron by neuron it summarizes each layer instead. :func:`convolution` shows one
+convolution layer on one input as the matrix product it computes (im2col), and
+:func:`layer_values` gives what any layer takes and gives for one input.
+``model.summary(explain=True)`` explains each layer's parameter count, output
+shape, operations and memory.
 
 The tutorial's network (2-2-1, sigmoid, every weight 1, every bias 0):
 
@@ -33,6 +36,8 @@ from glassnet._typing import Array
 from glassnet._validation import as_float_array
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 from glassnet.explain.chain import explain_chain
+from glassnet.explain.convolution import ConvolutionTable, convolution
+from glassnet.explain.layer_values import layer_values
 from glassnet.explain.neurons import NeuronLayer, neuron_layers, neuron_names
 from glassnet.explain.overview import BackpropSummary, explain_layers
 from glassnet.explain.table import BackpropTable
@@ -44,8 +49,11 @@ __all__ = [
     "DETAIL_MAX_UNITS",
     "BackpropSummary",
     "BackpropTable",
+    "ConvolutionTable",
     "NeuronLayer",
     "backprop",
+    "convolution",
+    "layer_values",
     "neuron_layers",
     "neuron_names",
 ]

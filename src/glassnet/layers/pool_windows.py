@@ -53,7 +53,9 @@ __all__ = [
     "average_pool_backward",
     "max_pool",
     "max_pool_backward",
+    "max_pool_pairs_backward",
     "pad",
+    "pairs_apply",
     "pooled_length",
     "window_geometry",
 ]
@@ -98,12 +100,14 @@ class WindowGeometry:
     tiles: bool
     disjoint: bool
 
-    @property
+    # cached (the geometries are, by window_geometry): on the digits CNN's small
+    # images rebuilding these per call was a few % of a training step
+    @functools.cached_property
     def offsets(self) -> tuple[tuple[slice, slice], ...]:
         """The ``(rows, cols)`` slices of every cell of a window, row-major."""
         return tuple((r, c) for r in self.rows for c in self.cols)
 
-    @property
+    @functools.cached_property
     def padded(self) -> bool:
         """Whether any cell of padding is added."""
         return any(self.pads[0]) or any(self.pads[1])
@@ -207,6 +211,98 @@ def max_pool_backward(
         else:
             target += dy * first
     return dxp
+
+
+# -- max pooling over pairs of columns: the 2x2 (and 1x2) fast path ---------------
+def pairs_apply(geometry: WindowGeometry, channels: int) -> bool:
+    """Whether :func:`max_pool_pairs_backward` handles these windows: side by side
+    (strides = pool), two columns wide, one or two rows high (MaxPooling2D's
+    default 2x2, MaxPooling1D(2)), on up to 8 channels. A 'valid' pool drops an
+    odd last row or column.
+
+    >>> pairs_apply(window_geometry((28, 28), (2, 2), (2, 2), "valid"), 6)
+    True
+    >>> pairs_apply(window_geometry((28, 28), (3, 3), (2, 2), "valid"), 6)
+    False
+    """
+    rows, cols = geometry.rows, geometry.cols
+    return (
+        channels <= 8
+        and len(cols) == 2
+        and cols[0].step == 2
+        and len(rows) in (1, 2)
+        and rows[0].step == len(rows)
+    )
+
+
+def max_pool_pairs_backward(xp: Array, dy: Array, geometry: WindowGeometry) -> Array:
+    """:func:`max_pool_backward` for the windows of :func:`pairs_apply`.
+
+    The generic backward scans the window's cells with views that pick every other
+    pixel: with few channels (LeNet's 6) each such pass moves runs of C numbers
+    and costs about 10x a contiguous one, and it makes seven. Here the choices are
+    made on whole rows. The two rows of each window meet first (contiguous runs of
+    W*C numbers): ``rows`` is the larger, ``lower`` marks where row 1 is strictly
+    larger (a tie picks row 0). In ``rows`` flattened, a left cell's partner sits C
+    numbers further on, so comparing the array with itself shifted by C settles
+    every window's column in a few contiguous passes: the right column holds the
+    row-major first maximum (PyTorch's rule) if its best is strictly larger, or on
+    a tie if the left column's best is in row 1 and the right's in row 0. Then dy
+    is spread to both columns (the one pass with runs of C), masked with the
+    chosen column, and split between the two rows, whole rows at a time.
+
+    Measured, float32, one thread: the backward of LeNet's first pool
+    (64x28x28x6 -> 14x14) 0.39 ms against 0.54 ms for the generic scan, the
+    digits CNN's (32x8x8x8) 0.033 against 0.037 ms; with 16 channels (LeNet's
+    second pool) the two are even, so the generic scan keeps those.
+    """
+    (oh, ow), two_rows = geometry.out, len(geometry.rows) == 2
+    width = 2 * ow
+    if two_rows:
+        top, bottom = xp[:, 0 : 2 * oh : 2, :width], xp[:, 1 : 2 * oh : 2, :width]
+        rows = np.maximum(top, bottom)  # (N, OH, 2*OW, C)
+        lower = np.greater(bottom, top)
+    else:
+        rows = np.ascontiguousarray(xp[:, :oh, :width])
+    c = rows.shape[3]
+    flat = rows.reshape(-1)
+    # right[k], k a left cell: the window's first maximum is in the right column
+    right = np.zeros(flat.size, bool)
+    np.greater(flat[c:], flat[:-c], out=right[:-c])
+    if two_rows:
+        low = lower.reshape(-1)
+        tie = np.equal(flat[c:], flat[:-c])
+        tie &= low[:-c]
+        tie &= ~low[c:]
+        right[:-c] |= tie
+    # the chosen column at full width: left cell k if not right[k], right cell k
+    # if right[k - C]
+    odd = _odd_columns(flat.size, c)
+    chosen = np.logical_or(odd, right)
+    np.logical_not(chosen, out=chosen)
+    chosen[c:] |= odd[c:] & right[:-c]
+    # dL/d(xp): dy at both columns of its window, kept at the chosen cell (one
+    # product writes both rows: a product into dxp's odd rows, then another from
+    # them into its even rows, would make NumPy copy the interleaved operand)
+    spread = np.repeat(dy, 2, axis=2)  # (N, OH, 2*OW, C)
+    chosen = chosen.reshape(spread.shape)
+    covered = xp.shape[1] == oh * len(geometry.rows) and xp.shape[2] == width
+    dxp = (np.empty if covered else np.zeros)(xp.shape, dtype=dy.dtype)
+    if not two_rows:
+        np.multiply(spread, chosen, out=dxp[:, :oh, :width])
+        return dxp
+    cells = np.empty((len(dy), oh, 2, width, c), bool)  # (.., row, column, ..)
+    np.logical_and(chosen, ~lower, out=cells[:, :, 0])
+    np.logical_and(chosen, lower, out=cells[:, :, 1])
+    rows_grad = dxp[:, : 2 * oh, :width].reshape(cells.shape)
+    np.multiply(spread[:, :, np.newaxis], cells, out=rows_grad)
+    return dxp
+
+
+@functools.lru_cache(maxsize=16)
+def _odd_columns(size: int, channels: int) -> Array:
+    """For a flattened (..., width, C) array: True at the cells of odd columns."""
+    return (np.arange(size) // channels) % 2 == 1
 
 
 # -- average pooling ---------------------------------------------------------------

@@ -27,7 +27,9 @@ from glassnet.layers.pool_windows import (
     inverse_counts,
     max_pool,
     max_pool_backward,
+    max_pool_pairs_backward,
     pad,
+    pairs_apply,
     pooled_length,
     window_geometry,
 )
@@ -150,6 +152,9 @@ class _Pooling(Layer):
 
 class _MaxPooling(_Pooling):
     mode = "max"
+    #: max(relu(x)) = relu(max(x)), gradients too under the first-maximum rule:
+    #: the model's walk may run a ReLU layer's activation after this pool instead
+    commutes_with_relu: ClassVar[bool] = True
 
     def forward(
         self, x: Array, *, training: bool = False, keep_cache: bool = False
@@ -173,7 +178,10 @@ class _MaxPooling(_Pooling):
         if not input_grad:
             return None
         dy = grad_output if self.rank == 2 else grad_output[:, np.newaxis]
-        dxp = max_pool_backward(xp, y, dy, geometry)
+        if pairs_apply(geometry, dy.shape[3]):  # 2x2, 1x2 side by side: by rows
+            dxp = max_pool_pairs_backward(xp, dy, geometry)
+        else:
+            dxp = max_pool_backward(xp, y, dy, geometry)
         return self._from_image(_unpad(dxp, geometry, shape))
 
     def kept_activations(self, input_shape: Any) -> Cost:

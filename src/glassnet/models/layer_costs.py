@@ -5,6 +5,15 @@ Under each layer of the summary table, ``explain=True`` shows:
 - **params**: the sizes of its weights, ``2 x 10 + 10 = 30`` for a Dense(10) on two
   inputs (W is 2 x 10, b has 10 entries); the non-trainable ones are named
   (BatchNormalization's moving statistics, or every weight of a frozen layer).
+- **output** (convolutions, pools, padding, Flatten, global pools): how the output
+  shape is formed. Each spatial axis of a convolution or pool is worked out as
+  ``(n + pads - k) / s + 1``, e.g. ``(8 + 2 x 1 - 3) / 1 + 1 = 8`` for a 3 x 3
+  kernel with 'same' padding on 8 pixels (``floor`` when the stride does not divide,
+  ``d x (k - 1) + 1`` for the span of a dilated kernel), followed by the number of
+  outputs and the inputs each one reads: a Conv2D(8, 3) on (8, 8, 1) images has
+  ``3 x 3 x 1 + 1`` weights per filter and makes ``8 x 8 x 8 = 512`` outputs, each
+  a sum over ``3 x 3 x 1 = 9`` inputs, so its FLOPs are ``2 x 9 x 512`` plus the
+  bias and the activation. Dense layers have no such line.
 - **FLOPs** per sample for the forward pass at inference, as the layer reports
   them (``layer.flops(input_shape)``, conventions in ``glassnet.layers.costs``): a
   multiply-add counts 2, so ``x @ W`` costs ``2 x inputs x units``; adding the bias
@@ -27,21 +36,52 @@ of its calls; its weights count once.
 >>> model = Sequential([Dense(10, input_dim=2), Activation("tanh"), Dense(1)])
 >>> [(cost.params_formula, cost.flops) for cost in layer_costs(model)]
 [('2 x 10 + 10 = 30', 50), ('0', 10), ('10 x 1 + 1 = 11', 21)]
+
+>>> from glassnet.layers import Conv2D, Flatten, Input, MaxPooling2D
+>>> cnn = Sequential([Input((8, 8, 1)), Conv2D(8, 3, padding="same"), MaxPooling2D()])
+>>> conv, pool = layer_costs(cnn)
+>>> conv.params_formula, conv.flops_formula
+('3 x 3 x 1 x 8 + 8 = 80', '2 x 9 x 512 + 512 = 9,728')
+>>> pool.output_lines
+['height, width: (8 - 2) / 2 + 1 = 4', '4 x 4 x 8 = 128 outputs, each the max of 2 x 2 = 4 inputs']
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from glassnet.layers import Layer
-from glassnet.layers.costs import Cost
+from glassnet.layers import (
+    AveragePooling1D,
+    AveragePooling2D,
+    Flatten,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    Layer,
+    MaxPooling1D,
+    MaxPooling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
+from glassnet.layers.conv_arguments import axes_arithmetic, axis_arithmetic
+from glassnet.layers.costs import Cost, known_size
+from glassnet.layers.spatial_arguments import same_padding
 
 if TYPE_CHECKING:
     from glassnet.layers.symbolic import Node
     from glassnet.models.network import Network
 
-__all__ = ["LayerCost", "explain_footer", "explain_lines", "layer_calls", "layer_costs"]
+__all__ = [
+    "LayerCost",
+    "explain_footer",
+    "explain_lines",
+    "layer_calls",
+    "layer_costs",
+    "output_arithmetic",
+]
 
 
 @dataclass
@@ -49,7 +89,8 @@ class LayerCost:
     """How one layer's parameter count, FLOPs and memory are formed.
 
     ``flops`` is None when the layer cannot tell (an unknown activation, an axis
-    of unknown length); so is ``activation_bytes``.
+    of unknown length); so is ``activation_bytes``. ``output_lines`` says how the
+    output shape is formed (see :func:`output_arithmetic`; empty for most layers).
     """
 
     name: str
@@ -61,6 +102,7 @@ class LayerCost:
     weight_formula: str
     activation_bytes: int | None
     activation_formula: str
+    output_lines: list[str] = field(default_factory=list)
 
 
 def _n(value: int) -> str:
@@ -98,6 +140,93 @@ def _params_formula(layer: Layer) -> str:
         names = ", ".join(w.name for w in frozen)
         formula += f" ({_n(count)} non-trainable: {names})"
     return formula
+
+
+_POOLS = (AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D)
+_GLOBAL_POOLS = (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+)
+
+
+def _axis_names(rank: int) -> tuple[str, ...]:
+    return ("steps",) if rank == 1 else ("height", "width")
+
+
+def _pool_arithmetic(layer: Any, shape: tuple[Any, ...]) -> list[str]:
+    """Each pooled axis worked out, then the outputs and the window each one reads."""
+    formulas = []
+    for n, k, s in zip(shape[:-1], layer.pool_size, layer.strides, strict=True):
+        same = layer.padding == "same" and n is not None
+        formulas.append(
+            axis_arithmetic(n, k, s, 1, same_padding(n, k, s) if same else (0, 0))
+        )
+    lines = axes_arithmetic(_axis_names(layer.rank), formulas)
+    if layer.padding == "same":
+        lines[-1] += " (padding 'same')"
+    out = layer.output_shape(shape)
+    size = known_size(out)
+    count = "outputs" if size is None else f"= {size:,} outputs"
+    window = " x ".join(str(k) for k in layer.pool_size)
+    cells = int(math.prod(layer.pool_size))
+    if isinstance(layer, (MaxPooling1D, MaxPooling2D)):
+        each = f"each the max of {window} = {cells} inputs"
+    elif layer.padding == "same":
+        each = f"each the mean of the real cells of a {window} window (up to {cells})"
+    else:
+        each = f"each the mean of {window} = {cells} inputs"
+    return [*lines, f"{' x '.join(str(d) for d in out)} {count}, {each}"]
+
+
+def output_arithmetic(layer: Layer, input_shape: Any) -> list[str]:
+    """How ``layer`` forms its output shape from ``input_shape``, line by line.
+
+    A layer that says it itself (``layer.output_arithmetic(input_shape)``, as
+    Conv1D and Conv2D do) is asked; the pools, ZeroPadding, Flatten and the global
+    pools are worked out here; any other layer gives no lines.
+
+    >>> from glassnet.layers import Flatten, ZeroPadding2D
+    >>> output_arithmetic(Flatten(), (2, 2, 16)), output_arithmetic(Flatten(), (3,))
+    (['2 x 2 x 16 = 64'], [])
+    >>> output_arithmetic(ZeroPadding2D(((1, 0), 2)), (5, 5, 3))
+    ['height: 5 + 1 + 0 = 6', 'width: 5 + 2 + 2 = 9']
+    """
+    own = getattr(layer, "output_arithmetic", None)
+    if callable(own):
+        return list(own(input_shape))
+    if isinstance(input_shape, list):
+        return []
+    shape = tuple(input_shape)
+    if isinstance(layer, _POOLS):
+        return _pool_arithmetic(layer, shape)
+    if isinstance(layer, (ZeroPadding1D, ZeroPadding2D)):
+        pads = (layer.padding,) if isinstance(layer, ZeroPadding1D) else layer.padding
+        formulas = [
+            "any length (None)" if n is None else f"{n} + {a} + {b} = {n + a + b}"
+            for n, (a, b) in zip(shape[:-1], pads, strict=True)
+        ]
+        return axes_arithmetic(_axis_names(len(pads)), formulas)
+    if isinstance(layer, Flatten) and len(shape) > 1:
+        size = known_size(shape)
+        total = "None" if size is None else f"{size:,}"
+        return [f"{' x '.join(str(d) for d in shape)} = {total}"]
+    if isinstance(layer, _GLOBAL_POOLS):
+        how = (
+            "mean"
+            if isinstance(layer, (GlobalAveragePooling1D, GlobalAveragePooling2D))
+            else "max"
+        )
+        spatial = shape[:-1]
+        positions = known_size(spatial)
+        cells = " x ".join(str(d) for d in spatial)
+        if positions is not None and len(spatial) > 1:
+            cells += f" = {positions:,}"
+        return [
+            f"{shape[-1]} outputs, each the {how} of a channel over {cells} positions"
+        ]
+    return []
 
 
 def layer_calls(model: Network) -> list[tuple[Layer, list[Node]]]:
@@ -157,6 +286,14 @@ def layer_costs(model: Network) -> list[LayerCost]:
         )
         params = layer.count_params()
         weight_bytes, weight_formula = _bytes(params, itemsize)
+        shapes = [_input_shape(node) for node in calls]
+        output_lines = output_arithmetic(layer, shapes[0]) if shapes else []
+        if any(shape != shapes[0] for shape in shapes[1:]):
+            output_lines = [
+                f"call {i}: {line}"
+                for i, shape in enumerate(shapes, 1)
+                for line in output_arithmetic(layer, shape)
+            ]
         if kept.count is None:
             activation_bytes, shown = None, kept.formula
         else:
@@ -173,15 +310,21 @@ def layer_costs(model: Network) -> list[LayerCost]:
                 weight_formula=weight_formula,
                 activation_bytes=activation_bytes,
                 activation_formula=f"{kept.what}: {shown}",
+                output_lines=output_lines,
             )
         )
     return result
 
 
 def explain_lines(cost: LayerCost) -> list[str]:
-    """The four lines printed under a layer's row."""
+    """The lines printed under a layer's row: params, output (if any), FLOPs, memory."""
+    output = [
+        f"    {'output' if i == 0 else '':<13}{line}"
+        for i, line in enumerate(cost.output_lines)
+    ]
     return [
         f"    params       {cost.params_formula}",
+        *output,
         f"    FLOPs        {cost.flops_formula}",
         f"    weights      {cost.weight_formula}",
         f"    activations  {cost.activation_formula} per sample",

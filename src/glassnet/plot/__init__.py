@@ -10,15 +10,26 @@ and saves it as a PNG when given ``path=``.
   Playground shows it; :class:`DecisionBoundaryFrames` saves such a picture every
   N epochs during ``fit``.
 - :func:`plot_network`: neurons and connections, coloured and sized by weight.
+- :func:`plot_filters`: a convolution layer's learned filters, one small image per
+  filter and input channel; :func:`plot_feature_maps`: what any layer outputs for
+  one input image, one panel per channel.
 - :func:`plot_model`: any model's graph of layers with their shapes, as Keras'
   ``plot_model`` draws it (``to_file=`` saves PNG, SVG or PDF; no Graphviz).
 
 >>> import glassnet.plot
->>> sorted(glassnet.plot.__all__)
-['DecisionBoundaryFrames', 'plot_decision_boundary', 'plot_history', 'plot_model', 'plot_network']
+>>> for name in sorted(glassnet.plot.__all__):
+...     print(name)
+DecisionBoundaryFrames
+plot_decision_boundary
+plot_feature_maps
+plot_filters
+plot_history
+plot_model
+plot_network
 """
 
 from glassnet.plot.boundary import plot_decision_boundary
+from glassnet.plot.filters import plot_feature_maps, plot_filters
 from glassnet.plot.frames import DecisionBoundaryFrames
 from glassnet.plot.history import plot_history
 from glassnet.plot.model_graph import plot_model
@@ -27,6 +38,8 @@ from glassnet.plot.network import plot_network
 __all__ = [
     "DecisionBoundaryFrames",
     "plot_decision_boundary",
+    "plot_feature_maps",
+    "plot_filters",
     "plot_history",
     "plot_model",
     "plot_network",
