@@ -485,20 +485,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.rounds is None:
-        args.rounds = 1 if args.quick else 12
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    try:
-        args.thread_counts = [int(t) for t in args.threads.split(",")]
-    except ValueError:
-        parser.error(f"--threads must look like 1,2; received {args.threads!r}")
-    if not args.thread_counts or min(args.thread_counts) < 1:
-        parser.error("--threads needs positive thread counts")
-    known = [w.name for w in make_workloads(quick=True)]
-    args.workload_names = args.workloads.split(",")
-    if not set(args.workload_names) <= set(known):
-        parser.error(f"--workloads takes names from {','.join(known)}")
+    bt.check_common_args(parser, args, [w.name for w in make_workloads(quick=True)])
     chosen = args.peers.split(",")
     if args.worker is None and (not set(chosen) <= set(PEERS) or "torch" not in chosen):
         parser.error(f"--peers takes names from {','.join(PEERS)}, torch among them")

@@ -1012,6 +1012,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    check_common_args(parser, args, [w.name for w in make_workloads(quick=True)])
+    return args
+
+
+def check_common_args(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, known: list[str]
+) -> None:
+    """Check --rounds, --threads and --workloads (this script's and bench_conv's).
+
+    Sets ``args.rounds`` (default 1 with --quick, else 12), ``args.thread_counts``
+    and ``args.workload_names``; a bad value ends in ``parser.error``.
+    """
     if args.rounds is None:
         args.rounds = 1 if args.quick else 12
     if args.rounds < 1:
@@ -1022,11 +1034,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--threads must look like 1,2; received {args.threads!r}")
     if not args.thread_counts or min(args.thread_counts) < 1:
         parser.error("--threads needs positive thread counts")
-    known = [w.name for w in make_workloads(quick=True)]
     args.workload_names = args.workloads.split(",")
     if not set(args.workload_names) <= set(known) or not args.workload_names:
         parser.error(f"--workloads takes names from {','.join(known)}")
-    return args
 
 
 def main(argv: list[str] | None = None) -> None:
