@@ -54,6 +54,21 @@ class EvalData:
     steps: int | None = None
     batch_size: int = 32
     class_weight: dict[int, float] | None = None
+    #: fit's ``validation_freq``: every ``freq``-th epoch, or the epochs listed (1-based)
+    freq: int | frozenset[int] = 1
+
+    def due(self, epoch: int) -> bool:
+        """Whether ``fit`` validates after ``epoch`` (0-based), as Keras decides.
+
+        >>> data = EvalData(freq=2)
+        >>> [data.due(epoch) for epoch in range(4)]
+        [False, True, False, True]
+        >>> [EvalData(freq=frozenset({1, 3})).due(epoch) for epoch in range(4)]
+        [True, False, True, False]
+        """
+        if isinstance(self.freq, int):
+            return (epoch + 1) % self.freq == 0
+        return epoch + 1 in self.freq
 
     def source(self) -> Batches:
         """The data as batches (arrays are cut into ``batch_size`` rows)."""
@@ -84,7 +99,13 @@ def evaluate_data(
     {'loss': 4.0}
     """
     callbacks.on_test_begin()
-    if data.batches is None and data.steps is None and not callbacks.wants("test"):
+    masked = model.graph is not None and model.graph.masking  # logged batch by batch
+    if (
+        data.batches is None
+        and data.steps is None
+        and not callbacks.wants("test")
+        and not masked
+    ):
         logs = compute_logs(
             model,
             data.y,

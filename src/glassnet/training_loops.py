@@ -112,7 +112,7 @@ def end_epoch(
     >>> history.history
     {'loss': [0.5]}
     """
-    if validation is not None:
+    if validation is not None and validation.due(epoch):
         val_logs = evaluate_data(model, validation, callbacks)
         logs.update({f"val_{key}": value for key, value in val_logs.items()})
     loss = logs.get("loss")

@@ -22,7 +22,7 @@ from typing import Any
 
 from glassnet._validation import check_bool
 from glassnet.callbacks.base import Logs
-from glassnet.callbacks.monitor import MonitorCallback
+from glassnet.callbacks.monitor import MonitorCallback, validation_skipped
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
 
 __all__ = ["ModelCheckpoint", "check_save_freq"]
@@ -161,6 +161,7 @@ class ModelCheckpoint(MonitorCallback):
         ``names`` are the epoch logs ``fit`` will produce (the loss, the metrics,
         their ``val_`` versions with validation data, what callbacks add).
         """
+        super().check_log_names(names)
         allowed = (
             names | {"epoch"} | ({"batch"} if self.save_freq != "epoch" else set())
         )
@@ -216,6 +217,13 @@ class ModelCheckpoint(MonitorCallback):
             ) from None
 
     def _save(self, epoch: int, batch: int | None, logs: Logs) -> None:
+        needs = [*self.keys, *([self.monitor] if self.save_best_only else [])]
+        if batch is None and any(
+            key not in logs and validation_skipped(key, logs) for key in needs
+        ):
+            if self.verbose > 0:  # fit(validation_freq=...) skipped this epoch
+                print(f"\nEpoch {epoch + 1}: not validated, no checkpoint")
+            return
         path = self.path_for(epoch, batch, logs)
         if self.save_best_only:
             if self.monitor not in logs:

@@ -26,7 +26,7 @@ from glassnet._validation import check_bool, check_nonnegative_float, check_one_
 from glassnet.callbacks.base import Callback, Logs
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
 
-__all__ = ["EarlyStopping", "MonitorCallback", "ReduceLROnPlateau"]
+__all__ = ["EarlyStopping", "MonitorCallback", "ReduceLROnPlateau", "validation_skipped"]
 
 #: metrics that fall as the model improves; every other built-in metric rises
 _FALLING = (
@@ -118,6 +118,15 @@ class MonitorCallback(Callback):
         self.best: float | None = baseline
         self.min_delta = abs(check_nonnegative_float(abs(min_delta), "min_delta"))
         self._sign: float | None = None
+        self._validates = False  # whether fit has validation data (check_log_names)
+
+    def check_log_names(self, names: set[str]) -> None:
+        """Note, before the first epoch, whether ``fit`` validates (``val_`` logs).
+
+        The monitored key itself is checked at each epoch's end, not here: a
+        custom callback may add it to the logs.
+        """
+        self._validates = any(name.startswith("val_") for name in names)
 
     def _direction(self) -> float:
         """+1 when lower is better, -1 when higher is (found once, at the first epoch)."""
@@ -134,10 +143,16 @@ class MonitorCallback(Callback):
             return True
         return self._direction() * (current - reference) < -self.min_delta
 
-    def current_value(self, logs: Logs | None) -> float:
-        """The monitored value in ``logs``; an error naming the keys if it is missing."""
+    def current_value(self, logs: Logs | None) -> float | None:
+        """The monitored value in ``logs``; an error naming the keys if it is missing.
+
+        None when it is a ``val_`` value and this epoch was not validated
+        (``fit(validation_freq=...)``): the callback skips the epoch, as Keras does.
+        """
         logs = logs or {}
         value = logs.get(self.monitor)
+        if value is None and self._validates and validation_skipped(self.monitor, logs):
+            return None
         if value is None:
             raise InvalidArgumentError(
                 f"{type(self).__name__} monitors '{self.monitor}', which is not in the "
@@ -146,6 +161,20 @@ class MonitorCallback(Callback):
             )
         self._direction()
         return float(np.mean(value))
+
+
+def validation_skipped(key: str, logs: Logs) -> bool:
+    """Whether ``key`` is missing from epoch ``logs`` only because ``fit`` did not
+    validate this epoch (``validation_freq``): a ``val_`` key, and no ``val_`` logs.
+
+    (``fit`` refuses a ``val_`` monitor without validation data before any epoch.)
+
+    >>> validation_skipped("val_loss", {"loss": 0.5})
+    True
+    >>> validation_skipped("val_auc", {"loss": 0.5, "val_loss": 0.7})
+    False
+    """
+    return key.startswith("val_") and not any(k.startswith("val_") for k in logs)
 
 
 def _check_number(value: Any, name: str) -> float:
@@ -210,7 +239,7 @@ class EarlyStopping(MonitorCallback):
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         current = self.current_value(logs)
-        if epoch < self.start_from_epoch:
+        if current is None or epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights = self.model.get_weights()
@@ -317,6 +346,8 @@ class ReduceLROnPlateau(MonitorCallback):
         if logs is not None:
             logs["learning_rate"] = float(optimizer.learning_rate)
         current = self.current_value(logs)
+        if current is None:  # not validated this epoch
+            return
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0

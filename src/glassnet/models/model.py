@@ -257,6 +257,7 @@ class Model(Network):
         steps_per_epoch: int | None = None,
         validation_steps: int | None = None,
         validation_batch_size: int | None = None,
+        validation_freq: Any = 1,
     ) -> History:
         """Train with mini-batch gradient descent; returns a :class:`History`.
 
@@ -264,7 +265,9 @@ class Model(Network):
         gradient descent. ``validation_split`` holds out the *last* share of the
         samples (before shuffling), as Keras does; ``validation_data`` (``(x_val,
         y_val)`` or ``(x_val, y_val, sample_weight_val)``, or a generator or
-        PyDataset) wins over it. ``sample_weight`` (one weight per sample) and
+        PyDataset) wins over it, evaluated after every epoch, or every
+        ``validation_freq``-th epoch (an int), or after the epochs listed (e.g.
+        ``[1, 5, 10]``, counted from 1). ``sample_weight`` (one weight per sample) and
         ``class_weight`` (``{class: weight}``) weigh the loss and the metrics as
         Keras 3 does (see :mod:`glassnet.models.sample_weights`). ``x`` may also be
         a :class:`glassnet.utils.PyDataset` or any iterable of ``(x, y)`` /
@@ -289,6 +292,7 @@ class Model(Network):
             steps_per_epoch=steps_per_epoch,
             validation_steps=validation_steps,
             validation_batch_size=validation_batch_size,
+            validation_freq=validation_freq,
         )
 
     def evaluate(

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = [
     "batch_source",
     "check_steps",
+    "check_validation_freq",
     "first_rows",
     "fit",
     "make_callbacks",
@@ -79,6 +80,27 @@ def check_steps(value: Any, name: str) -> int | None:
     (None, 3)
     """
     return None if value is None else check_positive_int(value, name)
+
+
+def check_validation_freq(value: Any) -> int | frozenset[int]:
+    """``validation_freq``: a positive int, or the (1-based) epochs to validate after.
+
+    >>> check_validation_freq(2), sorted(check_validation_freq([5, 1]))
+    (2, [1, 5])
+    """
+    if isinstance(value, (list, tuple, set, frozenset)):
+        epochs = list(value)
+        if epochs and all(
+            isinstance(e, int) and not isinstance(e, bool) and e >= 1 for e in epochs
+        ):
+            return frozenset(epochs)
+    elif isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise InvalidArgumentError(
+        "Argument `validation_freq` must be a positive integer (validate every that "
+        "many epochs) or a non-empty list of epoch numbers counted from 1. "
+        f"Received: validation_freq={value!r}"
+    )
 
 
 def batch_source(x: Any, shuffle: bool = False) -> Batches:
@@ -203,6 +225,7 @@ def fit(
     steps_per_epoch: Any,
     validation_steps: Any,
     validation_batch_size: Any,
+    validation_freq: Any = 1,
 ) -> History:
     """``Model.fit``: check everything, then run the loop for this kind of data.
 
@@ -233,6 +256,7 @@ def fit(
         if validation_batch_size is None
         else check_positive_int(validation_batch_size, "validation_batch_size")
     )
+    freq = check_validation_freq(validation_freq)
     weights_by_class = check_class_weight(class_weight)
     if weights_by_class is not None and model.heads is not None:
         raise InvalidArgumentError(
@@ -290,6 +314,8 @@ def fit(
         )
         assert held is not None
         validation = EvalData(*held, batch_size=val_batch_size)
+    if validation is not None:
+        validation.freq = freq
     if source is None and steps_per_epoch is not None:
         source = ArrayBatches(x_arr, y_arr, w, batch_size, shuffle)
     if source is not None:
