@@ -44,6 +44,7 @@ from glassnet._typing import Array
 from glassnet.errors import ModelFileError
 from glassnet.io.keras_compat import keras_layers
 from glassnet.optimizers import Optimizer
+from glassnet.optimizers.schedules.base import RateFunction
 
 if TYPE_CHECKING:
     from glassnet.models import Model
@@ -82,8 +83,12 @@ def initial_slots(optimizer: Optimizer, param: Array) -> dict[str, Array]:
 
 
 def fixed_variables(optimizer: Optimizer) -> int:
-    """How many variables precede the slots: the count, and a fixed learning rate."""
-    return 1 if optimizer.schedule is not None else 2
+    """How many variables precede the slots: the count, and a fixed learning rate.
+
+    A rate given as a function is saved as its current value (a fixed rate).
+    """
+    schedule = optimizer.schedule
+    return 1 if schedule is not None and not isinstance(schedule, RateFunction) else 2
 
 
 def variable_order(optimizer: Optimizer, names: list[str]) -> list[tuple[str, str]]:

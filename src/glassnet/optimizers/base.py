@@ -95,10 +95,11 @@ class Optimizer(OptimizerSettings):
 
     Parameters
     ----------
-    learning_rate : float > 0 or LearningRateSchedule
+    learning_rate : float > 0, LearningRateSchedule or function
         A number may be reassigned between steps; a schedule
         (:mod:`glassnet.optimizers.schedules`) is called with the step count before
-        each step, and ``learning_rate`` then reads its current value.
+        each step, and ``learning_rate`` then reads its current value; a function of
+        no arguments (as Keras accepts) is called before each step.
     weight_decay : float >= 0 or None
         Decoupled decay ``w -= learning_rate * weight_decay * w`` before each update.
     clipnorm, clipvalue, global_clipnorm : float > 0 or None

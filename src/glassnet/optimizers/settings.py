@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from typing import Any, ClassVar
 
 from glassnet._registry import check_config_keys
@@ -24,6 +25,7 @@ from glassnet.optimizers.extras import (
     scheduled_rate,
 )
 from glassnet.optimizers.schedules import LearningRateSchedule
+from glassnet.optimizers.schedules.base import RateFunction
 
 __all__ = ["OptimizerSettings"]
 
@@ -129,6 +131,7 @@ class OptimizerSettings:
 
     @learning_rate.setter
     def learning_rate(self, value: float | LearningRateSchedule) -> None:
+        value = _as_schedule(value)
         if self._schedule is not None and not isinstance(value, LearningRateSchedule):
             raise GlassnetTypeError(
                 f"This optimizer's learning rate is a schedule ({self._schedule!r}) "
@@ -146,6 +149,7 @@ class OptimizerSettings:
         return self._schedule
 
     def _set_rate(self, value: Any, name: str) -> None:
+        value = _as_schedule(value)
         if isinstance(value, LearningRateSchedule):
             self._schedule = value
         else:
@@ -171,7 +175,17 @@ class OptimizerSettings:
         and accumulation settings only when they are used.
         """
         config: dict[str, Any] = {"name": self.name}
-        if self._schedule is not None:
+        if isinstance(self._schedule, RateFunction):
+            rate = float(self._schedule(self._iterations))
+            warnings.warn(
+                f"{type(self).__name__}'s learning rate is a function, which a config "
+                f"cannot hold: its current value {rate:g} is written instead. Give a "
+                "glassnet.optimizers.schedules schedule to save the rule itself.",
+                UserWarning,
+                stacklevel=2,
+            )
+            config["learning_rate"] = rate
+        elif self._schedule is not None:
             config["learning_rate"] = schedules.serialize(self._schedule)
         else:
             config["learning_rate"] = self._learning_rate
@@ -204,12 +218,21 @@ class OptimizerSettings:
         return cls(**config)
 
     def __repr__(self) -> str:
-        config = self.get_config()
+        with warnings.catch_warnings():  # a rate function: shown as itself below
+            warnings.simplefilter("ignore", UserWarning)
+            config = self.get_config()
         del config["name"]
         if self._schedule is not None:
             config["learning_rate"] = self._schedule
         args = ", ".join(f"{k}={v!r}" for k, v in config.items() if v is not None)
         return f"{type(self).__name__}({args})"
+
+
+def _as_schedule(value: Any) -> Any:
+    """A function of no arguments (Keras' callable learning rate) as a schedule."""
+    if callable(value) and not isinstance(value, (LearningRateSchedule, type)):
+        return RateFunction(value)
+    return value
 
 
 _BASE_ARGUMENTS = list(inspect.signature(OptimizerSettings).parameters)

@@ -10,7 +10,7 @@ from glassnet._registry import Registry, check_config_keys
 from glassnet._validation import check_nonnegative_float, check_positive_float
 from glassnet.errors import GlassnetTypeError
 
-__all__ = ["LearningRateSchedule", "registry"]
+__all__ = ["LearningRateSchedule", "RateFunction", "registry"]
 
 registry = Registry("learning rate schedule")
 
@@ -89,3 +89,34 @@ class LearningRateSchedule:
         return type(self) is type(other) and self.get_config() == other.get_config()
 
     __hash__ = object.__hash__
+
+
+class RateFunction(LearningRateSchedule):
+    """A learning rate given as a function of nothing: ``learning_rate=lambda: 0.01``.
+
+    Keras 3 accepts "a callable that takes no arguments and returns the actual value
+    to use"; the optimizer calls it before every step (so the function may read a
+    variable the user changes while training). A file cannot hold a function, so a
+    saved optimizer keeps the rate the function gives at saving time (with a
+    warning; use a :class:`LearningRateSchedule` to save the rule itself).
+
+    >>> rate = {"now": 0.5}
+    >>> schedule = RateFunction(lambda: rate["now"])
+    >>> schedule(0), schedule(7)
+    (0.5, 0.5)
+    """
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+
+    def __call__(self, step: int) -> float:
+        return self.function()
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError(
+            "A learning rate given as a function cannot be saved: the optimizer saves "
+            "the function's current value instead."
+        )
+
+    def __repr__(self) -> str:
+        return f"RateFunction({self.function!r})"
