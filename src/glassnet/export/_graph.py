@@ -12,10 +12,21 @@ objects, so this module (and ``import glassnet.export``) never imports ``onnx``.
 ('scale/Mul', ['Mul'], dtype('float32'))
 >>> g.constant(0.5, "half")  # the same value under the same name is stored once
 'half'
+
+A subgraph (the body of a ``Scan``) is recorded by a builder of its own that
+shares the names and weights of the graph around it:
+
+>>> body = g.body()
+>>> h = body.input("step/h")
+>>> y = body.node("Tanh", [body.node("Mul", [h, half], scope="step")], scope="step")
+>>> loop = Subgraph(body, [(h, [None, 2])], [(y, [None, 2])])
+>>> [node.op_type for node in body.nodes], len(g.nodes), body.initializers is g.initializers
+(['Mul', 'Tanh'], 1, True)
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,18 +35,52 @@ import numpy as np
 
 from glassnet._typing import Array
 
-__all__ = ["GraphBuilder", "LayerCall", "Node"]
+__all__ = ["Dims", "GraphBuilder", "LayerCall", "Node", "Subgraph"]
+
+#: A tensor's declared dims: an int, a named dynamic axis, or None (unknown length).
+Dims = list[int | str | None]
 
 
 @dataclass
 class Node:
-    """One ONNX node: ``outputs = op_type(*inputs, **attributes)``."""
+    """One ONNX node: ``outputs = op_type(*inputs, **attributes)``.
+
+    A node has one output the graph uses, ``output``, at position
+    ``output_index`` among the op's outputs. The others before it are left
+    unnamed, as ONNX allows for optional outputs (an ``LSTM``'s last state
+    ``Y_h`` is its output 1), or, for ops whose outputs are not optional (a
+    ``Scan``'s), named in ``spare_outputs`` (position -> name) and left unused.
+    """
 
     op_type: str
     inputs: list[str]
     output: str
     name: str
     attributes: dict[str, Any] = field(default_factory=dict)
+    output_index: int = 0
+    spare_outputs: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def outputs(self) -> list[str]:
+        """Every output's name, in the op's order ("" for an unnamed one)."""
+        count = max([self.output_index, *self.spare_outputs]) + 1
+        return [
+            self.output
+            if index == self.output_index
+            else self.spare_outputs.get(index, "")
+            for index in range(count)
+        ]
+
+
+@dataclass
+class Subgraph:
+    """A graph held by a node attribute, such as a ``Scan``'s ``body``: the
+    nodes ``builder`` recorded, its inputs and its outputs with their dims. It
+    reads the weights of the graph around it by name, as ONNX allows."""
+
+    builder: GraphBuilder
+    inputs: list[tuple[str, Dims]]
+    outputs: list[tuple[str, Dims]]
 
 
 @dataclass
@@ -95,6 +140,8 @@ class GraphBuilder:
         self._stored: dict[str, list[str]] = {}
         #: tensor -> graph output name, for the outputs named so far
         self._renamed: dict[str, str] = {}
+        #: the graph inputs that hold int64 token ids (not the graph's float type)
+        self.id_inputs: set[str] = set()
 
     def _unique(self, name: str) -> str:
         candidate, n = name, 1
@@ -141,16 +188,44 @@ class GraphBuilder:
         return self.constant(list(values), name, dtype=np.int64)
 
     def node(
-        self, op_type: str, inputs: list[str], *, scope: str, **attributes: Any
+        self,
+        op_type: str,
+        inputs: list[str],
+        *,
+        scope: str,
+        output_index: int = 0,
+        outputs: int = 0,
+        **attributes: Any,
     ) -> str:
         """Append a node and return the name of its output tensor.
 
         The node and its output share the name ``"{scope}/{op_type}"`` (made unique
         with a suffix), so a viewer such as Netron shows which layer a node is from.
+        ``output_index`` picks which of the op's outputs that is (see :class:`Node`);
+        ``outputs`` names that many outputs in all, the others unused.
         """
         name = self._unique(f"{scope}/{op_type}")
-        self.nodes.append(Node(op_type, list(inputs), name, name, attributes))
+        spare = {
+            index: self._unique(f"{name}:{index}")
+            for index in range(outputs)
+            if index != output_index
+        }
+        self.nodes.append(
+            Node(op_type, list(inputs), name, name, attributes, output_index, spare)
+        )
         return name
+
+    def body(self) -> GraphBuilder:
+        """A builder for a subgraph: nodes of its own, the names, weights and
+        constants shared with this graph (so none clashes, and the subgraph reads
+        the weights by name)."""
+        body = copy.copy(self)
+        body.nodes = []
+        return body
+
+    def input(self, name: str) -> str:
+        """Reserve a unique name for an input of a subgraph."""
+        return self._unique(name)
 
     def is_taken(self, name: str) -> bool:
         """Whether a graph input, weight, constant or node output has this name."""

@@ -2,14 +2,19 @@
 
 :data:`CONVERTERS` maps each layer class to the function that appends its nodes; a
 new layer needs one entry here (its converter may live in a module of its family:
-``_normalization``, ``_reshaping``, ``_merge``, ``_conv``, ``_pooling``), and
-:func:`layout_of` says in which layout it computes: channels-first for ONNX's
-convolutions and pools, either layout for the elementwise layers, channels-last
-(glassnet's) for the rest (``_layout.py``). This module holds the layers that
-compute ``y = f(x)`` elementwise or with a matrix:
+``_normalization``, ``_reshaping``, ``_merge``, ``_conv``, ``_pooling``,
+``_recurrent``), and :func:`layout_of` says in which layout it computes:
+channels-first for ONNX's convolutions and pools, time-major for its recurrent
+ops, either layout for the elementwise layers, channels-last (glassnet's) for the
+rest (``_layout.py``). This module holds the layers that compute ``y = f(x)``
+elementwise, with a matrix or with a table:
 
 - ``Dense``: ``MatMul`` (x @ W, on the last axis of N-D inputs too), ``Add`` (+ b,
   when ``use_bias``), then its activation (nothing for ``linear``).
+- ``TimeDistributed(Dense)``: the same nodes on the whole sequence (``MatMul``
+  works on the last axis), with the weights the wrapper holds.
+- ``Embedding``: ``Gather`` of the table's rows at int64 token ids (see
+  :func:`_embedding` for ids out of range).
 - ``Activation``, ``LeakyReLU``, ``ELU``, ``Softmax``: the activation function.
 - ``ReLU``: ``Relu`` or ``LeakyRelu``; with ``max_value`` or ``threshold``,
   Keras' formula in ``Where``, ``Min``, ``Sub`` and ``Mul``.
@@ -37,11 +42,14 @@ from glassnet.export._layout import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
     ELEMENTWISE,
+    POINTWISE,
+    TIME_MAJOR,
     move_activation,
 )
 from glassnet.export._merge import MERGE_CONVERTERS
 from glassnet.export._normalization import NORMALIZATION_CONVERTERS
 from glassnet.export._pooling import POOLING_CONVERTERS, SPATIAL_LAYERS
+from glassnet.export._recurrent import RECURRENT_CONVERTERS, RECURRENT_LAYERS
 from glassnet.export._reshaping import RESHAPING_CONVERTERS
 from glassnet.layers import (
     ELU,
@@ -52,6 +60,7 @@ from glassnet.layers import (
     Concatenate,
     Dense,
     Dropout,
+    Embedding,
     GaussianNoise,
     Layer,
     LeakyReLU,
@@ -64,6 +73,7 @@ from glassnet.layers import (
     SpatialDropout1D,
     SpatialDropout2D,
     Subtract,
+    TimeDistributed,
 )
 
 __all__ = ["CONVERTERS", "Converter", "export_layer", "layout_of"]
@@ -74,17 +84,63 @@ Converter = Callable[[GraphBuilder, LayerCall], str]
 
 def _dense(g: GraphBuilder, call: LayerCall) -> str:
     layer: Dense = call.layer
-    scope = call.scope
+    bias = layer.params["b"] if layer.use_bias else None
+    return _dense_nodes(g, call, layer.params["W"], bias, layer.activation, call.scope)
+
+
+def _dense_nodes(
+    g: GraphBuilder,
+    call: LayerCall,
+    kernel: Any,
+    bias: Any,
+    activation: Any,
+    scope: str,
+) -> str:
     # z = x @ W + b, then y = activation(z); MatMul of an N-D x with a 2-D W
     # multiplies along x's last axis, as x @ W does in NumPy
-    z = g.node(
-        "MatMul", [call.x, g.weight(f"{scope}.W", layer.params["W"])], scope=scope
-    )
-    if layer.use_bias:
-        z = g.node("Add", [z, g.weight(f"{scope}.b", layer.params["b"])], scope=scope)
-    if type(layer.activation) is act.Linear:
+    z = g.node("MatMul", [call.x, g.weight(f"{scope}.W", kernel)], scope=scope)
+    if bias is not None:
+        z = g.node("Add", [z, g.weight(f"{scope}.b", bias)], scope=scope)
+    if type(activation) is act.Linear:
         return z
-    return export_activation(g, layer.activation, z, scope=scope, rank=call.rank)
+    return export_activation(g, activation, z, scope=scope, rank=call.rank)
+
+
+def _time_distributed(g: GraphBuilder, call: LayerCall) -> str:
+    # y[:, t] = dense(x[:, t]) for every t: the Dense's MatMul on the whole
+    # sequence, whose last axis holds the features
+    layer: TimeDistributed = call.layer
+    inner = layer.layer
+    if type(inner) is not Dense:
+        raise ExportError(
+            f"Layer '{call.scope}' is a TimeDistributed around a "
+            f"{type(inner).__name__}; glassnet.export translates TimeDistributed "
+            "around a Dense layer only. A Dense on a sequence computes the same as "
+            "TimeDistributed(Dense) does. Received: layer="
+            f"{type(inner).__name__}(name={inner.name!r})"
+        )
+    bias = layer.params["b"] if inner.use_bias else None
+    return _dense_nodes(g, call, layer.params["W"], bias, inner.activation, call.scope)
+
+
+def _embedding(g: GraphBuilder, call: LayerCall) -> str:
+    # y[..., :] = E[ids[...]]. ONNX's Gather refuses ids >= input_dim, as
+    # glassnet does, but takes a negative id -k as row input_dim - k, which
+    # glassnet refuses: negative ids are sent to row input_dim, out of range,
+    # so the runtime refuses them too.
+    layer: Embedding = call.layer
+    scope, ids = call.scope, call.x
+    if ids not in g.id_inputs:
+        # float ids, as a layer before passes them: the nearest whole number
+        # (ties to even, as np.rint in glassnet)
+        rounded = g.node("Round", [ids], scope=scope)
+        ids = g.node("Cast", [rounded], scope=scope, to=np.dtype(np.int64))
+    zero = g.constant(0, f"{scope}/zero", dtype=np.int64)
+    past_end = g.constant(layer.input_dim, f"{scope}/input_dim", dtype=np.int64)
+    negative = g.node("Less", [ids, zero], scope=scope)
+    ids = g.node("Where", [negative, past_end, ids], scope=scope)
+    table = g.weight(f"{scope}.embeddings", layer.params["embeddings"])
+    return g.node("Gather", [table, ids], scope=scope, axis=0)
 
 
 def _activation(g: GraphBuilder, call: LayerCall) -> str:
@@ -145,6 +201,12 @@ CORE_CONVERTERS: dict[type[Layer], Converter] = {
     Softmax: _activation,
 }
 
+#: The layers around the recurrent ones that have no family module of their own.
+SEQUENCE_CONVERTERS: dict[type[Layer], Converter] = {
+    Embedding: _embedding,
+    TimeDistributed: _time_distributed,
+}
+
 #: Each family's converters, in the order error messages list them.
 FAMILIES: dict[str, dict[type[Layer], Converter]] = {
     "core": CORE_CONVERTERS,
@@ -153,6 +215,7 @@ FAMILIES: dict[str, dict[type[Layer], Converter]] = {
     "merging": MERGE_CONVERTERS,
     "convolution": CONV_CONVERTERS,
     "pooling": POOLING_CONVERTERS,
+    "recurrent": {**SEQUENCE_CONVERTERS, **RECURRENT_CONVERTERS},
 }
 
 #: The layers whose converters compute in either layout, the one their inputs have:
@@ -163,18 +226,32 @@ ELEMENTWISE_LAYERS: frozenset[type[Layer]] = frozenset(
     | {Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract}
 )
 
+#: The one-input layers that never read an axis, so they compute in any layout,
+#: time-major too (an Activation only when its function is not a softmax).
+POINTWISE_LAYERS: frozenset[type[Layer]] = frozenset(
+    {Activation, Dropout, ELU, GaussianNoise, LeakyReLU, ReLU}
+    | {SpatialDropout1D, SpatialDropout2D}
+)
+
 
 def layout_of(layer: Layer, dtype: Any) -> str:
-    """How ``layer``'s converter takes its inputs: channels-first, channels-last
-    (glassnet's order), or ``ELEMENTWISE`` (either).
+    """How ``layer``'s converter takes its inputs: channels-first, time-major,
+    channels-last (glassnet's order), ``ELEMENTWISE`` (channels last or first) or
+    ``POINTWISE`` (any of the three).
 
     The convolutions and pools are channels-first in float32 graphs (ONNX's ops);
     in float64 graphs, which compute them with slices as glassnet does, they are
-    channels-last.
+    channels-last. The recurrent layers are time-major.
     """
     cls = type(layer)
     if cls in CONV_CONVERTERS or cls in SPATIAL_LAYERS:
         return CHANNELS_LAST if np.dtype(dtype) == np.float64 else CHANNELS_FIRST
+    if cls in RECURRENT_LAYERS:
+        return TIME_MAJOR
+    if cls in POINTWISE_LAYERS and not (
+        isinstance(layer, Activation) and type(layer.activation) is act.Softmax
+    ):
+        return POINTWISE
     if cls in ELEMENTWISE_LAYERS:
         return ELEMENTWISE
     return CHANNELS_LAST

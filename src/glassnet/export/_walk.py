@@ -31,20 +31,20 @@ from typing import Any
 
 from glassnet.errors import InvalidArgumentError
 from glassnet.export._errors import ExportError
-from glassnet.export._graph import GraphBuilder, LayerCall
+from glassnet.export._graph import Dims, GraphBuilder, LayerCall
 from glassnet.export._layers import export_layer, layout_of
 from glassnet.export._layout import (
     CHANNELS_FIRST,
     CHANNELS_LAST,
     ELEMENTWISE,
+    POINTWISE,
+    TIME_MAJOR,
     Value,
     in_layout,
 )
+from glassnet.layers import Embedding
 
 __all__ = ["Dims", "default_names", "export_graph"]
-
-#: A tensor's declared dims: an int, a named dynamic axis, or None (unknown length).
-Dims = list[int | str | None]
 
 
 def default_names(model: Any) -> tuple[list[str], list[str]]:
@@ -82,17 +82,20 @@ def export_graph(
     ``"{input}_dim{axis}"``. Output axes of unknown length are left unnamed.
     """
     graph = model.graph
+    _refuse_masking(graph)
     values: dict[int, Value] = {}
     inputs: list[tuple[str, Dims]] = []
     for slot, tensor, name in zip(
         graph.input_slots, graph.inputs, input_names, strict=True
     ):
-        if tensor.dtype.kind != "f":
+        if _holds_token_ids(graph, slot):
+            g.id_inputs.add(name)
+        elif tensor.dtype.kind != "f":
             raise ExportError(
                 f"Input '{tensor.name}' holds {tensor.dtype.name} values (token ids); "
-                "glassnet.export has no ONNX translation yet for layers that read "
-                "integer inputs. Received: an Input with dtype="
-                f"{tensor.dtype.name!r}"
+                "in an exported graph only Embedding layers may read token ids, "
+                "and this input goes elsewhere too. Give the other layers a float "
+                f"Input. Received: an Input with dtype={tensor.dtype.name!r}"
             )
         values[slot] = Value.of(name, len(tensor.shape))
         dims: Dims = [batch]
@@ -127,15 +130,54 @@ def export_graph(
     return inputs, outputs
 
 
+def _holds_token_ids(graph: Any, slot: int) -> bool:
+    """Whether the graph input in ``slot`` is read by Embedding layers only (and
+    is no graph output): the ONNX graph then takes it as int64 token ids, even
+    where glassnet's model holds them as floats (a Sequential's input)."""
+    readers = [step.layer for step in graph.steps if slot in step.inputs]
+    return (
+        bool(readers)
+        and all(type(layer) is Embedding for layer in readers)
+        and slot not in graph.output_slots
+    )
+
+
+def _refuse_masking(graph: Any) -> None:
+    """An ExportError for a model with a layer that makes a padding mask: the
+    recurrent layers after it skip masked steps wherever they are, while ONNX's
+    recurrent ops can only stop early (``sequence_lens``, padding at the end)."""
+    for step in graph.steps:
+        layer = step.layer
+        masking = getattr(layer, "creates_mask", False) or (
+            type(layer) is Embedding and layer.mask_zero
+        )
+        if not masking:
+            continue
+        what = (
+            "an Embedding with mask_zero=True"
+            if type(layer) is Embedding
+            else f"a {type(layer).__name__} layer"
+        )
+        raise ExportError(
+            f"Layer '{layer.name}' is {what}: it makes a padding mask, and the "
+            "layers after it skip the masked steps, which glassnet.export cannot "
+            "express exactly in ONNX yet. Export a copy of the model without the "
+            "mask (mask_zero=False, no Masking layer) if your sequences hold no "
+            "padding. Received: layer="
+            f"{type(layer).__name__}(name={layer.name!r})"
+        )
+
+
 def _layout_for(kind: str, sources: list[Value]) -> str:
     """The layout a layer's inputs are given in: its own, or, for an elementwise
-    layer, the one that needs the fewer transposes (channels-last on a tie)."""
-    if kind != ELEMENTWISE:
+    or pointwise layer, the one of its choices that needs the fewest transposes
+    (channels-last on a tie)."""
+    if kind == ELEMENTWISE:
+        choices = [CHANNELS_LAST, CHANNELS_FIRST]
+    elif kind == POINTWISE:
+        choices = [CHANNELS_LAST, CHANNELS_FIRST, TIME_MAJOR]
+    else:
         return kind
-    missing = {
-        layout: sum(not value.has(layout) for value in sources)
-        for layout in (CHANNELS_LAST, CHANNELS_FIRST)
-    }
-    if missing[CHANNELS_FIRST] < missing[CHANNELS_LAST]:
-        return CHANNELS_FIRST
-    return CHANNELS_LAST
+    return min(
+        choices, key=lambda layout: sum(not value.has(layout) for value in sources)
+    )

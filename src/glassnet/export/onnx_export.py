@@ -3,8 +3,9 @@
 The graph computes what ``model.predict`` computes (inference mode: Dropout and
 GaussianNoise are the identity, BatchNormalization uses its moving statistics) in the
 model's own float type, with a dynamic batch axis by default. Its inputs and outputs
-are laid out as glassnet's (images channels last); convolutions and pools run
-channels-first inside, as ONNX's ops want (``_layout.py``). It is written by
+are laid out as glassnet's (images channels last, sequences batch-major);
+convolutions and pools run channels-first inside and recurrent layers time-major,
+as ONNX's ops want (``_layout.py``). It is written by
 walking the model's graph (``_walk.py``), so Sequential and functional models,
 branches, merges, several inputs and outputs and shared layers export alike. See
 ``docs/onnx.md`` for the op of every layer and activation.
@@ -21,7 +22,7 @@ import numpy as np
 
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
 from glassnet.export._errors import MissingDependencyError
-from glassnet.export._graph import GraphBuilder
+from glassnet.export._graph import GraphBuilder, Subgraph
 from glassnet.export._walk import Dims, default_names, export_graph
 from glassnet.io.atomic import atomic_write, check_path
 
@@ -123,7 +124,8 @@ def to_onnx(
     -----
     The graph's inputs, weights and outputs have the model's dtype: a float32 model
     takes float32 arrays, a float64 model float64 arrays (``model.predict`` casts
-    for you; ONNX Runtime does not). Outputs match ``model.predict`` to float
+    for you; ONNX Runtime does not), and an input that only Embedding layers read
+    takes int64 token ids. Outputs match ``model.predict`` to float
     rounding: the runtime's MatMul, sums, exp and erf round differently from NumPy's.
     The graph computes in inference mode: Dropout and GaussianNoise are the
     identity, BatchNormalization uses its moving statistics.
@@ -134,8 +136,9 @@ def to_onnx(
         The model has no weights yet.
     ExportError
         A layer or activation has no ONNX translation (a custom subclass, a softmax
-        over the batch axis, an integer input, a float64 convolution or pool on an
-        axis of any length); the message names it.
+        over the batch axis or inside a recurrent layer, an integer input that a
+        layer other than Embedding reads, a padding mask, a float64 convolution or
+        pool on an axis of any length); the message names it.
     MissingDependencyError
         The ``onnx`` package is not installed.
 
@@ -271,6 +274,41 @@ def _check_opset(opset: Any) -> int:
     return int(opset)
 
 
+def _nodes(helper: Any, g: GraphBuilder) -> list[Any]:
+    """The builder's nodes as ``onnx.NodeProto``; a subgraph attribute (a
+    ``Scan``'s body) becomes a ``GraphProto`` of its own nodes."""
+    elem_type = helper.np_dtype_to_tensor_dtype(g.dtype)
+
+    def attribute(value: Any) -> Any:
+        if isinstance(value, np.dtype):
+            return helper.np_dtype_to_tensor_dtype(value)
+        if isinstance(value, Subgraph):
+            return helper.make_graph(
+                _nodes(helper, value.builder),
+                "body",
+                [
+                    helper.make_tensor_value_info(n, elem_type, d)
+                    for n, d in value.inputs
+                ],
+                [
+                    helper.make_tensor_value_info(n, elem_type, d)
+                    for n, d in value.outputs
+                ],
+            )
+        return value
+
+    return [
+        helper.make_node(
+            node.op_type,
+            node.inputs,
+            node.outputs,
+            name=node.name,
+            **{key: attribute(value) for key, value in node.attributes.items()},
+        )
+        for node in g.nodes
+    ]
+
+
 def _assemble(
     onnx_lib: Any,
     model: Model,
@@ -281,25 +319,17 @@ def _assemble(
     """Turn the builder's records into an ``onnx.ModelProto``."""
     helper, numpy_helper = onnx_lib.helper, onnx_lib.numpy_helper
     elem_type = helper.np_dtype_to_tensor_dtype(g.dtype)
-    nodes = [
-        helper.make_node(
-            node.op_type,
-            node.inputs,
-            [node.output],
-            name=node.name,
-            **{
-                key: helper.np_dtype_to_tensor_dtype(value)
-                if isinstance(value, np.dtype)
-                else value
-                for key, value in node.attributes.items()
-            },
-        )
-        for node in g.nodes
-    ]
+    ids_type = helper.np_dtype_to_tensor_dtype(np.dtype(np.int64))
+    nodes = _nodes(helper, g)
     graph = helper.make_graph(
         nodes,
         model.name,
-        [helper.make_tensor_value_info(n, elem_type, dims) for n, dims in inputs],
+        [
+            helper.make_tensor_value_info(
+                n, ids_type if n in g.id_inputs else elem_type, dims
+            )
+            for n, dims in inputs
+        ],
         [helper.make_tensor_value_info(n, elem_type, dims) for n, dims in outputs],
         initializer=[
             numpy_helper.from_array(array, name)
