@@ -26,7 +26,7 @@ def test_the_script_prints_one_row_per_workload() -> None:
     for row in rows[1:]:
         cells = [cell.strip() for cell in row.split("|")[2:-1]]
         assert int(cells[0]) > 0 and cells[-1].endswith("x")
-        assert all(float(cell) > 0 for cell in cells[1:3] + [cells[4]])
+        assert all(float(cell) > 0 for cell in [*cells[1:3], cells[4]])
 
 
 def test_the_callback_sees_the_running_logs_the_benchmark_times() -> None:

@@ -35,6 +35,7 @@ from glassnet.layers import (
     Layer,
     LayerNormalization,
     LeakyReLU,
+    Masking,
     Maximum,
     MaxPooling1D,
     MaxPooling2D,
@@ -152,6 +153,8 @@ SHAPED_LAYERS: dict[str, tuple[Layer, tuple[int, ...]]] = {
     "gru": (GRU(3, reset_after=False), (2, 4, 3)),
     "bidirectional": (Bidirectional(LSTM(2), merge_mode="mul"), (2, 4, 3)),
     "time_distributed": (TimeDistributed(Dense(2, activation="tanh")), (2, 4, 3)),
+    # no step is all 0.0 here (a padded step's inputs get no gradient)
+    "masking": (Masking(0.0), (2, 4, 3)),
     # x is 0.0 here, a valid id (the other entries would not be whole numbers);
     # test_layers_embedding.py checks real id batches
     "embedding": (Embedding(4, 3), (1, 1)),

@@ -4,8 +4,10 @@
   torch.nn.Embedding autograd in float64 to 1e-10;
 - :func:`add_rows` against ``np.add.at``;
 - ids out of range, non-integral floats and other dtypes refused with the value;
-- ``mask_zero=True``: saved, computes as Keras without padding, refuses padding;
-- Keras 3 forward and config; Sequential and functional models with ids.
+- ``mask_zero=True``: saved, Keras' mask ``ids != 0`` (what the models do with it:
+  ``test_masking.py``);
+- Keras 3 forward and config; Sequential and functional models with ids, which a
+  Sequential keeps as integers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from glassnet.errors import DataError, GlassnetTypeError, InvalidArgumentError
 from glassnet.layers import GRU, Dense, Embedding, Flatten, Layer, registry
 from glassnet.layers.embedding import add_rows
 from glassnet.models import Model, Sequential
+from glassnet.models.data_checks import check_inputs
 from glassnet.optimizers import Adam
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras")
@@ -128,17 +131,45 @@ def test_whole_floats_are_ids_and_other_dtypes_are_refused():
         layer(np.array([[1, 10]]))  # through __call__ too
 
 
-def test_mask_zero_is_saved_and_padding_is_refused_until_masking_exists():
+def test_mask_zero_gives_keras_mask_and_row_zero_is_still_looked_up():
     layer = built(Embedding(10, 2, mask_zero=True))
     plain = built(Embedding(10, 2))
+    plain.set_weights(layer.get_weights())
     assert layer.get_config()["mask_zero"] is True
-    ids = np.array([[1, 2, 3], [4, 5, 9]])  # no padding: exactly Keras' computation
+    assert layer.creates_mask and not plain.creates_mask
+    ids = np.array([[1, 2, 0], [4, 0, 0]])
     np.testing.assert_array_equal(layer.forward(ids), plain.forward(ids))
-    with pytest.raises(InvalidArgumentError, match=r"mask_zero=True.*padding id 0"):
-        layer.forward(np.array([[1, 2, 0]]))
-    model = Sequential([glassnet.Input((3,), dtype="int32"), layer, GRU(2)])
-    with pytest.raises(InvalidArgumentError, match="masking"):
-        model.predict(np.array([[1, 0, 0]]), verbose=0)
+    np.testing.assert_array_equal(
+        layer.compute_mask(ids, None), [[True, True, False], [True, False, False]]
+    )
+    np.testing.assert_array_equal(
+        layer.compute_mask(ids.astype("float32"), None), ids != 0
+    )
+    assert plain.compute_mask(ids, None) is None
+    theirs = keras.layers.Embedding(10, 2, mask_zero=True)
+    theirs.build((None, 3))
+    expected = keras.ops.convert_to_numpy(theirs.compute_mask(ids))
+    np.testing.assert_array_equal(layer.compute_mask(ids, None), expected)
+
+
+def test_a_sequential_keeps_ids_as_integers():
+    # The first layer reads ids, so the model's input is int64 (float32 holds whole
+    # numbers exactly only up to 2**24); whole floats are still accepted, as ids.
+    for model in (
+        Sequential([Embedding(9, 2, input_shape=(3,))], seed=0),
+        Sequential([glassnet.Input((3,)), Embedding(9, 2)], seed=0),
+    ):
+        assert model.graph.inputs[0].dtype == np.int64
+        ids = np.array([[8, 1, 0]])
+        assert check_inputs(model, ids).dtype == np.int64
+        assert check_inputs(model, ids.astype("float32")).dtype == np.int64
+        np.testing.assert_array_equal(
+            model.predict(ids, verbose=0),
+            model.layers[0].params["embeddings"][ids],
+        )
+        with pytest.raises(GlassnetTypeError, match="integers"):
+            model.predict(np.array([[1.5, 2.0, 0.0]]), verbose=0)
+    assert Sequential([Dense(1, input_dim=2)]).graph.inputs[0].dtype == np.float32
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,10 @@
   and option, and an Embedding -> SimpleRNN -> LSTM -> GRU -> Dense stack; configs;
 - models that train (Sequential and functional), any sequence length for a model
   built with a None time axis, Keras' weight paths, and the bad inputs a user will
-  try.
+  try;
+- kernel, recurrent, bias and activity regularizers in model.losses (closed form,
+  Keras 3) and in the training step's gradient (central differences).
+Padding masks are tested in ``test_masking.py``.
 """
 
 from __future__ import annotations
@@ -250,12 +253,12 @@ def test_dropout_masks_follow_keras():
     for cls, gates in ((SimpleRNN, 1), (LSTM, 4), (GRU, 3)):
         layer = built(cls(4, dropout=0.5, seed=1), (2, 6, 3))
         layer.forward(x, training=True)
-        _, masks, _ = layer.cached()
+        _, masks, _, _ = layer.cached()
         assert masks.inputs.shape == (1, 3, 2) and masks.recurrent is None
         assert set(np.unique(masks.inputs)) <= {0.0, 2.0}
         layer = built(cls(4, dropout=0.5, recurrent_dropout=0.25, seed=1), (2, 6, 3))
         layer.forward(x, training=True)
-        _, masks, _ = layer.cached()
+        _, masks, _, _ = layer.cached()
         assert masks.inputs.shape == (gates, 3, 2)
         assert masks.recurrent.shape == (gates, 4, 2)
         assert set(np.unique(masks.recurrent)) <= {0.0, 4.0 / 3.0}
@@ -323,6 +326,87 @@ def test_regularizers_and_constraints_take_keras_names():
     assert "recurrent_kernel_regularizer" not in config
     again = LSTM.from_config(config)
     assert again.get_config() == config
+
+
+def regularized(cls, L=glassnet.layers, dtype="float32"):
+    """A stack whose recurrent layers carry every kind of regularizer."""
+    options = {
+        "kernel_regularizer": "l2",
+        "recurrent_regularizer": "l1",
+        "bias_regularizer": "l2",
+        "activity_regularizer": "l2",
+    }
+    return [
+        L.Input((5, 3), dtype=dtype),
+        L.Bidirectional(getattr(L, cls)(3, return_sequences=True, **options)),
+        getattr(L, cls)(2, **options),
+        L.Dense(1),
+    ]
+
+
+@pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
+def test_regularizers_reach_model_losses_as_keras(cls):
+    ours = Sequential(regularized(cls), seed=0)
+    weights = [RNG.normal(size=w.shape) for w in ours.get_weights()]
+    ours.set_weights(weights)
+    x = RNG.normal(size=(4, 5, 3)).astype("float32")
+    y = ours(x)
+    # closed form for the last recurrent layer: R(y) / n, 0.01 sum(W^2),
+    # 0.01 sum |U|, 0.01 sum(b^2)
+    layer = ours.layers[1]
+    kernel, recurrent, bias = (layer.params[k] for k in ("W", "recurrent_kernel", "b"))
+    hidden = layer.forward(ours.layers[0](x))
+    expected = [
+        0.01 * float((hidden.astype(float) ** 2).sum()) / 4,
+        0.01 * float((kernel.astype(float) ** 2).sum()),
+        0.01 * float(np.abs(recurrent.astype(float)).sum()),
+        0.01 * float((bias.astype(float) ** 2).sum()),
+    ]
+    np.testing.assert_allclose(layer.losses, expected, rtol=1e-5)
+    assert y.shape == (4, 1) and len(ours.losses) == 3 * 4  # 3 recurrent layers
+    theirs = keras.Sequential(regularized(cls, keras.layers))
+    theirs.set_weights(weights)
+    theirs(x)
+    found = sorted(ours.losses)
+    if cls == "SimpleRNN":
+        # Keras 3.15's SimpleRNN drops its activity_regularizer (it never hands it to
+        # the base layer); glassnet applies it, as Keras documents: compare the rest
+        recurrent = [*ours.layers[0].inner_layers(), ours.layers[1]]
+        activity = [v for each in recurrent for v in each.losses[:1]]
+        found = sorted(v for v in found if v not in activity)
+    keras_losses = sorted(float(keras.ops.convert_to_numpy(v)) for v in theirs.losses)
+    np.testing.assert_allclose(found, keras_losses, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
+def test_regularizers_reach_the_gradient(cls):
+    # One SGD step (lr 1) moves each weight by -(dL/dw + dR/dw): against central
+    # differences of the data loss plus every penalty (model.losses).
+    model = Sequential(regularized(cls, dtype="float64"), seed=0)
+    model.compile(optimizer=glassnet.optimizers.SGD(learning_rate=1.0), loss="mse")
+    x, y = RNG.normal(size=(4, 5, 3)), RNG.normal(size=(4, 1))
+    before = model.get_weights()
+    params = [w.value for w in model.weights]
+
+    def total() -> float:
+        out = model.forward(x, training=True)
+        return float(((out - y) ** 2).mean()) + sum(model.losses)
+
+    expected = []
+    for param in params:
+        grad = np.zeros_like(param)
+        for i in np.ndindex(param.shape):
+            saved = param[i]
+            param[i] = saved + 1e-6
+            up = total()
+            param[i] = saved - 1e-6
+            down = total()
+            param[i] = saved
+            grad[i] = (up - down) / 2e-6
+        expected.append(grad)
+    model.train_on_batch(x, y)
+    for old, new, grad in zip(before, model.get_weights(), expected, strict=True):
+        assert relative(old - new, grad) < 1e-6
 
 
 def test_kept_activations_count_the_cached_arrays():

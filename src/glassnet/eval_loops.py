@@ -99,7 +99,13 @@ def evaluate_data(
     {'loss': 4.0}
     """
     callbacks.on_test_begin()
-    if data.batches is None and data.steps is None and not callbacks.wants("test"):
+    masked = model.graph is not None and model.graph.masking  # logged batch by batch
+    if (
+        data.batches is None
+        and data.steps is None
+        and not callbacks.wants("test")
+        and not masked
+    ):
         logs = compute_logs(
             model,
             data.y,

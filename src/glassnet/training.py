@@ -19,7 +19,7 @@ import numpy as np
 from glassnet._typing import Array
 from glassnet.losses import Loss
 from glassnet.models.data_checks import rows
-from glassnet.models.outputs import OutputHead
+from glassnet.models.outputs import OutputHead, masked_gradients
 from glassnet.models.penalties import (
     TrainPenalties,
     add_penalty,
@@ -68,6 +68,8 @@ def make_gradient_step(model: Model, loss: Loss) -> TrainStep:
     graph = model.graph
     assert graph is not None, "the model is built before its step is made"
     walk = Walk(graph)
+    if walk.masking:  # padding masks reach the loss (models/outputs.py)
+        return masked_gradients(walk, model, loss)
     if model.heads is not None:
         return _several_outputs_gradients(walk, model.heads)
     forward, backward = walk.forward, walk.backward

@@ -31,7 +31,12 @@ from glassnet._typing import Array
 from glassnet.losses import Loss
 from glassnet.metrics import Metric
 from glassnet.metrics.inputs import log_value
-from glassnet.models.outputs import compute_head_logs, metric_value
+from glassnet.models.outputs import (
+    compute_head_logs,
+    masked_loss_sum,
+    metric_value,
+    update_masked_metrics,
+)
 from glassnet.models.penalties import add_penalty
 
 if TYPE_CHECKING:
@@ -135,10 +140,20 @@ class RunningLogs:
                 metric.reset_state()
 
     def update(self, y_true: Any, y_pred: Any, w: Array | None) -> None:
-        """Add one batch (lists of arrays for a model with several outputs)."""
+        """Add one batch (lists of arrays for a model with several outputs), right
+        after the forward pass that made ``y_pred``: an output's padding mask is
+        that pass's (``models/outputs.py``)."""
         ys = y_true if self.heads is not None else [y_true]
         ps = y_pred if self.heads is not None else [y_pred]
         self.count += len(ps[0])
+        graph = self.model.graph
+        if graph is not None and graph.masking:
+            for i, ((_, loss, metrics, _), y, p, mask) in enumerate(
+                zip(self.parts, ys, ps, graph.output_masks, strict=True)
+            ):
+                self.sums[i] += masked_loss_sum(loss, y, p, mask, w)
+                update_masked_metrics(metrics, y, p, mask)
+            return
         for i, ((_, loss, metrics, _), y, p) in enumerate(
             zip(self.parts, ys, ps, strict=True)
         ):

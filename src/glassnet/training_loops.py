@@ -175,7 +175,9 @@ def fit_loop(
     n = len(inputs[0])
     step = make_train_step(model)
     batch_hooks = callbacks.wants("train")
-    running = RunningLogs(model) if callbacks.wants_logs("train") else None
+    # an output's padding mask is known batch by batch: such models log that way
+    masked = model.graph is not None and model.graph.masking
+    running = RunningLogs(model) if callbacks.wants_logs("train") or masked else None
     tracking = progress is not None
     progress = FitProgress() if progress is None else progress
     logs: dict[str, Any] = {}

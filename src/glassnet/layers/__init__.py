@@ -32,6 +32,7 @@ from glassnet.layers.gru import GRU
 from glassnet.layers.input_layer import Input, InputLayer
 from glassnet.layers.layer_normalization import LayerNormalization
 from glassnet.layers.lstm import LSTM
+from glassnet.layers.masking import Masking
 from glassnet.layers.merge import (
     Add,
     Average,
@@ -105,6 +106,7 @@ __all__ = [
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
+    "Masking",
     "MaxPool1D",
     "MaxPool2D",
     "MaxPooling1D",

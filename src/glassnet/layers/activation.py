@@ -23,6 +23,7 @@ class ActivationFunctionLayer(Layer):
     """
 
     has_output_activation = True
+    supports_masking = True  # passes a padding mask on (Keras)
     activation: ActivationFunction  # set by each subclass's constructor
 
     def forward(

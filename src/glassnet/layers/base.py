@@ -47,6 +47,15 @@ skips ``dL/dx``: the model asks for this when nothing below the layer needs it (
 first layer, whose input is the data). A layer whose ``trainable`` is False fills no
 weight gradients.
 
+**Masks** (Keras' padding masks; ``docs/internals.md`` has the whole protocol). A mask
+is a boolean array, ``(batch, time)`` for sequences, True where a step is real. A
+layer whose ``creates_mask`` is True makes one (``Masking``, ``Embedding(mask_zero=
+True)``); the model's walk then carries a mask beside every tensor, asking each layer
+``compute_mask(inputs, mask)`` for its output's: by default the input's mask when
+``supports_masking`` (Dense, activations, Dropout...), else None (the mask ends
+there, as in Keras). A layer with ``takes_mask`` (the recurrent layers) gets it in
+``forward(x, ..., mask=mask)``.
+
 >>> import numpy as np
 >>> from glassnet.layers import Dense
 >>> layer = Dense(2, name="scores")
@@ -139,6 +148,11 @@ class Layer:
     #: Keras' names of the weights that take a regularizer and a constraint
     #: (``kernel_regularizer``, ``bias_constraint``...): see ``layers/penalties.py``
     penalized_weights: ClassVar[tuple[str, ...]] = ()
+    #: Keras' ``supports_masking``: the output keeps the input's mask (see
+    #: :meth:`compute_mask`); a layer without it ends the mask, as in Keras
+    supports_masking: ClassVar[bool] = False
+    #: True for layers whose forward uses the input's mask: ``forward(..., mask=m)``
+    takes_mask: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -202,6 +216,25 @@ class Layer:
         """The per-sample output shape for a per-sample ``input_shape``."""
         return tuple(input_shape)
 
+    # -- masks (Keras' padding masks, see the module docstring) ---------------------
+    @property
+    def creates_mask(self) -> bool:
+        """Whether this layer makes a mask from its input (Masking, Embedding with
+        ``mask_zero=True``): a model carries masks only when one of its layers does."""
+        return False
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """The mask of the output, given the input(s) and their mask(s): Keras' rule,
+        the input's mask when ``supports_masking``, else None.
+
+        >>> import numpy as np
+        >>> from glassnet.layers import Dense, Flatten
+        >>> mask = np.array([[True, False]])
+        >>> Dense(2).compute_mask(np.zeros((1, 2, 3)), mask), Flatten().compute_mask(None, mask)
+        (array([[ True, False]]), None)
+        """
+        return mask if self.supports_masking else None
+
     # -- what the layer reports about itself (layers/costs.py) ---------------------
     def flops(self, input_shape: Any) -> Cost:
         """Operations of an inference forward pass on one sample, with the formula.
@@ -230,20 +263,28 @@ class Layer:
         return self._cache
 
     # -- calling ------------------------------------------------------------------
-    def __call__(self, inputs: Any, training: Any = None) -> Any:
+    def __call__(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         """Run the layer on arrays, or record a call on symbolic tensors.
 
         On arrays the layer is built on first call (float32 weights from the session
         generator, see :func:`glassnet.utils.set_random_seed`) and returns its output,
-        in inference mode unless ``training=True``. On symbolic tensors (from
-        :func:`glassnet.Input`) it returns the symbolic output, for a functional
-        :class:`glassnet.Model`.
+        in inference mode unless ``training=True``; a layer that ``takes_mask`` uses
+        ``mask`` (booleans, ``(batch, time)``: True where a step is real), the others
+        ignore it, as in Keras. On symbolic tensors (from :func:`glassnet.Input`) it
+        returns the symbolic output, for a functional :class:`glassnet.Model` (whose
+        walk carries the masks).
         """
         if is_symbolic(inputs):
+            if mask is not None:
+                raise InvalidArgumentError(
+                    f"Layer '{self.name}': a model makes its masks with layers "
+                    "(Masking, or Embedding(mask_zero=True)) and carries them itself; "
+                    "mask= is taken on arrays only. Received: mask on a symbolic call"
+                )
             return self._call_symbolic(inputs)
         if training is not None:
             training = check_bool(training, "training")
-        return self._call_eager(inputs, bool(training))
+        return self._call_eager(inputs, bool(training), mask)
 
     def _call_symbolic(self, inputs: Any) -> SymbolicTensor:
         tensors = flatten_structure(inputs)
@@ -267,7 +308,7 @@ class Layer:
         self.inbound_nodes.append(node)
         return node.outputs[0]
 
-    def _call_eager(self, inputs: Any, training: bool) -> Any:
+    def _call_eager(self, inputs: Any, training: bool, mask: Any = None) -> Any:
         arrays = [self._as_input_array(x) for x in flatten_structure(inputs)]
         if self.takes_list != isinstance(inputs, (list, tuple)):
             wanted = "a list of arrays" if self.takes_list else "one array"
@@ -286,7 +327,11 @@ class Layer:
             self.build(shape, _random.generator(), dtype)
         if self.input_kind == "float":
             arrays = [a.astype(dtype, copy=False) for a in arrays]
-        return self.forward(arrays if self.takes_list else arrays[0], training=training)
+        x = arrays if self.takes_list else arrays[0]
+        if mask is not None and self.takes_mask:
+            forward: Any = self.forward  # a layer that takes_mask has mask=
+            return forward(x, training=training, mask=np.asarray(mask, bool))
+        return self.forward(x, training=training)
 
     def _as_input_array(self, value: Any) -> Array:
         array = np.asarray(value)

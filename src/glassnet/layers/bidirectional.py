@@ -40,6 +40,11 @@ class Bidirectional(Wrapper):
 
     ``get_weights`` gives the forward layer's weights, then the backward layer's.
 
+    A padding mask goes to both directions (the backward layer reverses it with the
+    sequence); as Keras, both output zeros at masked steps when they return
+    sequences (``zero_output_for_mask`` is set to ``return_sequences``), and the
+    output keeps the mask only with ``return_sequences``.
+
     Parameters
     ----------
     layer : SimpleRNN, LSTM or GRU
@@ -60,6 +65,8 @@ class Bidirectional(Wrapper):
     """
 
     prefixes = ("forward.", "backward.")
+    supports_masking = True
+    takes_mask = True
 
     def __init__(
         self,
@@ -149,13 +156,26 @@ class Bidirectional(Wrapper):
             return (*shape[:-1], 2 * shape[-1])
         return shape
 
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """The input's mask with ``return_sequences``, else None (as Keras)."""
+        return mask if self.return_sequences else None
+
     def forward(
-        self, x: Array, *, training: bool = False, keep_cache: bool = False
+        self,
+        x: Array,
+        *,
+        training: bool = False,
+        keep_cache: bool = False,
+        mask: Any = None,
     ) -> Array:
-        """Both directions, the backward outputs back in time order, merged."""
+        """Both directions (each skipping the steps ``mask`` marks False), the
+        backward outputs back in time order, merged."""
         self._lend()
-        y = self.forward_layer.forward(x, training=training, keep_cache=keep_cache)
-        y_rev = self.backward_layer.forward(x, training=training, keep_cache=keep_cache)
+        options = {"training": training, "keep_cache": keep_cache}
+        if mask is not None:
+            options["mask"] = mask
+        y = self.forward_layer.forward(x, **options)
+        y_rev = self.backward_layer.forward(x, **options)
         if self.return_sequences:
             y_rev = y_rev[:, ::-1]
         self._cache = (y, y_rev) if training or keep_cache else None

@@ -73,6 +73,7 @@ class Dense(Layer):
 
     has_output_activation = True
     penalized_weights = ("kernel", "bias")
+    supports_masking = True  # passes a padding mask on (Keras)
 
     def __init__(
         self,

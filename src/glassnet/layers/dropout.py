@@ -35,6 +35,8 @@ class Dropout(RandomLayer):
     True
     """
 
+    supports_masking = True  # passes a padding mask on (Keras)
+
     def __init__(
         self,
         rate: float,

@@ -9,7 +9,7 @@ import numpy as np
 from glassnet import initializers
 from glassnet._typing import Array
 from glassnet._validation import check_bool, check_positive_int
-from glassnet.errors import DataError, GlassnetTypeError, InvalidArgumentError
+from glassnet.errors import DataError, GlassnetTypeError
 from glassnet.layers.base import Layer, registry
 from glassnet.layers.costs import Cost
 from glassnet.layers.penalties import (
@@ -80,11 +80,12 @@ class Embedding(Layer):
         Penalties and projections (:mod:`glassnet.regularizers`,
         :mod:`glassnet.constraints`).
     mask_zero : bool
-        Keras' padding mask: id 0 marks padding, to be skipped by the layers after.
-        Accepted and saved, but glassnet does not carry masks yet (masking comes
-        with the recurrent layers' support for padded sequences): until then a
-        batch that holds id 0 is refused rather than computed without its mask.
-        Batches without padding compute exactly what Keras does.
+        Keras' padding mask: id 0 marks padding. The layer then gives the mask
+        ``ids != 0`` (:meth:`compute_mask`), which a model carries to the layers
+        after it: SimpleRNN, LSTM and GRU skip the padded steps, and a loss on a
+        masked output averages over the real steps only (``docs/internals.md``).
+        Row 0 of the table still exists and is looked up (Keras' layout), but a
+        masked step's row gets no gradient through a recurrent layer.
 
     Examples
     --------
@@ -97,6 +98,8 @@ class Embedding(Layer):
     Traceback (most recent call last):
     ...
     glassnet.errors.DataError: Embedding layer 'embedding' takes ids in [0, 10) ...
+    >>> Embedding(10, 3, mask_zero=True).compute_mask(np.array([[4, 2, 0, 0]]), None)
+    array([[ True,  True, False, False]])
     """
 
     input_kind = "int"
@@ -195,15 +198,19 @@ class Embedding(Layer):
                 f"(input_dim={self.input_dim}). Received: id {ids[tuple(where)]} at "
                 f"index {where.tolist()}. Raise input_dim or map the id into range."
             )
-        if self.mask_zero and not ids.all():
-            raise InvalidArgumentError(
-                f"Embedding layer '{self.name}' has mask_zero=True and its input holds "
-                "the padding id 0, but glassnet does not carry masks to the layers "
-                "after it yet (masking of padded sequences is a coming feature). "
-                "Use mask_zero=False (padding then counts as an ordinary token), or "
-                "feed sequences without padding."
-            )
         return ids
+
+    @property
+    def creates_mask(self) -> bool:
+        """With ``mask_zero``: the mask of the padding id 0."""
+        return self.mask_zero
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Array | None:
+        """``ids != 0`` with ``mask_zero``, else None (as Keras)."""
+        if not self.mask_zero:
+            return None
+        ids = np.asarray(inputs)
+        return (np.rint(ids) if ids.dtype.kind == "f" else ids) != 0
 
     def output_shape(self, input_shape: Any) -> Any:
         """The input shape with ``output_dim`` appended."""

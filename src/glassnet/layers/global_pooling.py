@@ -191,14 +191,61 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
     data_format, keepdims, input_dim, input_shape, name, trainable
         As for :class:`GlobalAveragePooling2D`.
 
+    With a padding mask (``Masking``, ``Embedding(mask_zero=True)`` before it) the
+    mean is over the real steps only, as in Keras, and the mask ends here::
+
+        y[n, c] = sum_t m[n, t] x[n, t, c] / sum_t m[n, t]
+        =>  dx[n, t, c] = dy[n, c] m[n, t] / sum_t m[n, t]
+
+    (a sequence with no real step gives NaN, as Keras' 0 / 0).
+
     Examples
     --------
     >>> import numpy as np
-    >>> GlobalAveragePooling1D()(np.array([[[1.0, 0.0], [3.0, 4.0]]]))
+    >>> x = np.array([[[1.0, 0.0], [3.0, 4.0]]])
+    >>> GlobalAveragePooling1D()(x)
     array([[2., 2.]], dtype=float32)
+    >>> GlobalAveragePooling1D()(x, mask=np.array([[True, False]]))
+    array([[1., 0.]], dtype=float32)
     """
 
     rank = 1
+    supports_masking = True
+    takes_mask = True
+
+    def compute_mask(self, inputs: Any, mask: Any) -> None:
+        """None: the steps are pooled away (Keras)."""
+        return None
+
+    def forward(
+        self,
+        x: Array,
+        *,
+        training: bool = False,
+        keep_cache: bool = False,
+        mask: Any = None,
+    ) -> Array:
+        """The mean over the steps, or over the real steps given a ``mask``."""
+        if mask is None:
+            return super().forward(x, training=training, keep_cache=keep_cache)
+        self._check(x)
+        weights = np.asarray(mask, bool)[..., None].astype(x.dtype)  # (N, T, 1)
+        counts = weights.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0: NaN, as Keras
+            y = (x * weights).sum(axis=1, keepdims=True) / counts
+            shares = weights / counts
+        self._cache = shares if training or keep_cache else None
+        return y if self.keepdims else y[:, 0]
+
+    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
+        """``dy`` shared among the (real) steps."""
+        # y = sum_t w[t] x[t], w[t] = m[t] / sum m  =>  dx[t] = w[t] dy
+        shares = self.cached()
+        if not isinstance(shares, np.ndarray):  # no mask: the plain mean's backward
+            return super().backward(grad_output, input_grad=input_grad)
+        if not input_grad:
+            return None
+        return grad_output.reshape(len(shares), 1, -1) * shares
 
 
 @registry.register("global_max_pooling2d")

@@ -13,11 +13,13 @@ from glassnet.activations import ActivationFunction
 from glassnet.layers.base import registry
 from glassnet.layers.recurrent import Recurrent
 from glassnet.layers.recurrent_arguments import Masks, gate_flops
+from glassnet.layers.recurrent_masks import StepMask
 from glassnet.layers.recurrent_ops import (
     GateActivation,
     masked_input_grad,
     masked_matmul,
     masked_weight_grad,
+    recurrent_kernel_grad,
 )
 
 __all__ = ["GRU"]
@@ -50,7 +52,9 @@ class GRU(Recurrent):
                        dh_next = dh * z + d(r h) * r + [dZ, dR_r] @ U_zr.T
 
     (``dZ = dz * s'(.)`` and ``dR_r = dr * s'(.)``); then ``dW``, ``dU``, the biases and
-    ``dX`` are one GEMM or sum each over every step.
+    ``dX`` are one GEMM or sum each over every step. With a padding mask a masked
+    step keeps ``h_{t-1}`` (``layers/recurrent_masks.py``): its gate gradients are 0
+    and ``dh`` passes straight to ``h_{t-1}``.
 
     Parameters
     ----------
@@ -174,9 +178,12 @@ class GRU(Recurrent):
         return (bias[0], bias[1]) if self.reset_after else (bias, None)
 
     # -- the recurrence ----------------------------------------------------------------
-    def _run(self, xs: Array, masks: Masks) -> tuple[Array, Any]:
-        """Every step of the recurrence (see the class docstring); time-major."""
-        steps, _, batch = xs.shape
+    def _run(
+        self, xs: Array, masks: Masks, steps: StepMask | None
+    ) -> tuple[Array, Any]:
+        """Every step of the recurrence (see the class docstring); time-major. A
+        masked step keeps the state before it (``steps.carry``)."""
+        length, _, batch = xs.shape
         units = self.units
         input_bias, recurrent_bias = self._biases()
         gates = masked_matmul(self.params["W"], xs, masks.inputs)  # all steps at once
@@ -184,10 +191,10 @@ class GRU(Recurrent):
             gates += input_bias[:, None]
         keep_inputs = self._gate.needs_input or self._squash.needs_input
         gate_inputs = np.empty_like(gates) if keep_inputs else None
-        recurrent = np.empty((steps, units, batch), dtype=gates.dtype)
+        recurrent = np.empty((length, units, batch), dtype=gates.dtype)
         outputs = np.empty_like(recurrent)
         h = np.zeros((units, batch), dtype=gates.dtype)
-        for t in range(steps):
+        for t in range(length):
             g, pre = gates[t], None if gate_inputs is None else gate_inputs[t]
             if self.reset_after:
                 self._gates_reset_after(g, h, masks, recurrent_bias, recurrent[t], pre)
@@ -197,6 +204,8 @@ class GRU(Recurrent):
             np.subtract(h, n, out=outputs[t])  # h_t = n + z * (h_{t-1} - n)
             outputs[t] *= z
             outputs[t] += n
+            if steps is not None:  # h_t = where(real_t, h_new, h_{t-1})
+                steps.carry(t, outputs[t], h)
             h = outputs[t]
         return outputs, (gates, gate_inputs, recurrent, outputs)
 
@@ -254,20 +263,26 @@ class GRU(Recurrent):
         grad_seq: Array | None,
         grad_last: Array | None,
         input_grad: bool,
+        steps: StepMask | None,
     ) -> Array | None:
         """Backpropagation through time (the recurrences in the class docstring)."""
         # h_t = z * h_{t-1} + (1 - z) * n, with z, r, n gates of X = x W + b_x and of
         # the state  =>  per step (t = T-1 .. 0): dX[t] (and dR[t]) from dh, then
         # dh_next; then dW = X.T dX, dU = H_prev.T dR (blockwise when reset_before),
-        # the biases = sums, dx = dX @ W.T (one GEMM each, over every step)
+        # the biases = sums, dx = dX @ W.T (one GEMM each, over every step).
+        # A padding mask: h_t = r h_new + (1 - r) h_{t-1}  =>  dh_new = r dh,
+        #   dh_next += (1 - r) dh
         gates, gate_inputs, recurrent, outputs = kept
         units = self.units
         grad_gates = self._scratch_like("grad_gates", gates)
         grad_rec = self._scratch_like("grad_rec", gates) if self.reset_after else None
         zeros = np.zeros(outputs.shape[1:], dtype=gates.dtype)
         dh_next = zeros if grad_last is None else grad_last
+        carried = None
         for t in range(len(outputs) - 1, -1, -1):
             dh = dh_next if grad_seq is None else dh_next + grad_seq[t]
+            if steps is not None:
+                dh, carried = steps.split(t, dh)
             h_prev = outputs[t - 1] if t else zeros
             g, dg = gates[t], grad_gates[t]
             pre = None if gate_inputs is None else gate_inputs[t]
@@ -290,6 +305,8 @@ class GRU(Recurrent):
                 grad_rec[t][: 2 * units] = dg[: 2 * units]
             if t:  # h_{-1} is the zero start: it needs no gradient
                 dh_next += self._state_grad(dg, grad_rec, t, masks)
+                if carried is not None:
+                    dh_next += carried
         if not self.trainable:
             return self._input_side_grads(xs, grad_gates, masks, input_grad)
         grad_matrix = self._matrix("grad_matrix", grad_gates)  # for the GEMMs
@@ -346,7 +363,7 @@ class GRU(Recurrent):
             # R = h_prev @ U + b_h  =>  dU = H_prev.T @ dR,  db_h = sum of dR;
             # X = x @ W + b_x  =>  db_x = sum of dX (dW in _input_side_grads)
             rec_matrix = self._matrix("rec_matrix", grad_rec)
-            self._recurrent_grad(outputs, rec_matrix, masks, d_kernel)
+            recurrent_kernel_grad(outputs, rec_matrix, masks.recurrent, d_kernel)
             if self.use_bias:
                 grad_matrix.sum(axis=1, out=self.grads["b"][0])
                 rec_matrix.sum(axis=1, out=self.grads["b"][1])

@@ -76,6 +76,7 @@ class LayerNormalization(Layer):
     """
 
     penalized_weights = ("gamma", "beta")
+    supports_masking = True  # passes a padding mask on (Keras)
 
     def __init__(
         self,

@@ -13,10 +13,12 @@ from glassnet.activations import ActivationFunction
 from glassnet.layers.base import registry
 from glassnet.layers.recurrent import Recurrent
 from glassnet.layers.recurrent_arguments import Masks, gate_flops
+from glassnet.layers.recurrent_masks import StepMask
 from glassnet.layers.recurrent_ops import (
     GateActivation,
     masked_input_grad,
     masked_matmul,
+    recurrent_kernel_grad,
 )
 
 __all__ = ["LSTM"]
@@ -51,6 +53,10 @@ class LSTM(Recurrent):
     each. The forward pass keeps the gates (overwritten in place by their values),
     the cell states, ``a(c)`` and the outputs in preallocated ``(time, ..., batch)``
     arrays (feature-major, see ``layers/recurrent_ops.py``).
+
+    With a padding mask a masked step keeps ``h_{t-1}`` and ``c_{t-1}``
+    (``layers/recurrent_masks.py``): its ``dG[t]`` is 0, and ``dh``, ``dc`` pass
+    straight to the step before.
 
     Parameters
     ----------
@@ -89,8 +95,10 @@ class LSTM(Recurrent):
     unroll : bool
         Accepted; glassnet always loops over the steps (the same computation).
     zero_output_for_mask : bool
-        Kept for Keras configs; it matters only with masks, which glassnet's
-        recurrent layers do not take yet.
+        With a padding mask (``Masking``, ``Embedding(mask_zero=True)``), whether a
+        masked step outputs zeros (True; ``Bidirectional`` sets it when it returns
+        sequences) or repeats the previous output (False, Keras' default). The state
+        is carried over a masked step either way.
     use_cudnn : {"auto", False}
         Accepted for Keras code; glassnet has no cuDNN.
 
@@ -210,10 +218,13 @@ class LSTM(Recurrent):
         )
 
     # -- the recurrence ----------------------------------------------------------------
-    def _run(self, xs: Array, masks: Masks) -> tuple[Array, Any]:
+    def _run(
+        self, xs: Array, masks: Masks, steps: StepMask | None
+    ) -> tuple[Array, Any]:
         """Every step of the recurrence (see the class docstring); time-major, with
-        each step's gates as row blocks ``i, f, c, o`` of a ``(4U, batch)`` array."""
-        steps, _, batch = xs.shape
+        each step's gates as row blocks ``i, f, c, o`` of a ``(4U, batch)`` array.
+        A masked step keeps the states before it (``steps.carry``)."""
+        length, _, batch = xs.shape
         units = self.units
         kernel, recurrent, bias = self._kernels()
         gates = masked_matmul(kernel, xs, masks.inputs)  # every step's W.T x at once
@@ -221,16 +232,20 @@ class LSTM(Recurrent):
             gates += bias[:, None]
         keep_inputs = self._gate.needs_input or self._squash.needs_input
         gate_inputs = np.empty_like(gates) if keep_inputs else None
-        cells = np.empty((steps, units, batch), dtype=gates.dtype)
+        cells = np.empty((length, units, batch), dtype=gates.dtype)
         squashed, outputs = np.empty_like(cells), np.empty_like(cells)
         h = c = np.zeros((units, batch), dtype=gates.dtype)
-        for t in range(steps):
+        for t in range(length):
             g = gates[t]
             g += masked_matmul(recurrent, h, masks.recurrent)
             if gate_inputs is not None:
                 gate_inputs[t] = g
             self._activate(g)
+            c_prev, h_prev = c, h
             c, h = self._step(g, c, cells[t], squashed[t], outputs[t])
+            if steps is not None:  # c_t, h_t = where(real_t, new, before)
+                steps.carry(t, c, c_prev)
+                steps.carry(t, h, h_prev)
         return outputs, (gates, gate_inputs, cells, squashed, outputs)
 
     def _one_tanh(self) -> bool:
@@ -296,20 +311,27 @@ class LSTM(Recurrent):
         grad_seq: Array | None,
         grad_last: Array | None,
         input_grad: bool,
+        steps: StepMask | None,
     ) -> Array | None:
         """Backpropagation through time (the recurrences in the class docstring)."""
         # h_t = o * a(c_t), c_t = f * c_{t-1} + i * g, gates = s or a of
         # G = x W + h_{t-1} U + b  =>  per step (t = T-1 .. 0): dG[t] from dh, dc;
         # dh_next = dG[t] @ U.T, dc_next = dc * f; then dW = X.T dG,
-        # dU = H_prev.T dG, db = sum dG, dX = dG @ W.T (one GEMM each, all steps)
+        # dU = H_prev.T dG, db = sum dG, dX = dG @ W.T (one GEMM each, all steps).
+        # A padding mask: h_t = r h_new + (1 - r) h_{t-1} (c_t likewise)  =>
+        #   dh_new = r dh, dc_new = r dc;  dh_next += (1 - r) dh, dc_next += (1 - r) dc
         gates, gate_inputs, cells, squashed, outputs = kept
         kernel = self.params["recurrent_kernel"]
         grad_gates = self._scratch_like("grad_gates", gates)
         zeros = np.zeros(cells.shape[1:], dtype=gates.dtype)
         dh_next = zeros if grad_last is None else grad_last
         dc_next = zeros
+        carried_h = carried_c = None
         for t in range(len(cells) - 1, -1, -1):
             dh = dh_next if grad_seq is None else dh_next + grad_seq[t]
+            if steps is not None:
+                dh, carried_h = steps.split(t, dh)
+                dc_next, carried_c = steps.split(t, dc_next)
             c_prev = cells[t - 1] if t else zeros
             pre = None if gate_inputs is None else gate_inputs[t]
             dc_next = self._step_backward(
@@ -317,11 +339,14 @@ class LSTM(Recurrent):
             )
             if t:  # h_{-1} is the zero start: it needs no gradient
                 dh_next = masked_input_grad(kernel, grad_gates[t], masks.recurrent)
+                if carried_h is not None:
+                    dh_next += carried_h
+                    dc_next += carried_c
         if not self.trainable:
             return self._input_side_grads(xs, grad_gates, masks, input_grad)
         grad_matrix = self._matrix("grad_matrix", grad_gates)  # for the GEMMs
-        self._recurrent_grad(
-            outputs, grad_matrix, masks, self.grads["recurrent_kernel"]
+        recurrent_kernel_grad(
+            outputs, grad_matrix, masks.recurrent, self.grads["recurrent_kernel"]
         )
         return self._input_side_grads(xs, grad_gates, masks, input_grad, grad_matrix)
 

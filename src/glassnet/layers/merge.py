@@ -48,8 +48,16 @@ class _Merge(Layer):
     """
 
     takes_list = True
+    supports_masking = True
     #: how many inputs the layer takes: (at least, at most); None means no limit
     input_count: ClassVar[tuple[int, int | None]] = (2, None)
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """Keras' rule for the elementwise merges: a step is real where it is real
+        in any input (None when an input has no mask)."""
+        if mask is None or any(m is None for m in mask):
+            return None
+        return np.logical_or.reduce(mask)
 
     def __init__(self, *, name: str | None = None, trainable: bool = True) -> None:
         super().__init__(name=name, trainable=trainable)
@@ -391,6 +399,21 @@ class Concatenate(_Merge):
             else:
                 out.append(_known(sizes))
         return tuple(out)
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """Keras' rule: the inputs' masks (all True for an input without one) laid
+        out as the inputs, joined along ``axis``, then any over the last axis."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        parts = [
+            np.ones(x.shape, bool)
+            if m is None
+            else np.broadcast_to(m[..., None], x.shape)
+            if m.ndim < x.ndim
+            else m
+            for x, m in zip(inputs, mask, strict=True)
+        ]
+        return np.concatenate(parts, axis=self.axis).any(axis=-1)
 
     def _merge(self, xs: list[Array]) -> Array:
         return np.concatenate(xs, axis=self.axis)

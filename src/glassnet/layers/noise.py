@@ -42,6 +42,8 @@ class GaussianNoise(RandomLayer):
     ((2, 3), True)
     """
 
+    supports_masking = True  # passes a padding mask on (Keras)
+
     def __init__(
         self,
         stddev: float,

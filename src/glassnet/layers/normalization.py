@@ -193,6 +193,7 @@ class BatchNormalization(Layer):
     """
 
     penalized_weights = ("gamma", "beta")
+    supports_masking = True  # passes a padding mask on (Keras)
 
     def __init__(
         self,

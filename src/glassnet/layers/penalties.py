@@ -196,9 +196,7 @@ def _forward(
 ) -> Array:
     """The class's forward (given the ``mask=`` of a layer that takes one), then
     the penalty ``R(y) / n`` on the output."""
-    y = type(layer).forward(
-        layer, x, training=training, keep_cache=keep_cache, **mask
-    )
+    y = type(layer).forward(layer, x, training=training, keep_cache=keep_cache, **mask)
     activity.record(layer, y, training or keep_cache)
     return y
 

@@ -50,6 +50,8 @@ class PReLU(Layer):
     array([-0.1, -0.2, -0.3])
     """
 
+    supports_masking = True  # passes a padding mask on (Keras)
+
     def __init__(
         self,
         alpha_initializer: Any = "zeros",

@@ -20,6 +20,14 @@ vectors, as Keras does (``x @ W``); the code computes the same products transpos
   (``layers/recurrent_ops.py``); only while training.
 - Keras' weight layout and paths: ``kernel`` ``(D, gates*U)``, ``recurrent_kernel``
   ``(U, gates*U)``, ``bias``; Keras nests them in a cell, ``lstm/lstm_cell/kernel``.
+- Padding masks, as Keras: ``forward(x, mask=m)`` with ``m`` ``(batch, time)``, True
+  on the real steps (a model passes the mask of ``Masking`` or
+  ``Embedding(mask_zero=True)``). A masked step carries the state over unchanged
+  and repeats the previous output (zeros with ``zero_output_for_mask=True``);
+  backward passes the state's gradient straight through it
+  (``layers/recurrent_masks.py``). The output keeps the mask with
+  ``return_sequences`` (the input's, unreversed even with ``go_backwards``, as
+  Keras), else it ends here.
 - Keras arguments glassnet cannot honour yet are refused by name: ``stateful=True``
   and ``return_state=True``. ``unroll=True`` is accepted and computes the same thing
   (glassnet always loops over the steps).
@@ -33,6 +41,10 @@ vectors, as Keras does (``x @ W``); the code computes the same products transpos
 ((2, 5, 4), (2, 9, 4))
 >>> [w.path for w in layer.weights]
 ['lstm/lstm_cell/kernel', 'lstm/lstm_cell/recurrent_kernel', 'lstm/lstm_cell/bias']
+>>> x, mask = np.ones((1, 3, 3)), np.array([[True, True, False]])  # a padded step
+>>> y = layer(x, mask=mask)
+>>> bool(np.array_equal(y[0, 2], y[0, 1]))       # repeats the last real output
+True
 """
 
 from __future__ import annotations
@@ -57,13 +69,14 @@ from glassnet.layers.random_layer import RandomLayer
 from glassnet.layers.recurrent_arguments import (
     CellWeight,
     Masks,
-    options_config,
+    draw_dropout_masks,
+    recurrent_config,
     recurrent_flops,
     refuse_unsupported,
 )
+from glassnet.layers.recurrent_masks import StepMask
 from glassnet.layers.recurrent_ops import (
     as_matrix,
-    dropout_masks,
     masked_input_grad,
     masked_weight_grad,
 )
@@ -83,6 +96,8 @@ class Recurrent(RandomLayer):
     gates: ClassVar[int] = 1
     cell_name: ClassVar[str] = "cell"
     penalized_weights = ("kernel", "recurrent_kernel", "bias")
+    supports_masking = True
+    takes_mask = True
 
     def __init__(
         self,
@@ -245,16 +260,34 @@ class Recurrent(RandomLayer):
         raise NotImplementedError
 
     # -- forward and backward ---------------------------------------------------------
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """The input's mask with ``return_sequences``, else None (as Keras)."""
+        return mask if self.return_sequences else None
+
     def forward(
-        self, x: Array, *, training: bool = False, keep_cache: bool = False
+        self,
+        x: Array,
+        *,
+        training: bool = False,
+        keep_cache: bool = False,
+        mask: Any = None,
     ) -> Array:
-        """Run the steps over ``x`` (batch, time, features); see the module docstring."""
+        """Run the steps over ``x`` (batch, time, features), skipping the steps
+        ``mask`` marks False; see the module docstring."""
         xs = self._time_major(x)
-        masks = self._draw_masks(xs, training)
-        outputs, kept = self._run(xs, masks)  # (time, units, batch)
-        self._cache = (xs, masks, kept) if training or keep_cache else None
+        steps = None
+        if mask is not None:
+            steps = StepMask.of(mask, len(x), len(xs), self.go_backwards, xs.dtype)
+        masks = draw_dropout_masks(self, xs, training)
+        outputs, kept = self._run(xs, masks, steps)  # (time, units, batch)
+        self._cache = (xs, masks, kept, steps) if training or keep_cache else None
+        zeroed = steps if self.zero_output_for_mask else None  # masked steps give 0
         if self.return_sequences:
+            if zeroed is not None:
+                outputs = zeroed.zero_masked(outputs)
             return np.ascontiguousarray(outputs.transpose(2, 0, 1))
+        if zeroed is not None:
+            return (outputs[-1] * zeroed.weights[-1]).T.copy()
         return outputs[-1].T.copy()
 
     def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
@@ -264,21 +297,32 @@ class Recurrent(RandomLayer):
         one; the subclass walks the steps backwards, carrying the state gradient.
         """
         # y = outputs (time-major, reversed for go_backwards), transposed  =>
-        #   d(outputs) = dy transposed back; dx = d(xs) transposed (and reversed) back
-        xs, masks, kept = self.cached()
+        #   d(outputs) = dy transposed back; dx = d(xs) transposed (and reversed) back;
+        #   y = outputs * real (zero_output_for_mask)  =>  d(outputs) = dy * real
+        xs, masks, kept, steps = self.cached()
+        zeroed = steps if self.zero_output_for_mask else None
         if self.return_sequences:
             grad_seq = np.ascontiguousarray(grad_output.transpose(1, 2, 0))
+            if zeroed is not None:  # not in place: grad_seq may be a view of dy
+                grad_seq = grad_seq * zeroed.weights
             grad_last = None
         else:
             grad_seq, grad_last = None, np.ascontiguousarray(grad_output.T)
-        grad_xs = self._run_backward(xs, masks, kept, grad_seq, grad_last, input_grad)
+            if zeroed is not None:
+                grad_last = grad_last * zeroed.weights[-1]
+        grad_xs = self._run_backward(
+            xs, masks, kept, grad_seq, grad_last, input_grad, steps
+        )
         if grad_xs is None:
             return None
         grad_x = grad_xs.transpose(2, 0, 1)
         return grad_x[:, ::-1] if self.go_backwards else grad_x
 
-    def _run(self, xs: Array, masks: Masks) -> tuple[Array, Any]:
-        """The outputs ``(time, units, batch)`` and what backward needs."""
+    def _run(
+        self, xs: Array, masks: Masks, steps: StepMask | None
+    ) -> tuple[Array, Any]:
+        """The outputs ``(time, units, batch)`` and what backward needs; ``steps``
+        (a padding mask, or None) says where the state is carried over."""
         raise NotImplementedError
 
     def _run_backward(
@@ -289,6 +333,7 @@ class Recurrent(RandomLayer):
         grad_seq: Array | None,
         grad_last: Array | None,
         input_grad: bool,
+        steps: StepMask | None,
     ) -> Array | None:
         """``d(xs)`` (time-major) or None; fills ``grads`` when trainable."""
         raise NotImplementedError
@@ -321,20 +366,6 @@ class Recurrent(RandomLayer):
             x = x[:, ::-1]
         return np.ascontiguousarray(x.transpose(1, 2, 0))
 
-    def _draw_masks(self, xs: Array, training: bool) -> Masks:
-        """Keras' dropout masks for this sequence (one per gate with recurrent
-        dropout, else one), only while training."""
-        if not training or (self.dropout == 0.0 and self.recurrent_dropout == 0.0):
-            return Masks(None, None)
-        count = self.gates if self.recurrent_dropout > 0.0 else 1
-        rng, batch, dtype = self.generator(), xs.shape[2], xs.dtype
-        return Masks(
-            dropout_masks(rng, count, (xs.shape[1], batch), self.dropout, dtype),
-            dropout_masks(
-                rng, count, (self.units, batch), self.recurrent_dropout, dtype
-            ),
-        )
-
     def _input_side_grads(
         self,
         xs: Array,
@@ -359,19 +390,6 @@ class Recurrent(RandomLayer):
             return None
         return masked_input_grad(self.params["W"], grad_gates, masks.inputs)
 
-    def _recurrent_grad(
-        self, outputs: Array, grad_matrix: Array, masks: Masks, out: Array
-    ) -> None:
-        """``dU`` for ``G[t] += (h[t-1] * m) @ U``: one GEMM over the steps 1..T-1
-        (``h[-1] = 0`` adds nothing at step 0); ``grad_matrix`` is
-        ``as_matrix(dG)``."""
-        # G[t] += (h[t-1] * m) @ U  =>  dU = sum over t >= 1 of (h[t-1] * m).T @ dG[t]
-        if len(outputs) == 1:
-            out[...] = 0
-            return
-        batch = outputs.shape[2]
-        masked_weight_grad(outputs[:-1], grad_matrix[:, batch:], masks.recurrent, out)
-
     # -- regularizers and constraints ------------------------------------------------
     # layers/penalties.py finds a weight's options as ``<weight name>_regularizer``;
     # Keras calls the recurrent kernel's ``recurrent_regularizer``: both names work.
@@ -388,23 +406,4 @@ class Recurrent(RandomLayer):
     # -- config -------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """Keras' recurrent arguments, then the cell's."""
-        config = super().get_config()
-        config.update(
-            return_sequences=self.return_sequences,
-            return_state=self.return_state,
-            go_backwards=self.go_backwards,
-            stateful=self.stateful,
-            unroll=self.unroll,
-            zero_output_for_mask=self.zero_output_for_mask,
-            units=self.units,
-            activation=activations.serialize(self.activation),
-            use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            **options_config(self),
-            dropout=self.dropout,
-            recurrent_dropout=self.recurrent_dropout,
-            seed=self.seed,
-        )
-        return config
+        return {**super().get_config(), **recurrent_config(self)}

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from glassnet import constraints, regularizers
+from glassnet import activations, constraints, initializers, regularizers
 from glassnet._typing import Array
 from glassnet._validation import check_bool
 from glassnet.activations import ActivationFunction
 from glassnet.errors import InvalidArgumentError
 from glassnet.layers.base import Weight
 from glassnet.layers.costs import Cost, activation_flops, unknown_length
+from glassnet.layers.recurrent_ops import dropout_masks
 
 if TYPE_CHECKING:
     from glassnet.layers.base import Layer
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CellWeight",
     "Masks",
+    "draw_dropout_masks",
     "gate_flops",
     "options_config",
+    "recurrent_config",
     "recurrent_flops",
     "refuse_unsupported",
 ]
@@ -38,6 +41,20 @@ class Masks(NamedTuple):
 
     inputs: Array | None
     recurrent: Array | None
+
+
+def draw_dropout_masks(layer: Recurrent, xs: Array, training: bool) -> Masks:
+    """Keras' dropout masks for the sequence ``xs`` (time, features, batch): one per
+    gate with recurrent dropout, else one (``layers/recurrent_ops.py``); only while
+    training."""
+    if not training or (layer.dropout == 0.0 and layer.recurrent_dropout == 0.0):
+        return Masks(None, None)
+    count = layer.gates if layer.recurrent_dropout > 0.0 else 1
+    rng, batch, dtype = layer.generator(), xs.shape[2], xs.dtype
+    return Masks(
+        dropout_masks(rng, count, (xs.shape[1], batch), layer.dropout, dtype),
+        dropout_masks(rng, count, (layer.units, batch), layer.recurrent_dropout, dtype),
+    )
 
 
 class CellWeight(Weight):
@@ -117,6 +134,28 @@ def options_config(layer: Layer) -> dict[str, Any]:
             if option is not None:
                 config[f"{weight}_{kind}"] = module.serialize(option)
     return config
+
+
+def recurrent_config(layer: Recurrent) -> dict[str, Any]:
+    """Keras' recurrent arguments, then the cell's, in Keras' order."""
+    return {
+        "return_sequences": layer.return_sequences,
+        "return_state": layer.return_state,
+        "go_backwards": layer.go_backwards,
+        "stateful": layer.stateful,
+        "unroll": layer.unroll,
+        "zero_output_for_mask": layer.zero_output_for_mask,
+        "units": layer.units,
+        "activation": activations.serialize(layer.activation),
+        "use_bias": layer.use_bias,
+        "kernel_initializer": initializers.serialize(layer.kernel_initializer),
+        "recurrent_initializer": initializers.serialize(layer.recurrent_initializer),
+        "bias_initializer": initializers.serialize(layer.bias_initializer),
+        **options_config(layer),
+        "dropout": layer.dropout,
+        "recurrent_dropout": layer.recurrent_dropout,
+        "seed": layer.seed,
+    }
 
 
 def recurrent_flops(

@@ -54,6 +54,7 @@ __all__ = [
     "masked_input_grad",
     "masked_matmul",
     "masked_weight_grad",
+    "recurrent_kernel_grad",
     "sigmoid_into",
 ]
 
@@ -219,3 +220,18 @@ def masked_weight_grad(
         return
     for mask, block in zip(masks, _blocks(out.shape[1], masks), strict=True):
         np.matmul(as_matrix(a * mask), grad_matrix[block].T, out=out[:, block])
+
+
+def recurrent_kernel_grad(
+    outputs: Array, grad_matrix: Array, masks: Array | None, out: Array
+) -> None:
+    """``dU`` for ``G[t] += (h[t-1] * m) @ U`` into ``out``: one GEMM over the steps
+    1..T-1 (``h[-1] = 0`` adds nothing at step 0). ``outputs`` holds the states h
+    ``(time, units, batch)``, ``grad_matrix`` is ``as_matrix(dG)``, ``masks`` the
+    recurrent dropout masks (or None)."""
+    # G[t] += (h[t-1] * m) @ U  =>  dU = sum over t >= 1 of (h[t-1] * m).T @ dG[t]
+    if len(outputs) == 1:
+        out[...] = 0
+        return
+    batch = outputs.shape[2]
+    masked_weight_grad(outputs[:-1], grad_matrix[:, batch:], masks, out)

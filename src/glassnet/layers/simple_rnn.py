@@ -10,10 +10,12 @@ from glassnet._typing import Array
 from glassnet.layers.base import registry
 from glassnet.layers.recurrent import Recurrent
 from glassnet.layers.recurrent_arguments import Masks, gate_flops
+from glassnet.layers.recurrent_masks import StepMask
 from glassnet.layers.recurrent_ops import (
     GateActivation,
     masked_input_grad,
     masked_matmul,
+    recurrent_kernel_grad,
 )
 
 __all__ = ["SimpleRNN"]
@@ -31,7 +33,9 @@ class SimpleRNN(Recurrent):
         dh_next = dZ[t] @ U.T
 
     then ``dW = X.T @ dZ``, ``dU = H_prev.T @ dZ``, ``db = sum of dZ`` and
-    ``dX = dZ @ W.T`` over every step at once.
+    ``dX = dZ @ W.T`` over every step at once. With a padding mask a masked step
+    keeps ``h_{t-1}`` (``layers/recurrent_masks.py``): its ``dZ[t]`` is 0 and ``dh``
+    passes straight to ``h_{t-1}``.
 
     Parameters
     ----------
@@ -125,8 +129,11 @@ class SimpleRNN(Recurrent):
         """The activation of the new state."""
         return gate_flops(self.units, (1, self.activation))
 
-    def _run(self, xs: Array, masks: Masks) -> tuple[Array, Any]:
-        """``h_t = a(Z[t])``, ``Z[t] = x_t W + b`` (all steps at once) ``+ h_{t-1} U``.
+    def _run(
+        self, xs: Array, masks: Masks, steps: StepMask | None
+    ) -> tuple[Array, Any]:
+        """``h_t = a(Z[t])``, ``Z[t] = x_t W + b`` (all steps at once) ``+ h_{t-1} U``,
+        or ``h_{t-1}`` on a masked step.
 
         ``Z`` is overwritten by ``h`` step by step: the outputs are that array.
         """
@@ -142,6 +149,8 @@ class SimpleRNN(Recurrent):
             if inputs is not None:
                 inputs[t] = z
             self._squash.apply(z)
+            if steps is not None:  # h_t = where(real_t, a(Z[t]), h_{t-1})
+                steps.carry(t, z, h)
             h = z
         return outputs, (inputs, outputs)
 
@@ -153,27 +162,34 @@ class SimpleRNN(Recurrent):
         grad_seq: Array | None,
         grad_last: Array | None,
         input_grad: bool,
+        steps: StepMask | None,
     ) -> Array | None:
         """Backpropagation through time (the recurrence in the class docstring)."""
         # h_t = a(Z[t]), Z[t] = x_t W + h_{t-1} U + b  =>  dZ[t] = a'(Z[t]) dh,
         # dh_next = dZ[t] @ U.T; then dW = X.T dZ, dU = H_prev.T dZ, db = sum dZ,
-        # dX = dZ @ W.T (one GEMM each, over every step)
+        # dX = dZ @ W.T (one GEMM each, over every step). A padding mask:
+        # h_t = r h_new + (1 - r) h_{t-1}  =>  dh_new = r dh, dh_next += (1 - r) dh
         inputs, outputs = kept
         kernel = self.params["recurrent_kernel"]
         grad_z = self._scratch_like("grad_z", outputs)
         dh_next = np.zeros_like(outputs[0]) if grad_last is None else grad_last
+        carried = None
         for t in range(len(outputs) - 1, -1, -1):
             dh = dh_next if grad_seq is None else dh_next + grad_seq[t]
+            if steps is not None:
+                dh, carried = steps.split(t, dh)
             z = None if inputs is None else inputs[t]
             grad_z[t] = dh
             self._squash.grad_in_place(z, outputs[t], grad_z[t])
             if t:  # h_{-1} is the zero start: it needs no gradient
                 dh_next = masked_input_grad(kernel, grad_z[t], masks.recurrent)
+                if carried is not None:
+                    dh_next += carried
         if not self.trainable:
             return self._input_side_grads(xs, grad_z, masks, input_grad)
         grad_matrix = self._matrix("grad_matrix", grad_z)  # for the GEMMs
-        self._recurrent_grad(
-            outputs, grad_matrix, masks, self.grads["recurrent_kernel"]
+        recurrent_kernel_grad(
+            outputs, grad_matrix, masks.recurrent, self.grads["recurrent_kernel"]
         )
         return self._input_side_grads(xs, grad_z, masks, input_grad, grad_matrix)
 

@@ -27,6 +27,7 @@ class _SpatialDropout(RandomLayer):
     """What the spatial dropouts share: a mask shaped (batch, 1, ..., channels)."""
 
     rank: ClassVar[int]
+    supports_masking = True  # passes a padding mask on (Keras' Dropout does)
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(seed=seed, **kwargs)

@@ -140,7 +140,8 @@ class TimeDistributed(Wrapper):
 
     The steps are folded into the batch, ``(batch, time, ...) -> (batch x time,
     ...)``, so the inner layer runs once; its weights are shared by every step
-    (their gradients sum over the steps).
+    (their gradients sum over the steps). A padding mask passes through to the
+    output, as in Keras (a loss on it then averages over the real steps only).
 
     Examples
     --------
@@ -153,6 +154,8 @@ class TimeDistributed(Wrapper):
     >>> [w.path for w in layer.weights]
     ['time_distributed/dense/kernel', 'time_distributed/dense/bias']
     """
+
+    supports_masking = True
 
     def __init__(
         self,

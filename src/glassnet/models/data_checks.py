@@ -90,7 +90,9 @@ def _check_one_input(
 ) -> Array:
     if np.dtype(dtype).kind in "iu":
         array = np.asarray(x)
-        if array.dtype.kind not in "iu":
+        # floats holding whole numbers are ids too (Keras casts them)
+        whole = array.dtype.kind == "f" and bool(np.all(np.rint(array) == array))
+        if array.dtype.kind not in "iu" and not whole:
             raise GlassnetTypeError(
                 f"Argument `{name}` must hold integers (token ids) for this input. "
                 f"Received: dtype {array.dtype}"

@@ -124,6 +124,13 @@ class Graph:
             )
             and (not self.steps or self.steps[-1].output == self.output_slots[0])
         )
+        #: whether a layer makes a padding mask, so the walk carries masks
+        #: (``models/walk.py``); then the masks of the outputs of the last forward
+        #: pass (None for an output without one) are kept in ``output_masks``
+        self.masking = any(
+            getattr(step.layer, "creates_mask", False) for step in self.steps
+        )
+        self.output_masks: list[Any] = [None] * len(outputs)
 
     @property
     def input_layers(self) -> list[InputLayer]:

@@ -25,7 +25,11 @@ from glassnet.layers.base import Weight
 from glassnet.layers.symbolic import SymbolicTensor
 from glassnet.models.flat import FlatParameters, flatten_parameters
 from glassnet.models.graph import Graph
-from glassnet.models.penalties import TrainPenalties, penalty_values
+from glassnet.models.penalties import (
+    TrainPenalties,
+    penalty_values,
+    regularized_outputs,
+)
 from glassnet.models.walk import Walk
 
 __all__ = ["Network"]
@@ -172,9 +176,7 @@ class Network:
         )
         self._forward_walk = None if self.graph is None else Walk(self.graph)
         self._backward_walks = {}
-        self.activity_layers = [
-            layer for layer in layers if layer.activity_regularizer is not None
-        ]
+        self.activity_layers = regularized_outputs(layers)
         self.weight_regularized = any(
             layer.trainable and layer.weight_regularizers() for layer in layers
         )
@@ -188,8 +190,7 @@ class Network:
         if flat is not None and (
             flat.trainable_signature != tuple(layer.trainable for layer in layers)
             or not flat.attached()
-            or [layer for layer in layers if layer.activity_regularizer is not None]
-            != self.activity_layers
+            or regularized_outputs(layers) != self.activity_layers
         ):
             self._flatten()
 

@@ -36,20 +36,31 @@ from glassnet import losses
 from glassnet._typing import Array
 from glassnet.errors import GlassnetError, GlassnetTypeError, InvalidArgumentError
 from glassnet.losses import Loss
+from glassnet.losses.masked import (
+    mask_weights,
+    masked_gradient,
+    masked_logits_gradient,
+    masked_loss,
+)
 from glassnet.metrics import Metric
+from glassnet.metrics.base import PerSampleMean
 from glassnet.metrics.inputs import log_value
 from glassnet.models.compiling import fused_logits_loss, metrics_get, output_units
 from glassnet.models.data_checks import rows
 
 if TYPE_CHECKING:
     from glassnet.models.model import Model
+    from glassnet.models.walk import Walk
 
 __all__ = [
     "OutputHead",
     "check_metric_targets",
     "compute_head_logs",
+    "masked_gradients",
+    "masked_loss_sum",
     "metric_value",
     "resolve_heads",
+    "update_masked_metrics",
 ]
 
 
@@ -229,3 +240,115 @@ def compute_head_logs(
         for metric in head.metrics:
             logs[f"{head.name}_{metric.name}"] = metric_value(metric, y, p)
     return logs
+
+
+# -- outputs that carry a padding mask (losses/masked.py) -------------------------------
+def masked_gradients(walk: Walk, model: Model, loss: Loss) -> Any:
+    """The training step's ``gradients(x, y, w=None) -> predictions`` for a model
+    whose walk carries padding masks (``walk.masking``).
+
+    Each output's gradient is its loss's (or its fused logits form's, as the plain
+    step), scaled by each sample's weight; an output that carries a mask weighs its
+    steps as Keras does (:func:`~glassnet.losses.masked.mask_weights`: the mean over
+    the real steps). A model with several outputs adds them by ``loss_weights``.
+
+    >>> import numpy as np
+    >>> from glassnet import Input
+    >>> from glassnet.layers import Embedding, LSTM
+    >>> from glassnet.models import Sequential
+    >>> from glassnet.models.walk import Walk
+    >>> model = Sequential([Input((3,), dtype="int32"), Embedding(5, 2, mask_zero=True),
+    ...                     LSTM(1, return_sequences=True)], seed=0)
+    >>> model.compile(loss="mse")
+    >>> step = masked_gradients(Walk(model.graph), model, model.loss)
+    >>> out = step(np.array([[4, 0, 0]]), np.zeros((1, 3, 1)))
+    >>> model.graph.output_masks[0]         # steps 1 and 2 weigh nothing in the loss
+    array([[ True, False, False]])
+    """
+    graph, heads = walk.graph, model.heads
+    layers = [tensor.node.layer for tensor in graph.outputs]
+    if heads is None:
+        parts = [(loss, model.fused_loss(loss), 1.0)]
+    else:
+        parts = [(head.loss, head.fused, head.weight) for head in heads]
+    flags = tuple(fused is not None for _, fused, _ in parts)
+
+    def gradients(x: Any, y: Any, w: Array | None = None) -> Any:
+        outs = walk.forward(x if isinstance(x, list) else [x], training=True)
+        ys = y if heads is not None else [y]
+        grads = []
+        for (out_loss, fused, weight), layer, y_i, out, mask in zip(
+            parts, layers, ys, outs, graph.output_masks, strict=True
+        ):
+            grad = _output_gradient(out_loss, fused, layer, y_i, out, mask, w)
+            grads.append(grad if weight == 1.0 else weight * grad)
+        walk.backward(grads, logits=flags)
+        return outs if heads is not None else outs[0]
+
+    return gradients
+
+
+def _output_gradient(
+    loss: Loss,
+    fused: Loss | None,
+    layer: Any,
+    y: Any,
+    out: Array,
+    mask: Array | None,
+    w: Array | None,
+) -> Array:
+    """dL/d(out), or dL/dz at the logits of a fused output, for one output."""
+    if mask is not None:
+        weights = mask_weights(mask, w, out.dtype)
+        if fused is not None:
+            return masked_logits_gradient(fused, y, layer.logits, out, weights)
+        return masked_gradient(loss, y, out, weights)
+    # L = sum_i w_i l_i / n  =>  dL/dy_i = w_i dl_i/dy_i / n
+    if fused is not None:
+        grad = fused.logits_gradient(y, layer.logits, out)
+    else:
+        grad = loss.backward(y, out)
+    return grad if w is None else grad * w.reshape((-1,) + (1,) * (grad.ndim - 1))
+
+
+def masked_loss_sum(
+    loss: Loss, y: Any, out: Array, mask: Array | None, w: Array | None
+) -> float:
+    """A batch's loss times its size: what a running mean over batches adds, as
+    Keras' loss tracker does (the batch loss is the mean over its real steps).
+
+    >>> import numpy as np
+    >>> from glassnet.losses import MeanAbsoluteError
+    >>> out = np.array([[[1.0], [9.0]], [[3.0], [5.0]]])       # 2 samples, 2 steps
+    >>> mask = np.array([[True, False], [True, True]])
+    >>> masked_loss_sum(MeanAbsoluteError(), np.zeros((2, 2, 1)), out, mask, None)
+    6.0
+    """
+    if mask is None:
+        per_sample = loss.per_sample(y, out)
+        if w is not None:
+            per_sample = per_sample * w.astype(per_sample.dtype, copy=False)
+        return float(per_sample.sum())
+    return len(out) * masked_loss(loss, y, out, mask_weights(mask, w, out.dtype))
+
+
+def update_masked_metrics(
+    metrics: list[Metric], y: Any, out: Array, mask: Array | None
+) -> None:
+    """Add a batch to the metrics; those that average one value per entry (Keras'
+    ``MeanMetricWrapper``: accuracy, MAE...) count the real steps only, as Keras
+    weighs them by the mask; the others see every step, as in Keras.
+
+    >>> import numpy as np
+    >>> from glassnet.metrics import MeanAbsoluteError
+    >>> metric = MeanAbsoluteError()
+    >>> out = np.array([[[1.0], [9.0]]])
+    >>> update_masked_metrics([metric], np.zeros((1, 2, 1)), out, np.array([[1, 0]]))
+    >>> metric.result()
+    1.0
+    """
+    for metric in metrics:
+        if mask is not None and isinstance(metric, PerSampleMean):
+            metric.update_state(y, out, sample_weight=np.asarray(mask, np.float64))
+        else:
+            metric.update_state(y, out)

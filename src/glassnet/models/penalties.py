@@ -30,6 +30,7 @@ from glassnet._typing import Array
 from glassnet.constraints import Constraint
 from glassnet.layers import Layer
 from glassnet.layers.penalties import Activity
+from glassnet.layers.wrappers import Wrapper
 from glassnet.regularizers import Regularizer
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ __all__ = [
     "batch_rows",
     "evaluation_penalty",
     "penalty_values",
+    "regularized_outputs",
     "reset_activity_sums",
     "weight_penalty",
 ]
@@ -59,15 +61,33 @@ def _layer_calls(network: Network) -> Counter[int]:
     return calls
 
 
+def _with_inner(layer: Layer) -> list[Layer]:
+    """``layer``, then the layers a wrapper runs inside it (Bidirectional's two
+    directions keep their own activity regularizers, as in Keras)."""
+    return [layer, *layer.inner_layers()] if isinstance(layer, Wrapper) else [layer]
+
+
+def regularized_outputs(layers: list[Layer]) -> list[Layer]:
+    """The layers, and the layers inside wrappers, whose output is regularized."""
+    return [
+        each
+        for layer in layers
+        for each in _with_inner(layer)
+        if each.activity_regularizer is not None
+    ]
+
+
 def activity_layers(network: Network) -> list[tuple[Layer, Activity, int]]:
     """``(layer, its activity regularizer's state, calls per pass)`` for each layer
-    whose output is regularized."""
+    whose output is regularized (inside a wrapper too: it runs once per call of
+    the wrapper)."""
     calls = _layer_calls(network)
     found = []
     for layer in network.leaf_layers():
-        activity = layer._activity
-        if activity is not None:
-            found.append((layer, activity, max(1, calls[id(layer)])))
+        for each in _with_inner(layer):
+            activity = each._activity
+            if activity is not None:
+                found.append((each, activity, max(1, calls[id(layer)])))
     return found
 
 

@@ -213,11 +213,16 @@ class Sequential(Model):
     def _make_graph(self) -> None:
         """The chain graph: the input layer, then each layer on the previous output."""
         assert self.input_shape is not None
+        # token ids stay integers when the first layer reads ids (an Embedding)
+        ids = self._layers[0].input_kind == "int"
+        dtype = "int64" if ids else self.dtype
+        given = self._input_layer
         if (
-            self._input_layer is None
-            or self._input_layer.sample_shape != self.input_shape
+            given is None
+            or given.sample_shape != self.input_shape
+            or (ids and given.dtype.kind == "f")
         ):
-            self._input_layer = InputLayer(shape=self.input_shape, dtype=self.dtype)
+            given = self._input_layer = InputLayer(shape=self.input_shape, dtype=dtype)
         # Each layer's call in this chain is recorded on the layer, as a call on a
         # symbolic tensor would be (so layer.output works, as in Keras); the calls
         # recorded by an earlier build of this model are replaced.
@@ -226,7 +231,7 @@ class Sequential(Model):
                 n for n in old.layer.inbound_nodes if n is not old
             ]
         self._chain_nodes = []
-        tensor = self._input_layer.output
+        tensor = given.output
         for layer in self._layers:
             node = Node(layer, [tensor], list_call=False)
             shape = layer.output_shape(tensor.sample_shape)
@@ -234,7 +239,7 @@ class Sequential(Model):
             layer.inbound_nodes.append(node)
             self._chain_nodes.append(node)
             tensor = node.outputs[0]
-        self.graph = Graph([self._input_layer.output], [tensor])
+        self.graph = Graph([given.output], [tensor])
         self._flatten()
 
     def compute_output_shape(

@@ -27,6 +27,15 @@ A layer called more than once (shared weights) keeps one cache per call: the wal
 stores it after each call's forward, puts it back before that call's backward, and
 sums the weight gradients of all calls.
 
+**Masks.** When a layer of the graph makes a padding mask (``Masking``,
+``Embedding(mask_zero=True)``: ``graph.masking``), forward carries a mask beside
+each tensor: a layer that ``takes_mask`` gets its input's in ``forward(...,
+mask=)``, and ``compute_mask`` gives its output's (``layers/base.py``). The masks of
+the outputs are kept in ``graph.output_masks`` for the loss and the metrics
+(``models/outputs.py``). Backward needs no masks from the walk: a layer that uses
+one keeps it in its cache. A graph without such a layer runs the plain loops, which
+never look at masks.
+
 >>> import numpy as np
 >>> from glassnet.layers import Input, Dense
 >>> from glassnet.models.graph import Graph
@@ -85,8 +94,10 @@ class Walk:
         self.steps = graph.steps
         self.shared = any(step.shared for step in graph.steps)
         self._caches: dict[int, Any] = {}
+        #: whether forward carries masks (a layer of the graph makes them)
+        self.masking = graph.masking
         #: a plain chain (every Sequential): no slots needed, see chain_forward
-        self.chain = graph.is_chain and not self.shared
+        self.chain = graph.is_chain and not self.shared and not self.masking
         if self.chain:
             # A chain (every Sequential model): plain loops over bound methods, no
             # slots, no dictionaries; this is the hot path of training.
@@ -117,6 +128,8 @@ class Walk:
         """The outputs for ``inputs`` (one array per model input, already checked)."""
         if self.chain:
             return [self.chain_forward(inputs[0], training, keep_cache)]
+        if self.masking:
+            return self._masked_forward(inputs, training, keep_cache)
         values: list[Any] = [None] * len(self.graph.slots)
         for slot, x in zip(self.graph.input_slots, inputs, strict=True):
             values[slot] = x
@@ -135,6 +148,42 @@ class Walk:
             if step.shared:
                 caches[index] = step.layer._cache
         return [values[slot] for slot in self.graph.output_slots]
+
+    def _masked_forward(
+        self, inputs: Sequence[Array], training: bool, keep_cache: bool
+    ) -> list[Array]:
+        """:meth:`forward` carrying a mask beside each tensor (see the module
+        docstring); the outputs' masks go to ``graph.output_masks``."""
+        graph = self.graph
+        values: list[Any] = [None] * len(graph.slots)
+        masks: list[Any] = [None] * len(graph.slots)  # the data comes unmasked
+        for slot, x in zip(graph.input_slots, inputs, strict=True):
+            values[slot] = x
+        self._caches.clear()
+        for index, step in enumerate(self.steps):
+            if step.list_call:
+                args: Any = [values[slot] for slot in step.inputs]
+                mask: Any = [masks[slot] for slot in step.inputs]
+                present = any(m is not None for m in mask)
+            else:
+                args, mask = values[step.inputs[0]], masks[step.inputs[0]]
+                present = mask is not None
+            layer: Any = step.layer  # a layer that takes_mask has forward(mask=)
+            mode = training if step.training is None else step.training
+            keep = keep_cache or training
+            if present and getattr(layer, "takes_mask", False):
+                y = layer.forward(args, training=mode, keep_cache=keep, mask=mask)
+            else:
+                y = layer.forward(args, training=mode, keep_cache=keep)
+            values[step.output] = y
+            # a model used as a layer carries its masks inside and gives none out
+            compute_mask = getattr(layer, "compute_mask", None)
+            if compute_mask is not None and (present or layer.creates_mask):
+                masks[step.output] = compute_mask(args, mask if present else None)
+            if step.shared:
+                self._caches[index] = layer._cache
+        graph.output_masks = [masks[slot] for slot in graph.output_slots]
+        return [values[slot] for slot in graph.output_slots]
 
     def chain_forward(
         self, x: Array, training: bool, keep_cache: bool = False
