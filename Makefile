@@ -16,16 +16,17 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
 	touch $@
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo.py
 
+# -rs lists skipped tests with their reasons (the browser tests say how to enable them)
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests examples benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -rs
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_train.py

@@ -245,3 +245,215 @@ def test_a_small_network_learns_two_moons():
     )
     model.fit(x, y, epochs=300, batch_size=32, verbose=0)
     assert model.evaluate(x, y, verbose=0)[1] > 0.95
+
+
+# --- sequences: the digits row by row, sine waves, pydoc text ----------------------
+
+
+def test_digits_as_sequences_are_the_rows_of_the_images():
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import load_digits
+
+    rows, y = datasets.digits(sequences=True)
+    assert rows.shape == (1797, 8, 8) and rows.dtype == np.float64
+    # sample n, step t, feature j is pixel (row t, column j) of image n
+    np.testing.assert_array_equal(rows, load_digits().images)
+    np.testing.assert_array_equal(y, load_digits().target)
+    with pytest.raises(InvalidArgumentError, match="not both"):
+        datasets.digits(images=True, sequences=True)
+    with pytest.raises(GlassnetTypeError, match="sequences"):
+        datasets.digits(sequences=1)
+
+
+def test_sine_classification_shapes_balance_and_seed():
+    x, y = datasets.sine_classification(
+        103, steps=32, n_features=3, n_classes=4, seed=2
+    )
+    assert x.shape == (103, 32, 3) and x.dtype == np.float64
+    assert y.shape == (103,) and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [26, 26, 26, 25]
+    again, _ = datasets.sine_classification(
+        103, steps=32, n_features=3, n_classes=4, seed=2
+    )
+    np.testing.assert_array_equal(x, again)
+    other, _ = datasets.sine_classification(
+        103, steps=32, n_features=3, n_classes=4, seed=3
+    )
+    assert not np.array_equal(x, other)
+    assert len(np.unique(y[-20:])) > 1  # shuffled: validation_split sees every class
+
+
+def test_sine_classification_classes_are_frequency_bands():
+    # Without noise each channel is a sine; its frequency, measured by fitting
+    # sin and cos at fine frequencies, lies in the class's band of cycles.
+    steps, classes = 64, 5
+    x, y = datasets.sine_classification(
+        200, steps=steps, n_features=2, n_classes=classes, noise=0.0, seed=0
+    )
+    width = (steps / 4 - 1) / classes
+    t = np.arange(steps) / steps
+    grid = np.linspace(0.5, steps / 4 + 0.5, 2000)
+    basis = np.stack(
+        [np.sin(2 * np.pi * grid[:, None] * t), np.cos(2 * np.pi * grid[:, None] * t)],
+        1,
+    )
+    for sample, label in zip(x[:60], y[:60], strict=True):
+        for channel in sample.T:
+            # least squares fit of a sin + b cos at every frequency: the best one
+            coef = np.einsum("fkt,t->fk", basis, channel) / (steps / 2)
+            residual = np.sum((channel - np.einsum("fk,fkt->ft", coef, basis)) ** 2, 1)
+            cycles = grid[np.argmin(residual)]
+            assert 1 + label * width - 0.05 <= cycles <= 1 + (label + 1) * width + 0.05
+        amplitude = np.abs(sample).max(axis=0)
+        assert np.all(amplitude <= 1.5 + 1e-12)
+    noisy, _ = datasets.sine_classification(
+        200, steps=steps, n_features=2, n_classes=classes, noise=0.2, seed=0
+    )
+    assert 0.17 < np.std(noisy - x) < 0.23  # same draws, plus the noise
+
+
+def test_sine_forecasting_targets_continue_the_window():
+    # Both periods equal: one sine of period p, so every value follows the
+    # recurrence s[t+1] = 2 cos(2 pi / p) s[t] - s[t-1], across the window's end too.
+    x, y = datasets.sine_forecasting(
+        50, steps=20, horizon=5, min_period=9.0, max_period=9.0, seed=4
+    )
+    assert x.shape == (50, 20, 1) and y.shape == (50, 5)
+    series = np.concatenate([x[:, :, 0], y], axis=1)
+    k = 2 * np.cos(2 * np.pi / 9.0)
+    np.testing.assert_allclose(
+        series[:, 2:], k * series[:, 1:-1] - series[:, :-2], atol=1e-12
+    )
+    assert np.abs(series).max() <= 1.2
+    noisy, same_y = datasets.sine_forecasting(
+        50, steps=20, horizon=5, noise=0.1, min_period=9.0, max_period=9.0, seed=4
+    )
+    np.testing.assert_array_equal(same_y, y)  # the targets stay clean
+    assert 0.08 < np.std(noisy - x) < 0.12
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda: datasets.sine_classification(10, steps=7),
+            InvalidArgumentError,
+            "at least 8",
+        ),
+        (
+            lambda: datasets.sine_classification(10, n_features=0),
+            InvalidArgumentError,
+            "n_features",
+        ),
+        (
+            lambda: datasets.sine_classification(10, noise=-1),
+            InvalidArgumentError,
+            "noise",
+        ),
+        (
+            lambda: datasets.sine_forecasting(10, horizon=0),
+            InvalidArgumentError,
+            "horizon",
+        ),
+        (lambda: datasets.sine_forecasting(10, steps=1), InvalidArgumentError, "steps"),
+        (
+            lambda: datasets.sine_forecasting(10, min_period=1.0),
+            InvalidArgumentError,
+            "min_period",
+        ),
+        (
+            lambda: datasets.sine_forecasting(10, min_period=9, max_period=8),
+            InvalidArgumentError,
+            "max_period",
+        ),
+        (lambda: datasets.sine_forecasting(10, seed="x"), GlassnetTypeError, "seed"),
+    ],
+)
+def test_bad_sequence_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_pydoc_text_is_every_topic_joined():
+    from pydoc_data.topics import topics
+
+    text = datasets.pydoc_text()
+    assert text == "\n".join(topics[name] for name in sorted(topics))
+    assert text.startswith(topics["assert"])
+    vocabulary = datasets.Vocabulary.from_text(text)
+    assert vocabulary.chars == "".join(sorted(set(text)))
+    ids = vocabulary.encode(text)
+    assert ids.dtype == np.int64 and ids.shape == (len(text),)
+    assert ids.min() == 0 and ids.max() == vocabulary.size - 1
+    assert vocabulary.decode(ids) == text
+    assert [vocabulary.chars[i] for i in ids[:10]] == list(text[:10])
+
+
+def test_vocabulary_errors_name_the_character_or_id():
+    vocabulary = datasets.Vocabulary("abc")
+    assert len(vocabulary) == 3 and repr(vocabulary) == "Vocabulary(3 characters)"
+    assert datasets.Vocabulary(["c", "a", "a"]).chars == "ac"
+    with pytest.raises(DataError, match="'z' at position 2"):
+        vocabulary.encode("abz")
+    with pytest.raises(DataError, match="holds 3 at position 1"):
+        vocabulary.decode([0, 3])
+    with pytest.raises(DataError, match="holds -1"):
+        vocabulary.decode(np.array([-1]))
+    with pytest.raises(DataError, match="integer ids"):
+        vocabulary.decode([0.5])
+    with pytest.raises(GlassnetTypeError, match="str"):
+        vocabulary.encode(b"abc")
+    with pytest.raises(GlassnetTypeError, match="single characters"):
+        datasets.Vocabulary(["ab"])
+    with pytest.raises(InvalidArgumentError, match="at least one"):
+        datasets.Vocabulary("")
+    assert vocabulary.decode([]) == ""
+
+
+def test_text_windows_targets():
+    ids = np.arange(100, 120)
+    x, y = datasets.text_windows(ids, 5)
+    assert x.shape == y.shape == (3, 5) and x.dtype == np.int64
+    np.testing.assert_array_equal(x[1], ids[5:10])
+    np.testing.assert_array_equal(y, x + 1)  # every position's next id
+    x, y = datasets.text_windows(ids, 5, step=2, targets="next")
+    assert x.shape == (8, 5) and y.shape == (8,)
+    np.testing.assert_array_equal(x[:, 0], ids[0:16:2])
+    np.testing.assert_array_equal(y, x[:, -1] + 1)
+    assert datasets.text_windows(ids[:6], 5)[0].shape == (1, 5)
+    with pytest.raises(ShapeError, match="need 6 ids"):
+        datasets.text_windows(ids[:5], 5)
+    with pytest.raises(DataError, match="1-D"):
+        datasets.text_windows(np.zeros((2, 8), dtype=int), 3)
+    with pytest.raises(DataError, match="integer"):
+        datasets.text_windows(np.zeros(8), 3)
+    with pytest.raises(InvalidArgumentError, match="targets"):
+        datasets.text_windows(ids, 3, targets="all")
+    with pytest.raises(InvalidArgumentError, match="step"):
+        datasets.text_windows(ids, 3, step=0)
+
+
+def test_pydoc_characters_are_the_encoded_windows():
+    x, y, vocabulary = datasets.pydoc_characters(64, step=100, targets="next")
+    text = datasets.pydoc_text()
+    assert x.shape == ((len(text) - 65) // 100 + 1, 64)
+    assert (
+        vocabulary.decode(x[3]) == text[300:364] and vocabulary.chars[y[3]] == text[364]
+    )
+
+
+def test_a_small_gru_tells_the_sine_bands_apart():
+    from glassnet.layers import GRU, Input
+
+    # three bands of frequencies, chance 1/3; measured here: 97.3 %
+    x, y = datasets.sine_classification(600, steps=32, n_classes=3, noise=0.1, seed=0)
+    model = Sequential(
+        [Input((32, 1)), GRU(12), Dense(3, activation="softmax")], seed=0
+    )
+    model.compile(
+        optimizer=Adam(learning_rate=0.02),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(x[:450], y[:450], epochs=20, batch_size=32, verbose=0)
+    assert model.evaluate(x[450:], y[450:], verbose=0)[1] > 0.9

@@ -51,24 +51,31 @@ def mostly_decreasing(values: list[float], share: float = 0.95) -> bool:
 
 def test_every_example_is_covered() -> None:
     assert MODULES == [
+        "char_lstm",
         "cnn_digits",
         "conv1d_signals",
         "demo",
         "lenet_digits",
+        "lstm_digits",
         "seed_000_neuron",
         "seed_001_backprop",
         "seed_002_gradient_descent",
         "seed_002_keras_xor",
         "seed_003_neuron_and_perceptron",
         "seed_004_vectorized",
+        "sine_forecast",
     ]
 
 
 #: the convolutional examples train for seconds: their fixtures below run main() once
 CNN_EXAMPLES = ("cnn_digits", "conv1d_signals", "lenet_digits")
+#: the recurrent examples train for seconds to minutes: tested below in short runs
+RNN_EXAMPLES = ("char_lstm", "lstm_digits", "sine_forecast")
 
 
-@pytest.mark.parametrize("name", [m for m in MODULES if m not in CNN_EXAMPLES])
+@pytest.mark.parametrize(
+    "name", [m for m in MODULES if m not in CNN_EXAMPLES + RNN_EXAMPLES]
+)
 def test_every_example_main_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     load(name).main()  # seed_003 fits XOR on purpose and catches its own warning
     assert capsys.readouterr().out.strip()
@@ -553,3 +560,119 @@ def test_conv1d_signals_are_the_three_wave_shapes() -> None:
     # a sine wave is smooth: no jump larger than 2*pi*amplitude*cycles/steps
     for wave, peak in zip(waves[y == 0], amplitude[y == 0], strict=True):
         assert np.abs(np.diff(wave)).max() <= 2 * np.pi * peak * 6 / 64 + 1e-5
+
+
+# --- recurrent networks -----------------------------------------------------------------
+
+
+def run_short(name: str, **arguments: object) -> tuple[object, str]:
+    """``examples/<name>.py``'s main(**arguments) on one BLAS thread (see run_main)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        limits: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    else:
+        limits = threadpool_limits(1)
+    out = io.StringIO()
+    with limits, contextlib.redirect_stdout(out):
+        result = load(name).main(**arguments)
+    return result, out.getvalue()
+
+
+def test_lstm_digits_reads_rows_and_reaches_the_documented_accuracy() -> None:
+    pytest.importorskip("sklearn")
+    module = load("lstm_digits")
+    # the short run: split 0 of the five in the docstring's table (98.00 %)
+    accuracies, out = run_short("lstm_digits", splits=1)
+    assert "0       98.00 %" in module.__doc__ and "mean    97.86 %" in module.__doc__
+    assert accuracies[0] == pytest.approx(0.9800, abs=0.01)
+    assert accuracies[0] > 0.96
+    assert out.splitlines()[0].startswith("LSTM(32) over 8 rows of 8 pixels: 5,578")
+    assert out.splitlines()[-1].startswith(f"held-out accuracy: {accuracies[0]:.2%}")
+    # 8 x 128 + 32 x 128 + 128 for the LSTM (4 gates of 32), 32 x 10 + 10 for Dense
+    assert module.build().count_params() == 8 * 128 + 32 * 128 + 128 + 330 == 5578
+    x, y = module.load_rows()
+    assert y.shape == (1797,)
+    assert x.shape == (1797, 8, 8) and x.dtype == np.float32 and x.max() == 1.0
+    from sklearn.datasets import load_digits
+
+    # step t of a sequence is pixel row t of the image
+    np.testing.assert_array_equal(x[7, 3], load_digits().images[7, 3] / 16)
+    train, held_out = module.split(1797, seed=0)
+    assert len(train) + len(held_out) == 1797
+    cnn_train, _ = load("cnn_digits").split(1797, seed=0)
+    np.testing.assert_array_equal(train, cnn_train)  # the CNN example's splits
+
+
+def test_sine_forecast_beats_the_linear_model_and_the_last_value() -> None:
+    module = load("sine_forecast")
+    results, out = run_short("sine_forecast", epochs=10)
+    # the docstring: 0.0318 (LSTM) and 0.0500 (linear) after 10 epochs
+    assert "(10 epochs): 0.0318 for the LSTM, 0.0500 linear" in module.__doc__
+    assert results["lstm"] == pytest.approx(0.0318, abs=0.004)
+    assert results["linear"] == pytest.approx(0.0500, abs=0.004)
+    assert results["lstm"] < results["linear"] < results["last_value"] / 5
+    assert results["lstm_first"] < results["lstm_last"]  # nearer values are easier
+    # the baseline needs no training: the series' last value against what follows
+    x, y = module.load(1000, seed=1)
+    baseline = float(np.mean((x[:, -1, :] - y) ** 2))
+    assert results["last_value"] == pytest.approx(baseline)
+    assert "0.3066" in module.__doc__ and f"{baseline:.4f}" == "0.3066"
+    assert f"LSTM(32): {results['lstm']:.4f}" in out
+    assert module.build_lstm().count_params() == 4 * 32 * (1 + 32 + 1) + 330 == 4682
+
+
+@pytest.fixture(scope="module")
+def char_run() -> tuple[Sequential, list[float]]:
+    """Three short epochs of 160 windows each (a few seconds)."""
+    module = load("char_lstm")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        return module.train(3, max_windows=160)
+
+
+def test_char_lstm_learns_and_samples(
+    char_run: tuple[Sequential, list[float]],
+) -> None:
+    module = load("char_lstm")
+    model, losses = char_run
+    ids, vocabulary = module.load()
+    assert vocabulary.size == len(set(vocabulary.decode(ids)))
+    # from about ln(vocabulary) (a uniform guess) down, epoch after epoch
+    assert losses[0] < math.log(vocabulary.size)
+    assert losses[2] < losses[1] < losses[0]
+    assert model.count_params() == 3296 + 82432 + 13287 == 99015
+    text = module.sample(model, "The ", 40, temperature=0.8, seed=3)
+    assert text.startswith("The ") and len(text) == 44
+    assert set(text) <= set(vocabulary.chars)
+    assert module.sample(model, "The ", 40, temperature=0.8, seed=3) == text
+    # temperature 0: the most likely character each time, as predict gives it
+    greedy = module.sample(model, "def ", 5, temperature=0)
+    context = list(vocabulary.encode("def "))
+    for _ in range(5):
+        logits = model.predict(np.array(context)[None], verbose=0)[0, -1]
+        context.append(int(np.argmax(logits)))
+    assert greedy == vocabulary.decode(np.array(context))
+    with pytest.raises(ValueError, match="temperature"):
+        module.sample(model, "The ", 5, temperature=-1.0)
+    with pytest.raises(ValueError, match="seed_text"):
+        module.sample(model, "", 5)
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        module.sample(model, "\u00e9t\u00e9", 5)
+
+
+def test_char_lstm_windows_and_documented_run() -> None:
+    module = load("char_lstm")
+    ids, _ = module.load()
+    x0, y0 = module.windows(ids, 0)
+    x1, _ = module.windows(ids, 1)
+    assert x0.shape[1] == 64 and np.array_equal(x0[0, 1:], y0[0, :-1])
+    np.testing.assert_array_equal(x1[0], ids[23 : 23 + 64])  # epoch 1 starts at 23
+    assert len(x0) == (len(ids) - 65) // 64 + 1
+    # the docstring keeps a sample the full run printed, and its loss
+    doc = module.__doc__
+    assert module.EPOCHS == 10 and "10 epochs took 5.2 minutes" in doc
+    assert "to 1.405 (2.03 bits)" in doc and f"{1.405 / math.log(2):.2f}" == "2.03"
+    assert f"{math.log(103):.3f}" == "4.635" and "(a\nuniform guess, ln 103)" in doc
+    assert 'sample(model, "The ", 400,\ntemperature=0.5, seed=1)' in doc
+    assert '"__set__" and "__getattr__()" method' in doc

@@ -3,8 +3,11 @@
 :func:`backprop` runs one sample forward and backward and shows every quantity of the
 chain rule, named as the seeds/001 tutorial names them; for networks too large to show
 neuron by neuron it summarizes each layer instead. :func:`convolution` shows one
-convolution layer on one input as the matrix product it computes (im2col), and
-:func:`layer_values` gives what any layer takes and gives for one input.
+convolution layer on one input as the matrix product it computes (im2col),
+:func:`recurrent_step` one step of an LSTM, GRU or SimpleRNN (every gate and state)
+and :func:`bptt` backpropagation through time for one sequence, number by number;
+:func:`recurrent_states` gives every step's hidden (and cell) state, and
+:func:`layer_values` what any layer takes and gives for one input.
 ``model.summary(explain=True)`` explains each layer's parameter count, output
 shape, operations and memory.
 
@@ -40,22 +43,33 @@ from glassnet.explain.convolution import ConvolutionTable, convolution
 from glassnet.explain.layer_values import layer_values
 from glassnet.explain.neurons import NeuronLayer, neuron_layers, neuron_names
 from glassnet.explain.overview import BackpropSummary, explain_layers
+from glassnet.explain.recurrent import (
+    RecurrentStepTable,
+    recurrent_states,
+    recurrent_step,
+)
 from glassnet.explain.table import BackpropTable
+from glassnet.explain.through_time import BPTTTable, bptt
 from glassnet.losses import Loss
 from glassnet.models import Sequential
 
 __all__ = [
     "DETAIL_MAX_LAYERS",
     "DETAIL_MAX_UNITS",
+    "BPTTTable",
     "BackpropSummary",
     "BackpropTable",
     "ConvolutionTable",
     "NeuronLayer",
+    "RecurrentStepTable",
     "backprop",
+    "bptt",
     "convolution",
     "layer_values",
     "neuron_layers",
     "neuron_names",
+    "recurrent_states",
+    "recurrent_step",
 ]
 
 #: ``backprop`` shows every neuron when no layer (inputs included) has more units...

@@ -591,6 +591,23 @@ class Model(Network):
 
         load_weights(self, filepath, allow_nonfinite=allow_nonfinite)
 
+    def export_html(self, path: Any, **options: Any) -> None:
+        """Write the model as one offline, interactive HTML page: see ``glassnet.web``.
+
+        ``options`` are :func:`glassnet.web.export_html`'s (``data``,
+        ``feature_names``, ``class_names``, ``task``, ``domain``, ``title``,
+        ``overwrite``).
+
+        >>> import os, tempfile
+        >>> from glassnet.models import Sequential
+        >>> from glassnet.layers import Dense
+        >>> model = Sequential([Dense(1, activation="sigmoid", input_dim=2)], seed=0)
+        >>> model.export_html(os.path.join(tempfile.mkdtemp(), "net.html"))
+        """
+        from glassnet.web import export_html
+
+        export_html(self, path, **options)
+
 
 class Functional(Model):
     """The class of what ``Model(inputs, outputs)`` makes, as in Keras 3.

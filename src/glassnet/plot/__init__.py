@@ -13,6 +13,8 @@ and saves it as a PNG when given ``path=``.
 - :func:`plot_filters`: a convolution layer's learned filters, one small image per
   filter and input channel; :func:`plot_feature_maps`: what any layer outputs for
   one input image, one panel per channel.
+- :func:`plot_hidden_states`: a recurrent layer's hidden state (and an LSTM's
+  cell state) over one input sequence, unit by unit, the input above it.
 - :func:`plot_model`: any model's graph of layers with their shapes, as Keras'
   ``plot_model`` draws it (``to_file=`` saves PNG, SVG or PDF; no Graphviz).
 
@@ -23,6 +25,7 @@ DecisionBoundaryFrames
 plot_decision_boundary
 plot_feature_maps
 plot_filters
+plot_hidden_states
 plot_history
 plot_model
 plot_network
@@ -34,12 +37,14 @@ from glassnet.plot.frames import DecisionBoundaryFrames
 from glassnet.plot.history import plot_history
 from glassnet.plot.model_graph import plot_model
 from glassnet.plot.network import plot_network
+from glassnet.plot.recurrent import plot_hidden_states
 
 __all__ = [
     "DecisionBoundaryFrames",
     "plot_decision_boundary",
     "plot_feature_maps",
     "plot_filters",
+    "plot_hidden_states",
     "plot_history",
     "plot_model",
     "plot_network",
