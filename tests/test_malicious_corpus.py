@@ -320,7 +320,7 @@ def _params() -> list[Any]:
 @pytest.mark.parametrize(("case", "loader"), _params())
 def test_corpus_file_ends_in_a_glassnet_error_safely(corpus, case, loader):
     path = corpus / case.name
-    model = corpus_builder.make_model(seed=42)
+    model = corpus_builder.reference_model(case.model, seed=42)
     before = snapshot(model)
     text = _json_input(loader, path)  # read before watching: the caller holds it
     error: BaseException | None = None

@@ -8,11 +8,14 @@ point that reads its format. Each file must end in a glassnet error, run no code
 stay within a memory bound and leave the model it was loaded into unchanged.
 
 Every file starts from valid files glassnet writes for a reference model
-(:func:`make_model`; the convolution cases :func:`make_cnn_model`), in each format
+(:func:`make_model`; the convolution cases :func:`make_cnn_model`; the recurrent
+cases, declared in ``recurrent_corpus.py``, :func:`make_rnn_model`, which
+``load_weights`` loads them into: a case's ``model``), in each format
 glassnet reads (``.keras``, ``.weights.h5``, legacy ``.h5`` weights and whole models,
 ``.safetensors``, ``to_json()`` text), and damages them one way. A case may state the
-message it must end in (``expect``, a regular expression: the convolution cases do,
-checked by ``tests/test_files_cnn.py``). The cases are data: :func:`cases` lists
+message it must end in (``expect``, a regular expression: the convolution and
+recurrent cases do, checked by ``tests/test_files_cnn.py`` and
+``tests/test_files_recurrent.py``). The cases are data: :func:`cases` lists
 them (cheap, nothing is written) and :func:`build` writes them. Payloads that would
 run code name a canary: a module (:data:`CANARY_MODULE`, written next to the corpus,
 never imported unless something imports by a name read from a file) and a marker
@@ -56,6 +59,8 @@ __all__ = [
     "cases",
     "make_cnn_model",
     "make_model",
+    "make_rnn_model",
+    "reference_model",
 ]
 
 #: A module no loader may import; importing it creates the marker file.
@@ -91,6 +96,8 @@ class Case:
     #: a regular expression the error message matches (the convolution cases set it;
     #: tests/test_files_cnn.py checks it)
     expect: str = ""
+    #: the reference model ``load_weights`` loads the file into (:func:`reference_model`)
+    model: str = "dense"
 
     @property
     def suffix(self) -> str:
@@ -172,6 +179,45 @@ def make_cnn_model(seed: int = 1) -> Model:
     x = [rng.normal(size=(5, 8, 8, 1)), rng.normal(size=(5, 12, 2))]
     model.fit(x, np.zeros((5, 3)), epochs=1, verbose=0)
     return model
+
+
+def make_rnn_model(seed: int = 1) -> Model:
+    """A functional sequence model with every recurrent layer: the recurrent cases' base.
+
+    Token ids (6 steps) -> Embedding -> Bidirectional(LSTM) -> TimeDistributed(Dense)
+    -> GRU (reset_after) -> GRU(reset_after=False, go_backwards) -> RepeatVector ->
+    SimpleRNN -> Dense. The layers have the names Keras would give them, so their
+    safetensors names (by class and position) are their own names too. Compiled with
+    Adam and trained one step.
+    """
+    from glassnet import Input
+    from glassnet import layers as L
+
+    clear_session()
+    set_random_seed(seed)
+    ids = Input((6,), dtype="int32", name="input_layer")
+    h = L.Embedding(12, 4, name="embedding")(ids)
+    h = L.Bidirectional(L.LSTM(3, return_sequences=True), name="bidirectional")(h)
+    h = L.TimeDistributed(L.Dense(3), name="time_distributed")(h)
+    h = L.GRU(3, return_sequences=True, name="gru")(h)
+    h = L.GRU(2, reset_after=False, go_backwards=True, name="gru_1")(h)
+    h = L.RepeatVector(2, name="repeat_vector")(h)
+    h = L.SimpleRNN(2, name="simple_rnn")(h)
+    model = Model(ids, Dense(2, name="dense")(h), name="rnn", seed=seed)
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(3).integers(0, 12, size=(5, 6))
+    model.fit(x, np.zeros((5, 2)), epochs=1, verbose=0)
+    return model
+
+
+def reference_model(kind: str, seed: int = 1) -> Model:
+    """The reference model a case's files come from: ``dense``, ``cnn`` or ``rnn``."""
+    makers: dict[str, Callable[[int], Model]] = {
+        "dense": make_model,
+        "cnn": make_cnn_model,
+        "rnn": make_rnn_model,
+    }
+    return makers[kind](seed)
 
 
 # -- zip archives, byte by byte ---------------------------------------------------------
@@ -327,6 +373,7 @@ class Builder:
         self._bases: dict[str, bytes] = {}
         self._members: dict[str, bytes] | None = None
         self._cnn: Builder | None = None
+        self._rnn: Builder | None = None
 
     @property
     def cnn(self) -> Builder:
@@ -334,6 +381,13 @@ class Builder:
         if self._cnn is None:
             self._cnn = Builder(self.folder, make_cnn_model())
         return self._cnn
+
+    @property
+    def rnn(self) -> Builder:
+        """The same helpers over the recurrent reference model (:func:`make_rnn_model`)."""
+        if self._rnn is None:
+            self._rnn = Builder(self.folder, make_rnn_model())
+        return self._rnn
 
     # bases
     def base(self, kind: str) -> bytes:
@@ -459,6 +513,7 @@ def _case(
     unsafe: bool | tuple[str, ...] = False,
     known: dict[str, str] | None = None,
     expect: str = "",
+    model: str = "dense",
 ) -> None:
     """Declare a case; ``unsafe=True`` expects UnsafeFileError from every loader."""
     loaders = loaders or _default_loaders(name)
@@ -466,7 +521,7 @@ def _case(
         unsafe = loaders if unsafe else ()
     known_items = tuple((known or {}).items())
     _CASES.append(
-        Case(name, category, what, build, loaders, unsafe, known_items, expect)
+        Case(name, category, what, build, loaders, unsafe, known_items, expect, model)
     )
 
 
@@ -2313,6 +2368,20 @@ def _convolution_cases() -> None:
     # fmt: on
 
 
+# recurrent layers ---------------------------------------------------------------------------
+def _recurrent_cases() -> None:
+    """The recurrent and embedding cases, declared in ``recurrent_corpus.py`` beside
+    this file (loaded by path, as the tests load this one)."""
+    import importlib.util
+
+    path = Path(__file__).with_name("recurrent_corpus.py")
+    spec = importlib.util.spec_from_file_location(f"{__name__}_recurrent", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.declare(sys.modules[__name__])
+
+
 # -- the public interface ---------------------------------------------------------------
 def cases() -> list[Case]:
     """Every corpus case, in a fixed order (nothing is built)."""
@@ -2329,6 +2398,7 @@ def cases() -> list[Case]:
         _json_cases()
         _functional_cases()
         _convolution_cases()
+        _recurrent_cases()
         names = [case.name for case in _CASES]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -2380,6 +2450,7 @@ def manifest(built: list[Case]) -> list[dict[str, Any]]:
             "unsafe": list(c.unsafe),
             "known_weaknesses": dict(c.known),
             "expect": c.expect,
+            "model": c.model,
         }
         for c in built
     ]

@@ -32,7 +32,13 @@ The modules form a chain, each small enough to read in one sitting:
 - :mod:`~glassnet.io.safe_json` strict, bounded JSON;
 - :mod:`~glassnet.io.keras_compat` Keras names, neutral settings, refused claims;
 - :mod:`~glassnet.io.layer_configs` one layer config at a time, Keras' spelling in;
+- :mod:`~glassnet.io.config_objects` the activations, initializers, regularizers and
+  constraints inside a layer config;
 - :mod:`~glassnet.io.window_limits` the kernels, pools and paddings a file may declare;
+- :mod:`~glassnet.io.keras_layout` where each weight sits in a Keras 3 weights file
+  (a recurrent layer's cell, a wrapper's inner layers);
+- :mod:`~glassnet.io.sequence_limits` repeat lengths, and why a recurrent or
+  embedding weight does not fit;
 - :mod:`~glassnet.io.parameter_count` the parameters an architecture declares;
 - :mod:`~glassnet.io.initial_weights` building without drawing what a file replaces;
 - :mod:`~glassnet.io.functional` functional models' configs;

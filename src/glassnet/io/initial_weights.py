@@ -2,7 +2,8 @@
 
 A model built from a file whose weights replace the initial values would otherwise
 draw (and throw away) every initial value first, before the file's weights are even
-read. :func:`zero_initializers` builds it with zeros instead; for a seeded
+read. :func:`zero_initializers` builds it with zeros instead (a wrapper's inner
+layers too: ``Bidirectional(LSTM(...))`` draws nothing either); for a seeded
 ``Sequential`` model, whose generator draws its initial weights and later its
 shuffles and dropout masks, :func:`draw_initial_weights` then moves the generator on
 exactly as the skipped draws would have.
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from glassnet import initializers
+from glassnet.layers.wrappers import Wrapper
 
 if TYPE_CHECKING:
     from glassnet.layers import Layer
@@ -41,7 +43,7 @@ def zero_initializers(layers: list[Layer], active: bool) -> Iterator[None]:
     """
     saved = [
         (layer, key, getattr(layer, key))
-        for layer in (layers if active else [])
+        for layer in (_with_inner_layers(layers) if active else [])
         for key in _initializer_attributes(layer)
     ]
     zeros = initializers.Zeros()
@@ -77,11 +79,26 @@ def draw_initial_weights(model: Model) -> None:
         return
     shape = model.input_shape
     for layer in model.layers:
-        if _initializer_attributes(layer):  # only these skipped their draws
+        if isinstance(layer, Wrapper):  # its inner layers skipped their draws
+            # a fresh copy: a shallow one would share, and rebuild, the inner layers
+            twin = type(layer).from_config(layer.get_config())
+            twin.build(shape, model.rng, model.dtype)
+        elif _initializer_attributes(layer):  # only these skipped their draws
             twin = copy.copy(layer)
             twin.params, twin.grads, twin.state = {}, {}, {}
             twin.build(shape, model.rng, model.dtype)
         shape = layer.output_shape(shape)
+
+
+def _with_inner_layers(layers: list[Layer]) -> list[Layer]:
+    """``layers`` and every layer a wrapper among them holds, however deep."""
+    found, stack = [], list(reversed(layers))
+    while stack:
+        layer = stack.pop()
+        found.append(layer)
+        if isinstance(layer, Wrapper):
+            stack.extend(reversed(layer.inner_layers()))
+    return found
 
 
 def _initializer_attributes(layer: Layer) -> list[str]:

@@ -42,6 +42,8 @@ __all__ = [
     "LAYER_NEUTRAL",
     "LOSS_NEUTRAL",
     "OPTIMIZER_NEUTRAL",
+    "OWN_INPUT_DIM",
+    "WRAPPED_LAYER_KEYS",
     "check_all_claims",
     "check_claims",
     "dtype_name",
@@ -91,6 +93,12 @@ LAYER_NEUTRAL: dict[str, tuple[Any, ...]] = {
     "ragged": (False, None),
     "optional": (False,),
     "autocast": (True,),
+    # tf.keras 2's recurrent layers: `implementation` chose a kernel (1 or 2, the
+    # same math); `time_major=True` took (time, batch, ...) inputs; Embedding's
+    # `input_length` repeated the input's time axis (Keras 3 drops it too)
+    "implementation": (_ANY,),
+    "time_major": (False,),
+    "input_length": (_ANY,),
 }
 
 #: Optimizer settings Keras writes that glassnet drops at these values.
@@ -183,6 +191,15 @@ NO_TRAINABLE_KEY = frozenset(
 )
 
 
+#: Layers whose ``input_dim`` is an argument of their own (Embedding's vocabulary
+#: size), not the input-size shorthand every other layer drops from its config.
+OWN_INPUT_DIM = frozenset({"Embedding"})
+
+#: The config keys under which a wrapper (Bidirectional, TimeDistributed) holds
+#: its inner layers' configs.
+WRAPPED_LAYER_KEYS = ("layer", "backward_layer")
+
+
 def keras_layer_config(
     config: dict[str, Any],
     trainable: bool,
@@ -201,14 +218,24 @@ def keras_layer_config(
     {'name': 'd', 'trainable': False, 'dtype': 'float32', 'units': 2}
     """
     config = dict(config)
-    for key in ("input_shape", "input_dim", "trainable"):
+    for key in ("input_shape", "trainable"):
         config.pop(key, None)
+    if class_name not in OWN_INPUT_DIM:
+        config.pop("input_dim", None)
     result = {"name": config.pop("name"), "trainable": trainable, "dtype": dtype}
     for key, value in config.items():
         if key.endswith("_initializer") and isinstance(value, dict) and not legacy:
             value = {"module": "keras.initializers", **value, "registered_name": None}
         elif key.endswith(("_regularizer", "_constraint")) and legacy and value:
             value = {"class_name": value["class_name"], "config": value["config"]}
+        elif key in WRAPPED_LAYER_KEYS and isinstance(value, dict):
+            # a wrapper's inner layer, in Keras 3's spelling, which its legacy
+            # files keep there too (Keras 3 cannot read one without its module);
+            # Keras freezes the inner layers with their wrapper
+            inner = keras_layer_config(
+                value["config"], trainable, dtype, False, value["class_name"]
+            )
+            value = keras_entry(value["class_name"], inner, legacy=False)
         result[key] = value
     if class_name in NO_TRAINABLE_KEY:
         del result["trainable"]

@@ -7,6 +7,10 @@ What Keras 3 writes for a Sequential model, and glassnet too::
     /layers/dense/vars/1          bias, (units,)          glassnet's b
     /layers/activation/vars       (empty: no weights)
     /layers/dense_1/vars/0 ...
+    /layers/lstm/vars             (empty: the weights are the cell's)
+    /layers/lstm/cell/vars/0..2   kernel, recurrent_kernel, bias
+    /layers/bidirectional/forward_layer/cell/vars/0..2, .../backward_layer/...
+    /layers/time_distributed/layer/vars/0..1
     /optimizer/vars               attrs: name="adam"    (only with optimizer state)
     /optimizer/vars/0             iteration count, /1 learning rate, /2... slots
                                   (no /1 for a schedule; Nadam's u_product last)
@@ -17,7 +21,8 @@ layer's name: see :func:`~glassnet.io.keras_compat.keras_layer_paths`. A functio
 model's groups follow Keras' order of its layers and include its InputLayers
 (``input_layer``, ``input_layer_1``: no weights), as Keras writes them; a layer's
 weights are its parameters, then its state (BatchNormalization: ``gamma``,
-``beta``, ``moving_mean``, ``moving_variance``). Optimizer slots follow Keras' order
+``beta``, ``moving_mean``, ``moving_variance``), nested as Keras nests the objects
+that own them (:mod:`~glassnet.io.keras_layout`). Optimizer slots follow Keras' order
 of the trainable weights. Datasets keep the model's dtype, so float64 weights stay
 float64. Reading checks every dataset (see :mod:`glassnet.io.hdf5`) and refuses
 missing or extra weights, naming the group.
@@ -34,6 +39,8 @@ from glassnet._typing import Array
 from glassnet.errors import GlassnetWarning, ModelFileError
 from glassnet.io import hdf5
 from glassnet.io.keras_compat import keras_layer_paths, keras_weight_name
+from glassnet.io.keras_layout import VarsGroup, vars_groups
+from glassnet.io.sequence_limits import read_checked_weight
 from glassnet.io.slots import weight_slots
 from glassnet.io.training_state import (
     fixed_variables,
@@ -52,10 +59,13 @@ def write_weights(root: Any, model: Model, include_optimizer: bool = False) -> N
     """Write ``model``'s weights (and optionally optimizer state) into an open file."""
     layers = root.create_group("layers")
     for path, layer in keras_layer_paths(model):
-        group = layers.create_group(path).create_group("vars")
-        group.attrs["name"] = layer.name or path
-        for index, weight in enumerate(layer.weights):
-            group.create_dataset(str(index), data=weight.value)
+        weights = {weight.key: weight for weight in layer.weights}
+        top = layers.create_group(path)
+        for vars_group in vars_groups(layer):
+            group = top.require_group(vars_group.vars_path())
+            group.attrs["name"] = vars_group.name or path
+            for index, key in enumerate(vars_group.keys):
+                group.create_dataset(str(index), data=weights[key].value)
     optimizer = model.optimizer
     if include_optimizer and model.compiled and optimizer is not None and model.built:
         group = root.create_group("optimizer").create_group("vars")
@@ -90,40 +100,87 @@ def read_layer_weights(
     expected = keras_layer_paths(model)
     extra = sorted(set(layers) - {path for path, _ in expected})
     for name in extra:
-        variables = hdf5.get_group(
-            hdf5.get_group(layers, name, where), "vars", where, required=False
-        )
-        if variables is not None and len(variables):
+        if _holds_weights(hdf5.get_group(layers, name, where)):
             raise ModelFileError(
                 f"{where}: the file has weights for a layer 'layers/{name}' that the "
                 "model does not have (the architectures differ)."
             )
     arrays: dict[tuple[int, str], Array] = {}
     for path, layer in expected:
-        keys = [weight.key for weight in layer.weights]
-        here = f"{where}: layers/{path}/vars (layer '{layer.name}')"
-        group = hdf5.get_group(layers, path, where, required=bool(keys))
-        variables = (
-            None if group is None else hdf5.get_group(group, "vars", here, False)
-        )
-        stored = set() if variables is None else set(variables)
-        wanted = {str(i) for i in range(len(keys))}
-        if stored != wanted:
-            raise ModelFileError(
-                f"{here}: expected the weights {sorted(wanted) or 'none'} "
-                f"({', '.join(map(keras_weight_name, keys)) or 'no weights'}); the file "
-                f"has {sorted(stored)[:10] or 'none'}."
-            )
-        for index, key in enumerate(keys):
-            slot = by_weight[id(layer), key]
-            arrays[id(layer), key] = hdf5.read_weight(
-                hdf5.get_dataset(variables, str(index), here),
-                slot.shape,
-                model.dtype,
-                f"{here}/{index} ({keras_weight_name(key)}, glassnet '{slot.name}')",
-                allow_nonfinite,
-            )
+        groups = vars_groups(layer)
+        here = f"{where}: layers/{path} (layer '{layer.name}')"
+        top = hdf5.get_group(layers, path, where, required=bool(layer.weights))
+        for vars_group in groups:
+            variables = _vars(top, vars_group, here)
+            inside = f"layers/{path}/{vars_group.vars_path()}"
+            label = f"{where}: {inside} (layer '{layer.name}')"
+            _check_indices(variables, vars_group, groups, label, path)
+            for index, key in enumerate(vars_group.keys):
+                slot = by_weight[id(layer), key]
+                dataset = hdf5.get_dataset(variables, str(index), label)
+                arrays[id(layer), key] = read_checked_weight(
+                    dataset,
+                    slot,
+                    model.dtype,
+                    f"{label}/{index} ({_keras_name(key)}, glassnet '{slot.name}')",
+                    allow_nonfinite,
+                )
     return [arrays[id(s.layer), s.key] for s in slots]
+
+
+def _holds_weights(group: Any) -> bool:
+    """Whether any dataset lies below ``group``, however deep (a recurrent layer's
+    weights are in ``cell/vars``). The file was scanned first: its groups form a
+    tree of at most MAX_HDF5_OBJECTS objects."""
+    h5py = hdf5.load_h5py()
+    stack = [group]
+    while stack:
+        for item in stack.pop().values():
+            if isinstance(item, h5py.Dataset):
+                return True
+            stack.append(item)
+    return False
+
+
+def _vars(top: Any, vars_group: VarsGroup, where: str) -> Any:
+    """The ``vars`` group of ``vars_group`` below the layer's group ``top``, or
+    None when the file has none (an error only if weights belong there)."""
+    group = top
+    for part in vars_group.path.split("/") if vars_group.path else []:
+        if group is None:
+            break
+        group = hdf5.get_group(group, part, where, required=bool(vars_group.keys))
+    if group is None:
+        return None
+    return hdf5.get_group(group, "vars", where, required=False)
+
+
+def _check_indices(
+    variables: Any,
+    vars_group: VarsGroup,
+    groups: list[VarsGroup],
+    where: str,
+    path: str,
+) -> None:
+    """Refuse a ``vars`` group that does not hold exactly ``0 .. n-1``."""
+    stored = set() if variables is None else set(variables)
+    wanted = {str(i) for i in range(len(vars_group.keys))}
+    if stored == wanted:
+        return
+    names = ", ".join(map(_keras_name, vars_group.keys))
+    message = (
+        f"{where}: expected the weights {sorted(wanted) or 'none'} "
+        f"({names or 'no weights'}); the file has {sorted(stored)[:10] or 'none'}."
+    )
+    nested = [f"layers/{path}/{g.vars_path()}" for g in groups if g.keys and g.path]
+    if stored and not vars_group.keys and nested:
+        message += f" Keras 3 nests this layer's weights: {', '.join(nested)}."
+    raise ModelFileError(message)
+
+
+def _keras_name(key: str) -> str:
+    """Keras' name of a layer's weight key (``forward.W`` -> ``kernel``)."""
+    return keras_weight_name(key.rpartition(".")[2])
 
 
 def read_optimizer_state(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from glassnet.errors import ModelFileError, UnsafeFileError
 from glassnet.io import hdf5, limits, safe_json
+from glassnet.io.keras_layout import vars_groups
 from glassnet.io.slots import weight_slots
 
 if TYPE_CHECKING:
@@ -185,16 +186,24 @@ def check_weights_size(info: zipfile.ZipInfo, model: Model, where: str) -> None:
     parameters = (
         sum(math.prod(s.shape) for s in weight_slots(model)) if model.built else 0
     )
+    # a layer whose weights Keras nests (an LSTM's cell, a Bidirectional's two
+    # layers and their cells) takes a group, and its bookkeeping, for each
+    groups = (
+        sum(len(vars_groups(layer)) for layer in model.layers)
+        if model.built
+        else len(model.layers)
+    )
     allowed = (
         limits.MAX_WEIGHT_BYTES_PER_PARAMETER * parameters
-        + limits.MAX_WEIGHT_BYTES_PER_LAYER * len(model.layers)
+        + limits.MAX_WEIGHT_BYTES_PER_LAYER * groups
         + limits.MAX_WEIGHT_BYTES_OVERHEAD
     )
     if info.file_size > allowed:
         raise UnsafeFileError(
             f"{where}: {WEIGHTS} declares {info.file_size} bytes, more than the "
             f"{allowed} that {parameters} parameters in {len(model.layers)} layers "
-            "can take (glassnet.io.limits.MAX_WEIGHT_BYTES_PER_PARAMETER)."
+            f"({groups} groups of weights) can take "
+            "(glassnet.io.limits.MAX_WEIGHT_BYTES_PER_PARAMETER)."
         )
 
 

@@ -11,16 +11,18 @@ Keras 2, or glassnet's own) and, for each:
 - keeps ``trainable``: a frozen layer is read frozen;
 - drops Keras settings at their neutral value and refuses the rest by name;
 - refuses windows (kernel and pool sizes, strides, dilations, paddings) longer than
-  :data:`~glassnet.io.limits.MAX_WINDOW` (:mod:`~glassnet.io.window_limits`);
+  :data:`~glassnet.io.limits.MAX_WINDOW` (:mod:`~glassnet.io.window_limits`), and a
+  ``RepeatVector`` longer than :data:`~glassnet.io.limits.MAX_REPEAT`
+  (:mod:`~glassnet.io.sequence_limits`);
+- reads a wrapper's inner layers (Bidirectional's ``layer`` and ``backward_layer``,
+  TimeDistributed's ``layer``) exactly as it reads the model's own layers, at most
+  :data:`~glassnet.io.limits.MAX_WRAPPER_DEPTH` wrappers deep, and creates them
+  before their wrapper; a wrapped layer must be a layer config, not an InputLayer;
 - looks the class up in glassnet's layer registry (or ``custom_objects``), and
   accepts only the constructor arguments that class has (Keras 2's names, such as
   LeakyReLU's ``alpha``, are read as Keras 3's);
 - resolves activations, initializers, regularizers and constraints in their
-  registries (a name glassnet lacks is refused with a suggestion). An initializer glassnet
-  lacks is an error, or, when the file's weights will replace the initial values
-  anyway and it is one of Keras' own (``Identity``...), glassnet's default for that
-  argument with a :class:`GlassnetWarning`. A name that points at code (a dot,
-  ``>`` or a dunder) is refused as unsafe.
+  registries (:mod:`~glassnet.io.config_objects`).
 
 Nothing is allocated until :func:`~glassnet.io.parameter_count.check_parameter_count`
 has compared the declared architecture with :data:`~glassnet.io.limits.MAX_PARAMETERS`.
@@ -36,29 +38,25 @@ has compared the declared architecture with :data:`~glassnet.io.limits.MAX_PARAM
 from __future__ import annotations
 
 import inspect
-import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from glassnet import activations, constraints, initializers, regularizers
 from glassnet._registry import did_you_mean
-from glassnet.errors import (
-    GlassnetError,
-    GlassnetTypeError,
-    GlassnetWarning,
-    ModelFileError,
-    UnsafeFileError,
-)
+from glassnet.errors import GlassnetError, GlassnetTypeError, ModelFileError
+from glassnet.io import limits
+from glassnet.io.config_objects import read_activation, read_initializer, read_penalty
 from glassnet.io.keras_compat import (
     LAYER_NEUTRAL,
+    WRAPPED_LAYER_KEYS,
     check_claims,
     dtype_name,
-    snake_case,
     strip_neutral,
 )
+from glassnet.io.sequence_limits import check_repeat
 from glassnet.io.window_limits import check_windows
 from glassnet.layers import InputLayer, Layer
 from glassnet.layers import registry as layer_registry
+from glassnet.layers.wrappers import Wrapper
 
 __all__ = [
     "LayerReader",
@@ -113,25 +111,11 @@ class LayerReader:
 
     def read(self, index: int, spec: Any) -> None:
         where = f"{self.where}: layer #{index}"
-        if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
-            raise ModelFileError(
-                f"{where}: a layer config must be an object with a 'class_name'."
-            )
-        extra = sorted(set(spec) - _SPEC_KEYS)
-        if extra or (spec.get("inbound_nodes") and not self.functional):
-            raise ModelFileError(
-                f"{where}: unexpected keys {extra or ['inbound_nodes']} (a Sequential "
-                "model's layer configs have no calls)."
-            )
+        _check_spec(spec, where, self.functional)
         check_claims(spec, where)
         class_name = spec["class_name"]
-        config = spec.get("config", {})
-        if not isinstance(config, dict):
-            raise ModelFileError(
-                f"{where}: the layer's 'config' must be a JSON object."
-            )
+        config = _layer_config(spec, where)
         where = f"{where} ({str(config.get('name'))[:80]!r}, {class_name[:60]})"
-        config = dict(config)
         dtype = config.pop("dtype", None)
         batch_shape = config.pop("batch_shape", None)
         if config.get("batch_input_shape") is not None:
@@ -141,12 +125,29 @@ class LayerReader:
             self._input_layer(config, batch_shape, dtype, where)
             return
         if batch_shape is not None:
-            if self.pending or self.input_shape is not None or self.functional:
+            shape = read_batch_shape(batch_shape, where)
+            # tf.keras 2 repeats its InputLayer's shape in the first layer's config
+            repeated = not self.pending and self.input_shape == shape
+            if not repeated and (
+                self.pending or self.input_shape is not None or self.functional
+            ):
                 raise ModelFileError(
                     f"{where}: only the first layer of a Sequential model may declare "
                     "the input shape."
                 )
-            self.input_shape = read_batch_shape(batch_shape, where)
+            self.input_shape = shape
+        self.pending.append(self._pending(class_name, config, dtype, where, 0))
+
+    def _pending(
+        self,
+        class_name: str,
+        config: dict[str, Any],
+        dtype: Any,
+        where: str,
+        depth: int,
+    ) -> Pending:
+        """A layer config (dtype and input shape taken out) as a :class:`Pending`;
+        ``depth`` counts the wrappers around it."""
         if dtype is not None:
             self.dtypes.append((where, dtype_name(dtype, where)))
         trainable = config.pop("trainable", True)
@@ -157,13 +158,41 @@ class LayerReader:
             )
         config = strip_neutral(config, LAYER_NEUTRAL, where)
         check_windows(config, where)
+        if class_name == "RepeatVector":
+            check_repeat(config, where)
         for old, new in _KERAS2_NAMES.get(class_name, {}).items():
             if old in config and new not in config:
                 config[new] = config.pop(old)
         cls = self._layer_class(class_name, where)
-        self.pending.append(
-            Pending(cls, self._translate(cls, config, where), where, trainable)
+        return Pending(
+            cls, self._translate(cls, config, where, depth), where, trainable
         )
+
+    def _wrapped(self, spec: Any, where: str, depth: int) -> Pending:
+        """The inner layer of a wrapper (``layer``, ``backward_layer``), read as a
+        layer of the model is, ``depth`` wrappers deep."""
+        if depth > limits.MAX_WRAPPER_DEPTH:
+            raise ModelFileError(
+                f"{where}: wrappers nested {depth} deep; glassnet reads layers inside "
+                f"at most {limits.MAX_WRAPPER_DEPTH} wrappers "
+                "(glassnet.io.limits.MAX_WRAPPER_DEPTH)."
+            )
+        if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
+            raise ModelFileError(
+                f"{where}: a wrapped layer must be a layer config, an object with a "
+                f"'class_name' and a 'config'. Received: {str(spec)[:80]}"
+            )
+        _check_spec(spec, where, functional=False)
+        check_claims(spec, where)
+        class_name = spec["class_name"]
+        config = _layer_config(spec, where)
+        where = f"{where} ({str(config.get('name'))[:80]!r}, {class_name[:60]})"
+        if class_name == "InputLayer":
+            raise ModelFileError(f"{where}: an InputLayer cannot be wrapped.")
+        dtype = config.pop("dtype", None)
+        for key in ("batch_shape", "batch_input_shape"):  # the wrapper's input says it
+            config.pop(key, None)
+        return self._pending(class_name, config, dtype, where, depth)
 
     def _input_layer(
         self, config: dict[str, Any], batch_shape: Any, dtype: Any, where: str
@@ -208,16 +237,21 @@ class LayerReader:
             ) from None
 
     def _translate(
-        self, cls: type, config: dict[str, Any], where: str
+        self, cls: type, config: dict[str, Any], where: str, depth: int
     ) -> dict[str, Any]:
         parameters = inspect.signature(cls).parameters
         open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-        result = {}
+        result: dict[str, Any] = {}
         for key, value in config.items():
+            if key in WRAPPED_LAYER_KEYS and issubclass(cls, Wrapper):
+                if value is not None or key == "layer":
+                    value = self._wrapped(value, f"{where}: {key}", depth + 1)
+                result[key] = value
+                continue
             if key.endswith(("_regularizer", "_constraint")):
                 if value is None and key not in parameters:
                     continue  # Keras 2 writes the ones a layer lacks as null
-                value = self._penalty(key, value, f"{where}: {key}")
+                value = read_penalty(key, value, f"{where}: {key}", self.custom_objects)
                 if key == "activity_regularizer" and issubclass(cls, Layer):
                     result[key] = value  # every layer takes one (Layer.from_config)
                     continue
@@ -227,72 +261,20 @@ class LayerReader:
                     f"{cls.__name__} does not have." + did_you_mean(key, parameters)
                 )
             if key == "activation":
-                value = _activation(value, f"{where}: activation", self.custom_objects)
+                value = read_activation(
+                    value, f"{where}: activation", self.custom_objects
+                )
             elif key.endswith("_initializer"):
                 default = parameters[key].default if key in parameters else None
-                value = self._initializer(value, f"{where}: {key}", default)
+                value = read_initializer(
+                    value,
+                    f"{where}: {key}",
+                    default,
+                    self.custom_objects,
+                    replace_unknown=self.unknown == "default",
+                )
             result[key] = value
         return result
-
-    def _penalty(self, key: str, value: Any, where: str) -> Any:
-        """A regularizer or constraint from its (Keras 3) config, or None."""
-        if isinstance(value, dict):
-            check_claims(value, where)
-        get = regularizers.get if key.endswith("_regularizer") else constraints.get
-        try:
-            return get(value, custom_objects=self.custom_objects)
-        except GlassnetError as error:
-            raise ModelFileError(f"{where}: {error}") from None
-
-    def _initializer(self, value: Any, where: str, default: Any) -> Any:
-        name = value.get("class_name") if isinstance(value, dict) else value
-        if (
-            isinstance(name, str)
-            and _names_code(name)
-            and name not in (self.custom_objects or {})
-        ):
-            raise UnsafeFileError(
-                f"{where}: the initializer {name[:100]!r} names a Python object, not "
-                "an initializer; glassnet never imports code named by a file."
-            )
-        try:
-            if isinstance(value, dict):
-                check_claims(value, where)
-                config = value.get("config") or {}
-                if not isinstance(config, dict):
-                    raise ModelFileError(
-                        f"{where}: the initializer config must be an object."
-                    )
-                config = {k: v for k, v in config.items() if k != "seed"}
-                config = strip_neutral(
-                    config, {"input_axes": (None,), "output_axes": (None,)}, where
-                )
-                value = {"class_name": value.get("class_name"), "config": config}
-            return initializers.get(value, custom_objects=self.custom_objects)
-        except GlassnetError as error:
-            if isinstance(error, UnsafeFileError):
-                raise
-            # Only a Keras initializer glassnet cannot build is replaced, since the
-            # file's weights overwrite it; any other name is an error, because a
-            # file that names something else is not a Keras file read in good faith.
-            if (
-                self.unknown == "default"
-                and default is not None
-                and isinstance(name, str)
-                and name in _KERAS_INITIALIZERS
-            ):
-                warnings.warn(
-                    GlassnetWarning(
-                        f"{where}: {error} The layer gets glassnet's default "
-                        f"({default!r}) instead; this only affects how the weights "
-                        "start, and the file's weights replace them."
-                    ),
-                    stacklevel=2,
-                )
-                return initializers.get(default)
-            if isinstance(error, ModelFileError):
-                raise
-            raise ModelFileError(f"{where}: {error}") from None
 
     def dtype(self, model_dtype: Any) -> str:
         names = {name for _, name in self.dtypes}
@@ -319,61 +301,60 @@ class LayerReader:
         layers = []
         for index, pending in enumerate(self.pending):
             cls: Any = pending.cls
-            config, where = dict(pending.config), pending.where
+            config = dict(pending.config)
             if cls is InputLayer and config["dtype"] in (None, "float32", "float64"):
                 config["dtype"] = dtype
             declares = config.get("input_shape") is not None or config.get("input_dim")
             if index == 0 and input_shape is not None and not declares:
                 if "input_shape" in inspect.signature(cls).parameters:
                     config["input_shape"] = list(input_shape)
-            try:
-                layer = cls(**config) if cls is InputLayer else cls.from_config(config)
-            except (GlassnetError, TypeError, ValueError) as error:
-                raise ModelFileError(f"{where}: {error}") from error
-            if not isinstance(layer, Layer):
-                raise ModelFileError(
-                    f"{where}: {cls.__name__} is not a glassnet Layer."
-                )
-            if not pending.trainable:
-                layer.trainable = False
-            layers.append(layer)
+            layers.append(self._create(pending, config))
         return layers
 
+    def _create(self, pending: Pending, config: dict[str, Any]) -> Layer:
+        """The layer ``pending`` describes, with ``config`` as its arguments (its
+        wrapped layers created first)."""
+        cls: Any = pending.cls
+        config = {
+            key: self._create(value, dict(value.config))
+            if isinstance(value, Pending)
+            else value
+            for key, value in config.items()
+        }
+        try:
+            layer = cls(**config) if cls is InputLayer else cls.from_config(config)
+        except (GlassnetError, TypeError, ValueError) as error:
+            raise ModelFileError(f"{pending.where}: {error}") from error
+        if not isinstance(layer, Layer):
+            raise ModelFileError(
+                f"{pending.where}: {cls.__name__} is not a glassnet Layer."
+            )
+        if not pending.trainable:
+            layer.trainable = False
+        return layer
 
-def _activation(value: Any, where: str, custom_objects: dict[str, type] | None) -> Any:
-    if isinstance(value, dict):
-        check_claims(value, where)
-    try:
-        return activations.get(value, custom_objects=custom_objects)
-    except GlassnetError as error:
+
+def _check_spec(spec: Any, where: str, functional: bool) -> None:
+    """A layer entry: an object with a 'class_name' and only the keys Keras writes
+    (calls, ``inbound_nodes``, only in a functional model's own layers)."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
         raise ModelFileError(
-            f"{where}: {str(value)[:100]!r} is not an activation glassnet has. {error}"
-        ) from None
+            f"{where}: a layer config must be an object with a 'class_name'."
+        )
+    extra = sorted(set(spec) - _SPEC_KEYS)
+    if extra or (spec.get("inbound_nodes") and not functional):
+        raise ModelFileError(
+            f"{where}: unexpected keys {extra or ['inbound_nodes']} (a Sequential "
+            "model's layer configs, and wrapped layers, have no calls)."
+        )
 
 
-#: Keras 3's initializers (``keras.initializers.ALL_OBJECTS_DICT``: class names,
-#: their snake_case names and aliases, without the abstract ``Initializer``). In a
-#: file whose weights replace the initial values, one of these that glassnet lacks
-#: (Identity, STFT) or cannot configure is replaced by glassnet's
-#: default; no other name is.
-_KERAS_INITIALIZER_CLASSES = (
-    "Constant", "Zeros", "Ones", "Identity", "STFT", "GlorotNormal", "GlorotUniform",
-    "HeNormal", "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal",
-    "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
-)  # fmt: skip
-_KERAS_INITIALIZERS = frozenset(
-    [
-        *_KERAS_INITIALIZER_CLASSES,
-        *(snake_case(name) for name in _KERAS_INITIALIZER_CLASSES),
-        "IdentityInitializer", "OrthogonalInitializer", "STFTInitializer",
-        "normal", "uniform", "one", "zero",
-    ]
-)  # fmt: skip
-
-
-def _names_code(name: str) -> bool:
-    """A dotted path, Keras' ``package>Name`` of a custom object, or a dunder."""
-    return "." in name or ">" in name or "__" in name
+def _layer_config(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    """A copy of the entry's ``config`` (an object, or absent)."""
+    config = spec.get("config", {})
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{where}: the layer's 'config' must be a JSON object.")
+    return dict(config)
 
 
 def read_batch_shape(value: Any, where: str) -> tuple[Any, ...]:

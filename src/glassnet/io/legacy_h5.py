@@ -9,6 +9,8 @@ glassnet writes for ``save_weights("x.h5")``::
     /dense/dense/kernel:0     (n_in, units)   glassnet's W
     /dense/dense/bias:0       (units,)        glassnet's b
     /activation           attrs: weight_names=[]   (no weights)
+    /lstm/lstm/lstm_cell/kernel:0   a recurrent layer's weights, inside its cell
+    /bidirectional/bidirectional/forward_lstm/lstm_cell/kernel:0, ...
 
 A whole model (``model.save("x.h5")``, which Keras 3 still writes) adds the root
 attributes ``model_config`` (the architecture, JSON) and ``training_config`` (compile
@@ -40,6 +42,8 @@ from glassnet.io.keras_compat import (
     keras_layers,
     keras_weight_name,
 )
+from glassnet.io.keras_layout import legacy_weight_name
+from glassnet.io.sequence_limits import read_checked_weight
 from glassnet.io.slots import commit, weight_slots
 
 if TYPE_CHECKING:
@@ -64,7 +68,7 @@ def write_weights(group: Any, model: Model) -> None:
     for layer in layers:
         layer_group = group.create_group(str(layer.name))
         weights = layer.weights
-        names = [f"{layer.name}/{w.name}:0" for w in weights]
+        names = [legacy_weight_name(layer, weight) for weight in weights]
         hdf5.write_string_list(layer_group, "weight_names", names)
         for name, weight in zip(names, weights, strict=True):
             layer_group.create_dataset(name, data=weight.value)
@@ -135,8 +139,8 @@ def _read_weights(
             slot = by_weight[id(layer), key]
             label = f"{here}/{weight_name} (glassnet '{slot.name}')"
             dataset = _resolve(layer_group, weight_name, label)
-            arrays[id(layer), key] = hdf5.read_weight(
-                dataset, slot.shape, model.dtype, label, allow_nonfinite
+            arrays[id(layer), key] = read_checked_weight(
+                dataset, slot, model.dtype, label, allow_nonfinite
             )
     return [arrays[id(s.layer), s.key] for s in slots]
 

@@ -28,10 +28,12 @@ __all__ = [
     "MAX_LAYER_CALLS",
     "MAX_NAME_LENGTH",
     "MAX_PARAMETERS",
+    "MAX_REPEAT",
     "MAX_WEIGHT_BYTES_OVERHEAD",
     "MAX_WEIGHT_BYTES_PER_LAYER",
     "MAX_WEIGHT_BYTES_PER_PARAMETER",
     "MAX_WINDOW",
+    "MAX_WRAPPER_DEPTH",
 ]
 
 #: Largest JSON document read (config.json, metadata.json, a safetensors header,
@@ -59,6 +61,17 @@ MAX_PARAMETERS = 2**28
 #: so without this cap a few bytes of config could make ``predict`` pad every input
 #: by a billion cells.
 MAX_WINDOW = 2**14
+
+#: Largest ``n`` of a ``RepeatVector`` in a file: the length of the sequence it
+#: makes from each sample. It has no weights for MAX_PARAMETERS to count, so
+#: without this cap ``RepeatVector(10**9)`` would make ``predict`` allocate a
+#: billion steps per sample. 65,536 steps is longer than any sequence a recurrent
+#: layer in glassnet would sensibly walk.
+MAX_REPEAT = 2**16
+
+#: Deepest nesting of wrappers (``Bidirectional``, ``TimeDistributed``) a layer
+#: config in a file may declare; Keras models use one or two levels.
+MAX_WRAPPER_DEPTH = 8
 
 #: Most layers a model file may declare.
 MAX_LAYERS = 10_000
@@ -93,7 +106,8 @@ MAX_COMPRESSION_RATIO = 200
 #: cap alone lets 1.3 MB of deflate declare 256 MiB. Per parameter: float64 weights
 #: plus up to five optimizer slots (Adam with amsgrad, use_ema and gradient
 #: accumulation: m, v, v_max, average, gradient_accumulator). Per layer: HDF5's groups
-#: and dataset headers, about 5 KB for a Dense layer with Adam's slots. Plus a
+#: and dataset headers, about 5 KB for a Dense layer with Adam's slots (per group of
+#: weights: an LSTM nests its weights in a ``cell`` group, and counts twice). Plus a
 #: constant for the file's own structure and the optimizer's scalars.
 MAX_WEIGHT_BYTES_PER_PARAMETER = 48
 MAX_WEIGHT_BYTES_PER_LAYER = 16 * 2**10

@@ -46,6 +46,7 @@ from glassnet._typing import Array
 from glassnet.errors import ModelFileError
 from glassnet.io import limits, safe_json
 from glassnet.io.keras_compat import keras_layer_paths
+from glassnet.io.sequence_limits import shape_hint
 from glassnet.io.slots import weight_slots
 
 if TYPE_CHECKING:
@@ -204,7 +205,8 @@ def read_weights(
             here = f"{where}: tensor '{name}'"
             if shape != slot.shape:
                 raise ModelFileError(
-                    f"{here}: shape {shape} in the file; the model's weight has {slot.shape}."
+                    f"{here}: the file's weight has shape {shape}; the model's has "
+                    f"{slot.shape}." + shape_hint(slot.layer, slot.key, shape)
                 )
             handle.seek(start + begin)
             data = handle.read(end - begin)
