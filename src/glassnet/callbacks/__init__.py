@@ -10,7 +10,9 @@ The package follows Keras 3's ``keras.callbacks``:
 - :mod:`~glassnet.callbacks.checkpoint`: :class:`ModelCheckpoint`;
 - :mod:`~glassnet.callbacks.control`: :class:`LearningRateScheduler`,
   :class:`TerminateOnNaN`, :class:`LambdaCallback`, :class:`CSVLogger`;
-- :mod:`~glassnet.callbacks.backup`: :class:`BackupAndRestore`.
+- :mod:`~glassnet.callbacks.backup`: :class:`BackupAndRestore`;
+- :mod:`~glassnet.callbacks.tune`: :class:`TuneReport` (epoch logs to Ray Tune, which
+  it imports only when used).
 
 >>> from glassnet.callbacks import EarlyStopping
 >>> EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
@@ -28,6 +30,7 @@ from glassnet.callbacks.control import (
 )
 from glassnet.callbacks.history import History, ProgressBar
 from glassnet.callbacks.monitor import EarlyStopping, ReduceLROnPlateau
+from glassnet.callbacks.tune import TuneReport
 
 __all__ = [
     "BackupAndRestore",
@@ -43,5 +46,6 @@ __all__ = [
     "ProgressBar",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
+    "TuneReport",
     "format_logs",
 ]

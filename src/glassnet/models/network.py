@@ -30,6 +30,7 @@ from glassnet.models.penalties import (
     penalty_values,
     regularized_outputs,
 )
+from glassnet.models.pickling import LEAN_MARK, lean_state, state_bytes
 from glassnet.models.walk import Walk
 
 __all__ = ["Network"]
@@ -358,11 +359,23 @@ class Network:
         for layer, cache in value or []:
             layer._cache = cache
 
-    # -- copies ------------------------------------------------------------------
+    # -- copies and pickles (models/pickling.py) ------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """The weights, state and optimizer state; no caches, gradients or scratch."""
+        if self.__dict__.get(LEAN_MARK):  # already lean: inside an outer model's copy
+            return dict(self.__dict__)
+        return lean_state(self)
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A copied model (copy.deepcopy, or joblib handing it to a worker process)
         # gets independent copies of what were views into its flat buffer: rebuild
         # the buffer so the layers and the optimizer share one array again.
         self.__dict__.update(state)
+        self.__dict__.pop(LEAN_MARK, None)
         if self.built:
             self._flatten()
+
+    def __sizeof__(self) -> int:
+        """Bytes of the weights, layer state and optimizer state, as a pickle carries
+        them (what Dask's scheduler reads to place tasks and decide what to spill)."""
+        return object.__sizeof__(self) + state_bytes(self)

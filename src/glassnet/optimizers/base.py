@@ -308,6 +308,14 @@ class Optimizer(OptimizerSettings):
         self._flat = (param, slots, named)
         return slots
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles keep the settings, ``iterations`` and the per-name
+        ``state`` (training continues exactly), not the scratch: the flat state is
+        made again from ``state`` by the next ``apply_flat``, work arrays on demand."""
+        state = self.__dict__.copy()
+        state.update(_flat=None, _work=None, _work2=None, _averaged=[])
+        return state
+
     def reset(self) -> None:
         """Forget all per-parameter state and set ``iterations`` back to 0."""
         self.state.clear()

@@ -194,12 +194,31 @@ class GlassMLPBase(BaseEstimator):
         self.coefs_ = [layer.params["W"] for layer in layers]
         self.intercepts_ = [layer.params["b"] for layer in layers]
 
+    # -- copies, pickles and the size a scheduler sees -----------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle holds: the parameters and the fitted attributes, with
+        ``model_`` carrying the weights and the optimizer state once (see
+        ``glassnet/models/pickling.py``). ``coefs_`` and ``intercepts_`` (views of
+        the model's weights) and the best weights of early stopping (equal to the
+        weights once a fit has ended) are made again on unpickling."""
+        state = dict(super().__getstate__())  # object's is the live __dict__
+        for key in ("coefs_", "intercepts_", "_best_weights"):
+            state.pop(key, None)
+        return state
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        # The unpickled model rebuilt its flat buffer (Sequential.__setstate__), so
-        # coefs_ and intercepts_ must point at its new views, not at stale copies.
+        # The unpickled model rebuilt its flat buffer (Network.__setstate__), so
+        # coefs_ and intercepts_ point at its new views.
         if "model_" in state:
             self._collect_weights()
+            self._best_weights = self.model_.get_weights()
+
+    def __sizeof__(self) -> int:
+        """Bytes of the weights and the optimizer state (``sys.getsizeof`` and Dask's
+        ``sizeof`` read it to place tasks and decide what to spill)."""
+        model = self.__dict__.get("model_")
+        return object.__sizeof__(self) + (0 if model is None else model.__sizeof__())
 
     def _check_warm_start(self, spec: Spec, n_outputs: int) -> None:
         fitted = tuple(coef.shape[1] for coef in self.coefs_[:-1])
@@ -237,8 +256,14 @@ class GlassMLPBase(BaseEstimator):
     def _outputs(self, x: Any) -> Array:
         """The network's outputs for ``x``, computed in float64 from its weights."""
         check_is_fitted(self)
+        # 0 rows give 0 outputs: Dask's blockwise predict meets empty partitions
         x = validate_data(
-            self, x, accept_sparse=_SPARSE_FORMATS, dtype=np.float64, reset=False
+            self,
+            x,
+            accept_sparse=_SPARSE_FORMATS,
+            dtype=np.float64,
+            reset=False,
+            ensure_min_samples=0,
         )
         if hasattr(x, "tocsr"):
             x = x.tocsr()

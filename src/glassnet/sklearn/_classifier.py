@@ -295,8 +295,10 @@ class GlassClassifier(ClassifierMixin, GlassMLPBase):
             unique_labels(classes), self.classes_
         ):
             raise InvalidArgumentError(
-                f"`classes={classes!r}` differs from the first call's classes "
-                f"{self.classes_.tolist()}."
+                "Argument `classes` must name the same labels on every call to "
+                f"partial_fit: the first call's were {self.classes_.tolist()}. "
+                f"Received: classes={unique_labels(classes).tolist()}. To train on "
+                "other labels, start afresh with fit or a new estimator."
             )
         labels = unique_labels(y)
         unseen = np.setdiff1d(labels, self.classes_)

@@ -1,0 +1,132 @@
+"""What the cluster tests share (this module holds no tests of its own).
+
+- :func:`deadline`: every cluster test, and every cluster start, runs under a time
+  limit, so a misconfigured cluster fails the test instead of hanging the suite
+  (SIGALRM raises ``TimeoutError`` in the test's thread; Dask's and Ray's waits
+  are interruptible);
+- :func:`start_dask_processes`: the multi-node deployment shape on one machine, a
+  ``dask scheduler`` and two ``dask worker`` processes started separately, every
+  socket on 127.0.0.1 (``--dashboard-address 127.0.0.1:0`` on each: without a
+  dashboard they still open a health server on all interfaces);
+- the data the tests train on, made the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: the LocalCluster of the acceptance tests (issue 16)
+LOCAL_CLUSTER = {
+    "n_workers": 2,
+    "threads_per_worker": 1,
+    "host": "127.0.0.1",
+    "dashboard_address": None,
+    "memory_limit": "1GiB",
+}
+
+
+@contextlib.contextmanager
+def deadline(seconds: float, what: str) -> Iterator[None]:
+    """Raise ``TimeoutError`` in this thread if the block runs past ``seconds``."""
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError(
+            f"{what} took more than {seconds:g} s: is the cluster reachable and "
+            "does every worker have glassnet installed?"
+        )
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def classification_data(n: int = 2000, features: int = 8, seed: int = 0):
+    """Standardized features and three classes that depend on two of them."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features))
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 0.8)
+    return x, y
+
+
+def regression_data(n: int = 2000, features: int = 8, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features))
+    return x, np.tanh(x @ rng.normal(size=features)) + 0.05 * rng.normal(size=n)
+
+
+def _dask_command(program: str, *args: str) -> list[str]:
+    # the same interpreter as the tests: the same glassnet on every process
+    return [sys.executable, "-m", f"distributed.cli.{program}", *args]
+
+
+@contextlib.contextmanager
+def start_dask_processes(
+    folder: Path, workers: int = 2, timeout: float = 90.0
+) -> Iterator[str]:
+    """A ``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1;
+    yields the scheduler file's path. Each process logs to ``folder``."""
+    scheduler_file = folder / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    loopback = ("--dashboard-address", "127.0.0.1:0")
+    processes = []
+    try:
+        with deadline(timeout, "starting a dask scheduler and its workers"):
+            processes.append(
+                subprocess.Popen(
+                    _dask_command(
+                        "dask_scheduler",
+                        *("--host", "127.0.0.1", "--port", "0", *loopback),
+                        *("--scheduler-file", str(scheduler_file)),
+                    ),
+                    stdout=subprocess.DEVNULL,
+                    stderr=(folder / "scheduler.log").open("w"),
+                    env=env,
+                )
+            )
+            while not scheduler_file.exists():
+                if processes[0].poll() is not None:
+                    raise RuntimeError(
+                        "dask scheduler exited: "
+                        + (folder / "scheduler.log").read_text()[-2000:]
+                    )
+                time.sleep(0.1)
+            for index in range(workers):
+                processes.append(
+                    subprocess.Popen(
+                        _dask_command(
+                            "dask_worker",
+                            *("--scheduler-file", str(scheduler_file)),
+                            *("--host", "127.0.0.1", *loopback),
+                            *("--nthreads", "1", "--memory-limit", "1GiB"),
+                            *("--local-directory", str(folder)),
+                            *("--name", f"worker-{index}"),
+                        ),
+                        stdout=subprocess.DEVNULL,
+                        stderr=(folder / f"worker-{index}.log").open("w"),
+                        env=env,
+                    )
+                )
+        yield str(scheduler_file)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
