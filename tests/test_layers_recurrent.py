@@ -253,12 +253,12 @@ def test_dropout_masks_follow_keras():
     for cls, gates in ((SimpleRNN, 1), (LSTM, 4), (GRU, 3)):
         layer = built(cls(4, dropout=0.5, seed=1), (2, 6, 3))
         layer.forward(x, training=True)
-        _, masks, _, _ = layer.cached()
+        masks = layer.cached().masks
         assert masks.inputs.shape == (1, 3, 2) and masks.recurrent is None
         assert set(np.unique(masks.inputs)) <= {0.0, 2.0}
         layer = built(cls(4, dropout=0.5, recurrent_dropout=0.25, seed=1), (2, 6, 3))
         layer.forward(x, training=True)
-        _, masks, _, _ = layer.cached()
+        masks = layer.cached().masks
         assert masks.inputs.shape == (gates, 3, 2)
         assert masks.recurrent.shape == (gates, 4, 2)
         assert set(np.unique(masks.recurrent)) <= {0.0, 4.0 / 3.0}
@@ -585,7 +585,6 @@ def test_a_whole_model_gradcheck_through_a_stack():
 # -- bad arguments and inputs -----------------------------------------------------------
 BAD_ARGUMENTS = [
     (lambda: LSTM(4, stateful=True), InvalidArgumentError, "stateful=True.*whole"),
-    (lambda: GRU(4, return_state=True), InvalidArgumentError, "return_state=True"),
     (lambda: LSTM(4, use_cudnn=True), InvalidArgumentError, "use_cudnn"),
     (lambda: SimpleRNN(0), InvalidArgumentError, "units"),
     (lambda: SimpleRNN(2.5), GlassnetTypeError, "units"),

@@ -192,9 +192,6 @@ ARCHITECTURE_EDITS: list[tuple[str, str, Any, str, bool]] = [
     # Keras settings glassnet refuses, by name
     ("gru-stateful", "a stateful GRU", _set("gru", stateful=True),
      r"'gru'.*stateful=True is not supported yet", False),
-    ("simple-rnn-return-state", "a SimpleRNN with return_state",
-     _set("simple_rnn", return_state=True),
-     r"'simple_rnn'.*return_state=True is not supported yet", False),
     ("gru-time-major", "tf.keras 2's time_major=True", _set("gru", time_major=True),
      r"'gru'.*`time_major=True` is not supported", False),
     # code where a wrapped layer should be

@@ -145,13 +145,9 @@ def layer_values(model: Network, x: Any, layer: Any) -> tuple[Any, Array]:
     values[graph.input_slots[0]] = batch
     with np.errstate(over="ignore"):  # exp -> inf is harmless: see activations
         for step in graph.steps:
-            args = (
-                [values[slot] for slot in step.inputs]
-                if step.list_call
-                else values[step.inputs[0]]
-            )
+            args, options = step.arguments(values)  # initial states as a keyword
             mode = False if step.training is None else step.training
-            values[step.output] = step.layer.forward(args, training=mode)
+            step.store(values, step.layer.forward(args, training=mode, **options))
             if step.layer is target:
                 given = [a[0] for a in args] if step.list_call else args[0]
                 return given, values[step.output][0]

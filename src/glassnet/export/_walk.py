@@ -83,6 +83,15 @@ def export_graph(
     """
     graph = model.graph
     _refuse_masking(graph)
+    for step in graph.steps:  # ONNX's LSTM has initial_h/Y_h; not written here yet
+        if step.state_inputs or len(step.outputs) > 1:
+            raise ExportError(
+                f"Layer '{step.layer.name}' is called with initial_state= or returns "
+                "its states (return_state=True), which glassnet.export does not "
+                "write to ONNX yet. Export the parts of the model that start from "
+                "zero states and return one output. Received: layer="
+                f"{type(step.layer).__name__}(name={step.layer.name!r})"
+            )
     values: dict[int, Value] = {}
     inputs: list[tuple[str, Dims]] = []
     for slot, tensor, name in zip(

@@ -164,8 +164,8 @@ def functional_counts(
     A call whose inputs the layer cannot take is refused here, naming it, before
     any layer is built.
     """
-    shapes: dict[tuple[str, int], Any] = {
-        (name, 0): layer.sample_shape
+    shapes: dict[tuple[str, int, int], Any] = {
+        (name, 0, 0): layer.sample_shape
         for name, layer in layers.items()
         if isinstance(layer, InputLayer)
     }
@@ -173,7 +173,17 @@ def functional_counts(
     for call in plan.calls:
         layer = layers[call.layer]
         here = f"{where}: layer {call.layer[:80]!r}, call #{call.index}"
-        args = [shapes[ref] for ref in call.inputs]
+        missing = [ref for ref in call.inputs if ref not in shapes]
+        if missing:  # a tensor index past the outputs its call gives
+            made = sum(key[:2] == missing[0][:2] for key in shapes)
+            raise ModelFileError(
+                f"{here}: the call takes the tensor {list(missing[0])}, but that "
+                f"call gives {_outputs(made)}."
+            )
+        # the call's initial_state tensors come last (their shapes: checked when called)
+        args = [
+            shapes[ref] for ref in call.inputs[: len(call.inputs) - call.state_inputs]
+        ]
         if not layer.takes_list and len(args) != 1:
             raise ModelFileError(
                 f"{here}: {type(layer).__name__} takes one tensor; the call gives "
@@ -184,6 +194,12 @@ def functional_counts(
             if call.layer not in counted:
                 counted.add(call.layer)
                 yield layer.param_count(shape)
-            shapes[(call.layer, call.index)] = tuple(layer.output_shape(shape))
+            out = layer.output_shape(shape)  # a list for several outputs
+            for position, made in enumerate(out if layer.multiple_outputs else [out]):
+                shapes[(call.layer, call.index, position)] = tuple(made)
         except GlassnetError as error:
             raise ModelFileError(f"{here}: {error}") from None
+
+
+def _outputs(count: int) -> str:
+    return "one output (#0)" if count == 1 else f"{count} outputs (#0 to #{count - 1})"

@@ -15,6 +15,10 @@ is the optimizer's job), so every backward pass can be gradient-checked::
     output_shape(input_shape)
     get_config() / from_config(config)
 
+A layer with ``multiple_outputs`` (a recurrent layer with ``return_state=True``)
+gives a list of shapes from ``output_shape``, a tuple of arrays from ``forward``, and
+takes a list of gradients in ``backward``, None for an output nothing used.
+
 What a layer reports about itself, so that no consumer guesses from a ``units``
 attribute or an isinstance chain (summary, explain, plot_model and the CLI ask these):
 
@@ -110,9 +114,9 @@ from glassnet.layers.shapes import (
 )
 from glassnet.layers.symbolic import (
     Node,
-    SymbolicTensor,
     flatten_structure,
     is_symbolic,
+    output_tensors,
 )
 from glassnet.layers.weight import Weight
 from glassnet.regularizers import Regularizer
@@ -216,6 +220,11 @@ class Layer:
         """The per-sample output shape for a per-sample ``input_shape``."""
         return tuple(input_shape)
 
+    @property
+    def multiple_outputs(self) -> bool:
+        """Whether a call gives several outputs (see the module docstring)."""
+        return False
+
     # -- masks (Keras' padding masks, see the module docstring) ---------------------
     @property
     def creates_mask(self) -> bool:
@@ -249,7 +258,12 @@ class Layer:
         By default the output ``y`` alone; a layer whose cache keeps more (Dense's
         ``z``, Dropout's mask) or less (a view of its input) says so.
         """
-        return arrays_kept(("y", known_size(self.output_shape(input_shape))))
+        shapes = self.output_shape(input_shape)
+        if not self.multiple_outputs:
+            return arrays_kept(("y", known_size(shapes)))
+        sizes = [known_size(shape) for shape in shapes]
+        total = None if None in sizes else sum(size or 0 for size in sizes)
+        return arrays_kept(("outputs", total))
 
     # -- the cache ----------------------------------------------------------------
     def cached(self) -> Any:
@@ -286,7 +300,9 @@ class Layer:
             training = check_bool(training, "training")
         return self._call_eager(inputs, bool(training), mask)
 
-    def _call_symbolic(self, inputs: Any) -> SymbolicTensor:
+    def _call_symbolic(self, inputs: Any, initial_state: Any = ()) -> Any:
+        """Record a call on symbolic tensors; ``initial_state`` (symbolic tensors,
+        checked by the caller) joins the node's inputs after ``inputs``."""
         tensors = flatten_structure(inputs)
         if self.takes_list != isinstance(inputs, (list, tuple)):
             wanted = "a list of tensors" if self.takes_list else "one tensor"
@@ -302,13 +318,19 @@ class Layer:
         out_shape = self.output_shape(shape)  # checks the shape before building
         if not self.built:
             self.build(shape, _random.generator(), dtype)
-        node = Node(self, tensors, self.takes_list)
+        node = Node(
+            self, [*tensors, *initial_state], self.takes_list, len(initial_state)
+        )
         out_dtype = self.output_dtype(dtype)
-        node.outputs = [SymbolicTensor((None, *out_shape), out_dtype, node, 0)]
+        result = output_tensors(node, out_shape, out_dtype, self.multiple_outputs)
         self.inbound_nodes.append(node)
-        return node.outputs[0]
+        return result
 
-    def _call_eager(self, inputs: Any, training: bool, mask: Any = None) -> Any:
+    def _call_eager(
+        self, inputs: Any, training: bool, mask: Any = None, initial_state: Any = None
+    ) -> Any:
+        """Build on first call, cast, run ``forward``; ``initial_state`` (arrays,
+        checked by the caller) is cast to the layer's dtype and handed on."""
         arrays = [self._as_input_array(x) for x in flatten_structure(inputs)]
         if self.takes_list != isinstance(inputs, (list, tuple)):
             wanted = "a list of arrays" if self.takes_list else "one array"
@@ -328,10 +350,15 @@ class Layer:
         if self.input_kind == "float":
             arrays = [a.astype(dtype, copy=False) for a in arrays]
         x = arrays if self.takes_list else arrays[0]
+        options: dict[str, Any] = {}
         if mask is not None and self.takes_mask:
-            forward: Any = self.forward  # a layer that takes_mask has mask=
-            return forward(x, training=training, mask=np.asarray(mask, bool))
-        return self.forward(x, training=training)
+            options["mask"] = np.asarray(mask, bool)
+        if initial_state is not None:
+            options["initial_state"] = [
+                self._as_input_array(s).astype(dtype, copy=False) for s in initial_state
+            ]
+        forward: Any = self.forward  # such layers take mask= and initial_state=
+        return forward(x, training=training, **options)
 
     def _as_input_array(self, value: Any) -> Array:
         array = np.asarray(value)
@@ -346,9 +373,11 @@ class Layer:
         return array
 
     @property
-    def output(self) -> SymbolicTensor:
-        """The symbolic output of the layer's first call (Keras' ``layer.output``)."""
-        return self._first_node("output").outputs[0]
+    def output(self) -> Any:
+        """The symbolic output of the layer's first call (Keras' ``layer.output``;
+        a tuple for a layer with several outputs)."""
+        outputs = self._first_node("output").outputs
+        return tuple(outputs) if len(outputs) > 1 else outputs[0]
 
     @property
     def input(self) -> Any:

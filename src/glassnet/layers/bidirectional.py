@@ -11,6 +11,7 @@ from glassnet.errors import GlassnetTypeError, InvalidArgumentError
 from glassnet.layers.base import Layer, registry
 from glassnet.layers.costs import Cost
 from glassnet.layers.recurrent import Recurrent
+from glassnet.layers.recurrent_states import call_with_states, output_grads
 from glassnet.layers.wrappers import Wrapper, layer_argument
 
 __all__ = ["Bidirectional"]
@@ -39,6 +40,14 @@ class Bidirectional(Wrapper):
         concat: [y, y_rev]    sum: y + y_rev    ave: (y + y_rev) / 2    mul: y * y_rev
 
     ``get_weights`` gives the forward layer's weights, then the backward layer's.
+    A ``backward_layer`` may have other ``units`` than ``layer``: ``concat`` then
+    joins outputs of both widths (Keras computes the same, though its declared
+    shape counts the forward width twice); the other merges need equal widths.
+
+    With ``return_state=True`` on the wrapped layer a call gives ``(output,
+    *forward states, *backward states)``, and ``initial_state=`` takes the forward
+    layer's states, then the backward layer's (``[h_f, c_f, h_b, c_b]`` for an
+    LSTM), as Keras (``layers/recurrent_states.py``).
 
     A padding mask goes to both directions (the backward layer reverses it with the
     sequence); as Keras, both output zeros at masked steps when they return
@@ -49,7 +58,7 @@ class Bidirectional(Wrapper):
     ----------
     layer : SimpleRNN, LSTM or GRU
     merge_mode : {"concat", "sum", "mul", "ave"}
-        Keras' ``None`` (two outputs) is not supported yet.
+        Keras' ``None`` (the two directions as two outputs) is not supported yet.
     backward_layer : SimpleRNN, LSTM or GRU, optional
 
     Examples
@@ -82,9 +91,9 @@ class Bidirectional(Wrapper):
         layer = layer_argument(layer, "layer")
         if merge_mode is None:
             raise InvalidArgumentError(
-                "Bidirectional(merge_mode=None) gives two outputs, which glassnet's "
-                "graphs do not carry yet: use 'concat', 'sum', 'mul' or 'ave'. "
-                "Received: merge_mode=None"
+                "Bidirectional(merge_mode=None), the two directions as two "
+                "outputs, is not supported yet: use 'concat' (then split the last "
+                "axis) or 'sum', 'mul', 'ave'. Received: merge_mode=None"
             )
         if merge_mode not in _MERGE_MODES:
             raise InvalidArgumentError(
@@ -105,16 +114,38 @@ class Bidirectional(Wrapper):
                 "sequence in opposite directions. Received: go_backwards="
                 f"{forward.go_backwards} for both"
             )
-        if forward.return_sequences != backward.return_sequences:
+        for setting in ("return_sequences", "return_state"):
+            both = (getattr(forward, setting), getattr(backward, setting))
+            if both[0] != both[1]:
+                raise InvalidArgumentError(
+                    "The forward and backward layers of a Bidirectional must agree "
+                    f"on {setting}. Received: {both[0]} and {both[1]}"
+                )
+        if merge_mode != "concat" and forward.units != backward.units:
             raise InvalidArgumentError(
-                "The forward and backward layers of a Bidirectional must agree on "
-                f"return_sequences. Received: {forward.return_sequences} and "
-                f"{backward.return_sequences}"
+                f"Bidirectional(merge_mode={merge_mode!r}) adds or multiplies the "
+                "two directions' outputs, so both layers need the same units. "
+                f"Received: units={forward.units} forwards and {backward.units} "
+                "backwards (merge_mode='concat' joins outputs of both widths)"
             )
         self.forward_layer, self.backward_layer = forward, backward
         self.return_sequences = forward.return_sequences
+        self.return_state = forward.return_state
         for inner in (forward, backward):  # as Keras forces it
             inner.zero_output_for_mask = inner.return_sequences
+
+    def __call__(
+        self,
+        inputs: Any,
+        training: Any = None,
+        mask: Any = None,
+        initial_state: Any = None,
+    ) -> Any:
+        """As :meth:`Layer.__call__`, and ``initial_state``: both directions' start
+        states, tensors or arrays as ``inputs`` are."""
+        if initial_state is None:
+            return super().__call__(inputs, training, mask)
+        return call_with_states(self, inputs, training, mask, initial_state)
 
     @staticmethod
     def _copy(layer: Layer, direction: str, flip: bool) -> Layer:
@@ -148,17 +179,48 @@ class Bidirectional(Wrapper):
         self._backward_rng = self.backward_layer._rng
         super().build(self.forward_layer.input_shape, rng, dtype)
 
+    @property
+    def state_names(self) -> list[str]:
+        """The forward layer's states, then the backward layer's."""
+        return [
+            f"{direction} {name}"
+            for direction, layer in zip(
+                ("forward", "backward"), self.inner_layers(), strict=True
+            )
+            for name in layer.state_names  # type: ignore[attr-defined]
+        ]
+
+    @property
+    def state_sizes(self) -> list[int]:
+        """The width of each state in :attr:`state_names`."""
+        forward, backward = self.forward_layer, self.backward_layer
+        return [*forward.state_sizes, *backward.state_sizes]
+
+    @property
+    def multiple_outputs(self) -> bool:
+        """True with ``return_state``: ``(output, *states)``."""
+        return self.return_state
+
     def output_shape(self, input_shape: Any) -> Any:
-        """The inner output shape; twice the units for ``concat``."""
-        shape = tuple(self.forward_layer.output_shape(input_shape))
-        self.backward_layer.output_shape(input_shape)
+        """The inner output shape; the two widths joined for ``concat``; with
+        ``return_state`` a list, then every state's ``(units,)``."""
+        forward = self.forward_layer.output_shape(input_shape)
+        backward = self.backward_layer.output_shape(input_shape)
+        if self.return_state:
+            (forward, *states), (backward, *more) = forward, backward
+            states += more
+        shape = tuple(forward)
         if self.merge_mode == "concat":
-            return (*shape[:-1], 2 * shape[-1])
-        return shape
+            shape = (*shape[:-1], shape[-1] + backward[-1])
+        return [shape, *states] if self.return_state else shape
 
     def compute_mask(self, inputs: Any, mask: Any) -> Any:
-        """The input's mask with ``return_sequences``, else None (as Keras)."""
-        return mask if self.return_sequences else None
+        """The input's mask with ``return_sequences``, else None (as Keras); the
+        returned states have none."""
+        output_mask = mask if self.return_sequences else None
+        if not self.return_state:
+            return output_mask
+        return [output_mask, *(None for _ in self.state_sizes)]
 
     def forward(
         self,
@@ -167,48 +229,83 @@ class Bidirectional(Wrapper):
         training: bool = False,
         keep_cache: bool = False,
         mask: Any = None,
-    ) -> Array:
-        """Both directions (each skipping the steps ``mask`` marks False), the
-        backward outputs back in time order, merged."""
+        initial_state: Any = None,
+    ) -> Any:
+        """Both directions (each skipping the steps ``mask`` marks False, each from
+        its part of ``initial_state``), the backward outputs back in time order,
+        merged; with ``return_state``, then both directions' states."""
         self._lend()
-        options = {"training": training, "keep_cache": keep_cache}
+        options: dict[str, Any] = {"training": training, "keep_cache": keep_cache}
         if mask is not None:
             options["mask"] = mask
-        y = self.forward_layer.forward(x, **options)
-        y_rev = self.backward_layer.forward(x, **options)
+        starts: list[Any] = [None, None]
+        if initial_state is not None:
+            starts = self._split_states(initial_state)
+        y = self.forward_layer.forward(x, initial_state=starts[0], **options)
+        y_rev = self.backward_layer.forward(x, initial_state=starts[1], **options)
+        states: list[Array] = []
+        if self.return_state:
+            (y, *states), (y_rev, *more) = y, y_rev
+            states += more
         if self.return_sequences:
             y_rev = y_rev[:, ::-1]
         self._cache = (y, y_rev) if training or keep_cache else None
         if self.merge_mode == "concat":
-            return np.concatenate([y, y_rev], axis=-1)
-        if self.merge_mode == "sum":
-            return y + y_rev
-        if self.merge_mode == "ave":
-            return (y + y_rev) * y.dtype.type(0.5)
-        return y * y_rev
+            merged = np.concatenate([y, y_rev], axis=-1)
+        elif self.merge_mode == "sum":
+            merged = y + y_rev
+        elif self.merge_mode == "ave":
+            merged = (y + y_rev) * y.dtype.type(0.5)
+        else:
+            merged = y * y_rev
+        return (merged, *states) if self.return_state else merged
 
-    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
-        """Split the gradient by the merge rule, then back through both layers."""
+    def _split_states(self, initial_state: Any) -> list[Any]:
+        """``initial_state`` cut into the forward layer's and the backward layer's."""
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else []
+        if len(states) != len(self.state_sizes):
+            raise InvalidArgumentError(
+                f"Bidirectional layer '{self.name}' starts from {len(self.state_sizes)}"
+                f" states, initial_state=[{', '.join(self.state_names)}]. Received: "
+                f"{len(states) or type(initial_state).__name__}"
+            )
+        half = len(self.forward_layer.state_sizes)
+        return [states[:half], states[half:]]
+
+    def backward(self, grad_output: Any, *, input_grad: bool = True) -> Any:
+        """Split the gradient by the merge rule, then back through both layers
+        (with ``return_state``, each with its states' gradients)."""
         # out = merge(y, flip(y_rev))  =>  concat: dy, dy_rev = the two halves;
         #   sum: dy = dy_rev = dout;  ave: both dout / 2;  mul: dy = dout * y_rev,
         #   dy_rev = dout * y;  then flip dy_rev back, and dx = dx_forward + dx_backward
+        #   (and the initial states' gradients: the forward layer's, the backward's)
         y, y_rev = self.cached()
         self._lend()
-        if self.merge_mode == "concat":
+        grad_out, grad_states = output_grads(self, grad_output)
+        if grad_out is None:
+            grad_y = grad_rev = None
+        elif self.merge_mode == "concat":
             units = y.shape[-1]
-            grad_y, grad_rev = grad_output[..., :units], grad_output[..., units:]
+            grad_y, grad_rev = grad_out[..., :units], grad_out[..., units:]
         elif self.merge_mode == "sum":
-            grad_y = grad_rev = grad_output
+            grad_y = grad_rev = grad_out
         elif self.merge_mode == "ave":
-            grad_y = grad_rev = grad_output * grad_output.dtype.type(0.5)
+            grad_y = grad_rev = grad_out * grad_out.dtype.type(0.5)
         else:
-            grad_y, grad_rev = grad_output * y_rev, grad_output * y
-        if self.return_sequences:
+            grad_y, grad_rev = grad_out * y_rev, grad_out * y
+        if self.return_sequences and grad_rev is not None:
             grad_rev = grad_rev[:, ::-1]
+        if self.return_state:
+            half = len(self.forward_layer.state_sizes)
+            grad_y = [grad_y, *grad_states[:half]]
+            grad_rev = [grad_rev, *grad_states[half:]]
         grad_x = self.forward_layer.backward(grad_y, input_grad=input_grad)
         grad_back = self.backward_layer.backward(grad_rev, input_grad=input_grad)
         if grad_x is None or grad_back is None:
             return None
+        if isinstance(grad_x, list):  # after a pass from initial states
+            (dx, *starts), (dx_back, *more) = grad_x, grad_back
+            return [dx + dx_back, *starts, *more]
         return grad_x + grad_back
 
     def flops(self, input_shape: Any) -> Cost:

@@ -21,6 +21,7 @@ from glassnet.layers.recurrent_ops import (
     masked_weight_grad,
     recurrent_kernel_grad,
 )
+from glassnet.layers.recurrent_states import Run
 
 __all__ = ["GRU"]
 
@@ -52,9 +53,10 @@ class GRU(Recurrent):
                        dh_next = dh * z + d(r h) * r + [dZ, dR_r] @ U_zr.T
 
     (``dZ = dz * s'(.)`` and ``dR_r = dr * s'(.)``); then ``dW``, ``dU``, the biases and
-    ``dX`` are one GEMM or sum each over every step. With a padding mask a masked
-    step keeps ``h_{t-1}`` (``layers/recurrent_masks.py``): its gate gradients are 0
-    and ``dh`` passes straight to ``h_{t-1}``.
+    ``dX`` are one GEMM or sum each over every step. The state starts at zero, or
+    at ``initial_state=h0`` (whose gradient is ``dh_next`` after t = 0). With a
+    padding mask a masked step keeps ``h_{t-1}`` (``layers/recurrent_masks.py``):
+    its gate gradients are 0 and ``dh`` passes straight to ``h_{t-1}``.
 
     Parameters
     ----------
@@ -62,7 +64,8 @@ class GRU(Recurrent):
     recurrent_initializer, bias_initializer, regularizers, constraints, dropout,
     recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful,
     unroll, zero_output_for_mask, use_cudnn
-        As in :class:`~glassnet.layers.LSTM`.
+        As in :class:`~glassnet.layers.LSTM` (``return_state=True`` gives
+        ``(output, h)``).
     reset_after : bool
         Apply the reset gate after the recurrent product (True, Keras' default and
         the cuDNN/PyTorch form) or before it (False, the original GRU).
@@ -149,8 +152,8 @@ class GRU(Recurrent):
             recurrent_activation
         )
         self.reset_after = check_bool(reset_after, "reset_after")
-        self._gate = GateActivation(self.recurrent_activation)
-        self._squash = GateActivation(self.activation)
+        self._gate = GateActivation(self.recurrent_activation, self.units)
+        self._squash = GateActivation(self.activation, self.units)
 
     def _bias_shape(self) -> tuple[int, ...]:
         width = 3 * self.units
@@ -179,7 +182,11 @@ class GRU(Recurrent):
 
     # -- the recurrence ----------------------------------------------------------------
     def _run(
-        self, xs: Array, masks: Masks, steps: StepMask | None
+        self,
+        xs: Array,
+        masks: Masks,
+        steps: StepMask | None,
+        start: list[Array] | None,
     ) -> tuple[Array, Any]:
         """Every step of the recurrence (see the class docstring); time-major. A
         masked step keeps the state before it (``steps.carry``)."""
@@ -193,7 +200,7 @@ class GRU(Recurrent):
         gate_inputs = np.empty_like(gates) if keep_inputs else None
         recurrent = np.empty((length, units, batch), dtype=gates.dtype)
         outputs = np.empty_like(recurrent)
-        h = np.zeros((units, batch), dtype=gates.dtype)
+        h = np.zeros((units, batch), dtype=gates.dtype) if start is None else start[0]
         for t in range(length):
             g, pre = gates[t], None if gate_inputs is None else gate_inputs[t]
             if self.reset_after:
@@ -208,6 +215,10 @@ class GRU(Recurrent):
                 steps.carry(t, outputs[t], h)
             h = outputs[t]
         return outputs, (gates, gate_inputs, recurrent, outputs)
+
+    def _final_states(self, kept: Any) -> list[Array]:
+        """``[h]`` after the last step."""
+        return [kept[3][-1]]
 
     def _gates_reset_after(
         self,
@@ -257,33 +268,33 @@ class GRU(Recurrent):
 
     def _run_backward(
         self,
-        xs: Array,
-        masks: Masks,
-        kept: Any,
+        run: Run,
         grad_seq: Array | None,
         grad_last: Array | None,
+        grad_cell: Array | None,
         input_grad: bool,
-        steps: StepMask | None,
-    ) -> Array | None:
+    ) -> tuple[Array | None, list[Array] | None]:
         """Backpropagation through time (the recurrences in the class docstring)."""
         # h_t = z * h_{t-1} + (1 - z) * n, with z, r, n gates of X = x W + b_x and of
         # the state  =>  per step (t = T-1 .. 0): dX[t] (and dR[t]) from dh, then
         # dh_next; then dW = X.T dX, dU = H_prev.T dR (blockwise when reset_before),
         # the biases = sums, dx = dX @ W.T (one GEMM each, over every step).
         # A padding mask: h_t = r h_new + (1 - r) h_{t-1}  =>  dh_new = r dh,
-        #   dh_next += (1 - r) dh
-        gates, gate_inputs, recurrent, outputs = kept
+        #   dh_next += (1 - r) dh.  The initial state is h_{-1}: dh0 = dh_next after t = 0
+        xs, masks, (gates, gate_inputs, recurrent, outputs), steps, start = run
         units = self.units
         grad_gates = self._scratch_like("grad_gates", gates)
         grad_rec = self._scratch_like("grad_rec", gates) if self.reset_after else None
         zeros = np.zeros(outputs.shape[1:], dtype=gates.dtype)
+        h0 = zeros if start is None else start[0]
+        want_start = start is not None and input_grad
         dh_next = zeros if grad_last is None else grad_last
         carried = None
         for t in range(len(outputs) - 1, -1, -1):
             dh = dh_next if grad_seq is None else dh_next + grad_seq[t]
             if steps is not None:
                 dh, carried = steps.split(t, dh)
-            h_prev = outputs[t - 1] if t else zeros
+            h_prev = outputs[t - 1] if t else h0
             g, dg = gates[t], grad_gates[t]
             pre = None if gate_inputs is None else gate_inputs[t]
             z, r, n = g[:units], g[units : 2 * units], g[2 * units :]
@@ -303,15 +314,19 @@ class GRU(Recurrent):
             self._gate.grad_in_place(z_in, g[: 2 * units], dg[: 2 * units])
             if grad_rec is not None:  # dR = [dZ, dR_r, dR_h]
                 grad_rec[t][: 2 * units] = dg[: 2 * units]
-            if t:  # h_{-1} is the zero start: it needs no gradient
+            if t or want_start:  # the zero start needs no gradient
                 dh_next += self._state_grad(dg, grad_rec, t, masks)
                 if carried is not None:
                     dh_next += carried
+        grad_start = [dh_next] if want_start else None
         if not self.trainable:
-            return self._input_side_grads(xs, grad_gates, masks, input_grad)
+            return self._input_side_grads(xs, grad_gates, masks, input_grad), grad_start
         grad_matrix = self._matrix("grad_matrix", grad_gates)  # for the GEMMs
-        self._fill_recurrent_grads(grad_matrix, grad_rec, recurrent, outputs, masks)
-        return self._input_side_grads(xs, grad_gates, masks, input_grad, grad_matrix)
+        self._fill_recurrent_grads(
+            grad_matrix, grad_rec, recurrent, outputs, masks, start
+        )
+        grad_xs = self._input_side_grads(xs, grad_gates, masks, input_grad, grad_matrix)
+        return grad_xs, grad_start
 
     def _reset_after_back(self, dg: Array, r: Array, r_h: Array, d_rec: Array) -> None:
         """Through ``n = a(X_h + r * R_h)``: ``dr`` into ``dg``, ``dR_h`` into
@@ -355,29 +370,28 @@ class GRU(Recurrent):
         recurrent: Array,
         outputs: Array,
         masks: Masks,
+        start: list[Array] | None,
     ) -> None:
         """``dU`` and, with ``reset_after``, both bias rows (``grad_matrix`` is
-        ``as_matrix(dX)``)."""
+        ``as_matrix(dX)``); ``start`` holds ``h0`` (None: the zero start)."""
         units, d_kernel = self.units, self.grads["recurrent_kernel"]
+        h0 = None if start is None else start[0]
         if grad_rec is not None:
             # R = h_prev @ U + b_h  =>  dU = H_prev.T @ dR,  db_h = sum of dR;
             # X = x @ W + b_x  =>  db_x = sum of dX (dW in _input_side_grads)
             rec_matrix = self._matrix("rec_matrix", grad_rec)
-            recurrent_kernel_grad(outputs, rec_matrix, masks.recurrent, d_kernel)
+            recurrent_kernel_grad(outputs, rec_matrix, masks.recurrent, d_kernel, h0)
             if self.use_bias:
                 grad_matrix.sum(axis=1, out=self.grads["b"][0])
                 rec_matrix.sum(axis=1, out=self.grads["b"][1])
             return
         # z, r: h_prev @ U_zr  =>  dU_zr = H_prev.T @ [dZ, dR_r];
-        # n: (r * h_seen) @ U_h  =>  dU_h = (r * h_seen).T @ dN  (zero at t = 0)
-        both, batch = slice(0, 2 * units), outputs.shape[2]
+        # n: (r * h_seen) @ U_h  =>  dU_h = (r * h_seen).T @ dN  (h0 at t = 0)
+        both = slice(0, 2 * units)
         zr_masks = None if masks.recurrent is None else masks.recurrent[:2]
-        if len(outputs) == 1:
-            d_kernel[:, both] = 0
-        else:
-            masked_weight_grad(
-                outputs[:-1], grad_matrix[both, batch:], zr_masks, d_kernel[:, both]
-            )
+        recurrent_kernel_grad(
+            outputs, grad_matrix[both], zr_masks, d_kernel[:, both], h0
+        )
         masked_weight_grad(
             recurrent, grad_matrix[2 * units :], None, d_kernel[:, 2 * units :]
         )

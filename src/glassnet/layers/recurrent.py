@@ -8,9 +8,10 @@ block and each gate is a contiguous row block of the step's ``(gates*U, batch)``
 pre-activations (``layers/recurrent_ops.py`` says why); the input projection of
 every step is computed before the loop, ``W.T @ x`` for all steps at once. A
 subclass runs the steps (``_run``) and back-propagates through them
-(``_run_backward``). Docstrings and chain-rule comments write the math with row
-vectors, as Keras does (``x @ W``); the code computes the same products transposed
-(``W.T @ x``). This class handles everything else:
+(``_run_backward``); the passes around them are in ``layers/recurrent_passes.py``.
+Docstrings and chain-rule comments write the math with row vectors, as Keras does
+(``x @ W``); the code computes the same products transposed (``W.T @ x``). Together
+they handle everything else:
 
 - ``return_sequences``: the output at every step ``(batch, time, units)``, or at the
   last step only ``(batch, units)``. With ``go_backwards`` the steps run from the
@@ -28,9 +29,11 @@ vectors, as Keras does (``x @ W``); the code computes the same products transpos
   (``layers/recurrent_masks.py``). The output keeps the mask with
   ``return_sequences`` (the input's, unreversed even with ``go_backwards``, as
   Keras), else it ends here.
-- Keras arguments glassnet cannot honour yet are refused by name: ``stateful=True``
-  and ``return_state=True``. ``unroll=True`` is accepted and computes the same thing
-  (glassnet always loops over the steps).
+- ``return_state=True`` gives ``(output, *states)`` and ``initial_state=`` starts
+  from given states, in functional models and on arrays, as Keras 3
+  (``layers/recurrent_states.py``).
+- ``stateful=True`` is refused by name; ``unroll=True`` is accepted and computes
+  the same thing (glassnet always loops over the steps).
 
 >>> import numpy as np
 >>> from glassnet.layers import LSTM
@@ -45,6 +48,9 @@ vectors, as Keras does (``x @ W``); the code computes the same products transpos
 >>> y = layer(x, mask=mask)
 >>> bool(np.array_equal(y[0, 2], y[0, 1]))       # repeats the last real output
 True
+>>> output, h, c = LSTM(4, return_state=True)(x, initial_state=[y[:, -1], y[:, -1]])
+>>> output.shape, h.shape, c.shape
+((1, 4), (1, 4), (1, 4))
 """
 
 from __future__ import annotations
@@ -65,32 +71,25 @@ from glassnet.layers.costs import (
 )
 from glassnet.layers.im2col import Workspace
 from glassnet.layers.penalties import constraint_argument, regularizer_argument
-from glassnet.layers.random_layer import RandomLayer
 from glassnet.layers.recurrent_arguments import (
     CellWeight,
-    Masks,
-    draw_dropout_masks,
     recurrent_config,
     recurrent_flops,
     refuse_unsupported,
 )
-from glassnet.layers.recurrent_masks import StepMask
-from glassnet.layers.recurrent_ops import (
-    as_matrix,
-    masked_input_grad,
-    masked_weight_grad,
-)
+from glassnet.layers.recurrent_passes import RecurrentPasses
+from glassnet.layers.recurrent_states import with_states
 from glassnet.layers.shapes import show_shape
 
 __all__ = ["Recurrent"]
 
 
-class Recurrent(RandomLayer):
+class Recurrent(RecurrentPasses):
     """Base class of the recurrent layers (see the module docstring).
 
-    A subclass sets ``gates`` (blocks of ``units`` columns in the kernels) and
-    ``cell_name`` (Keras' name of its cell), and implements ``_run`` and
-    ``_run_backward``.
+    A subclass sets ``gates`` (blocks of ``units`` columns in the kernels),
+    ``cell_name`` (Keras' name of its cell) and ``state_names`` (its states, in
+    Keras' order), and implements ``_run``, ``_final_states`` and ``_run_backward``.
     """
 
     gates: ClassVar[int] = 1
@@ -170,8 +169,8 @@ class Recurrent(RandomLayer):
         self.zero_output_for_mask = check_bool(
             zero_output_for_mask, "zero_output_for_mask"
         )
-        refuse_unsupported(self, stateful, return_state, use_cudnn)
-        self.return_state = False
+        self.return_state = check_bool(return_state, "return_state")
+        refuse_unsupported(self, stateful, use_cudnn)
         self.stateful = False
         #: backward's scratch arrays (dG and its matrix form), reused from one
         #: step to the next: never kept in a cache or returned (see _scratch_like)
@@ -230,21 +229,36 @@ class Recurrent(RandomLayer):
         """Kernel, recurrent kernel, bias, at Keras' paths inside the cell."""
         return [CellWeight(self, key, "param") for key in self.params]
 
+    @property
+    def state_sizes(self) -> list[int]:
+        """The width of each state (``units``), in ``state_names``' order."""
+        return [self.units] * len(self.state_names)
+
+    @property
+    def multiple_outputs(self) -> bool:
+        """True with ``return_state``: a call gives ``(output, *states)``."""
+        return self.return_state
+
     def output_shape(self, input_shape: Any) -> Any:
-        """``(time, units)`` with ``return_sequences``, else ``(units,)``."""
+        """``(time, units)`` with ``return_sequences``, else ``(units,)``; with
+        ``return_state`` a list, then ``(units,)`` for each state."""
         self._input_width(input_shape)
         if self.return_sequences:
-            return (input_shape[0], self.units)
-        return (self.units,)
+            return with_states(self, (input_shape[0], self.units))
+        return with_states(self, (self.units,))
 
     def kept_activations(self, input_shape: Any) -> Cost:
-        """The time-major input copy and the per-step arrays the subclass keeps."""
+        """The time-major input copy and the per-step arrays the subclass keeps
+        (and the returned states' copies, with ``return_state``)."""
         width = self._input_width(input_shape)
         steps = input_shape[0]
         arrays = [("x (time-major)", width), *self._kept_per_step()]
-        return arrays_kept(
-            *((name, None if steps is None else steps * size) for name, size in arrays)
-        )
+        kept = [
+            (name, None if steps is None else steps * size) for name, size in arrays
+        ]
+        if self.return_state:
+            kept += [(f"returned {name}", self.units) for name in self.state_names]
+        return arrays_kept(*kept)
 
     def _kept_per_step(self) -> list[tuple[str, int]]:
         raise NotImplementedError
@@ -258,137 +272,6 @@ class Recurrent(RandomLayer):
     def _step_flops(self) -> tuple[int, str] | None:
         """The gate activations and arithmetic of one step, and what they are."""
         raise NotImplementedError
-
-    # -- forward and backward ---------------------------------------------------------
-    def compute_mask(self, inputs: Any, mask: Any) -> Any:
-        """The input's mask with ``return_sequences``, else None (as Keras)."""
-        return mask if self.return_sequences else None
-
-    def forward(
-        self,
-        x: Array,
-        *,
-        training: bool = False,
-        keep_cache: bool = False,
-        mask: Any = None,
-    ) -> Array:
-        """Run the steps over ``x`` (batch, time, features), skipping the steps
-        ``mask`` marks False; see the module docstring."""
-        xs = self._time_major(x)
-        steps = None
-        if mask is not None:
-            steps = StepMask.of(mask, len(x), len(xs), self.go_backwards, xs.dtype)
-        masks = draw_dropout_masks(self, xs, training)
-        outputs, kept = self._run(xs, masks, steps)  # (time, units, batch)
-        self._cache = (xs, masks, kept, steps) if training or keep_cache else None
-        zeroed = steps if self.zero_output_for_mask else None  # masked steps give 0
-        if self.return_sequences:
-            if zeroed is not None:
-                outputs = zeroed.zero_masked(outputs)
-            return np.ascontiguousarray(outputs.transpose(2, 0, 1))
-        if zeroed is not None:
-            return (outputs[-1] * zeroed.weights[-1]).T.copy()
-        return outputs[-1].T.copy()
-
-    def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
-        """Back-propagate through time; fills the weight gradients.
-
-        The output gradient reaches every step (``return_sequences``) or the last
-        one; the subclass walks the steps backwards, carrying the state gradient.
-        """
-        # y = outputs (time-major, reversed for go_backwards), transposed  =>
-        #   d(outputs) = dy transposed back; dx = d(xs) transposed (and reversed) back;
-        #   y = outputs * real (zero_output_for_mask)  =>  d(outputs) = dy * real
-        xs, masks, kept, steps = self.cached()
-        zeroed = steps if self.zero_output_for_mask else None
-        if self.return_sequences:
-            grad_seq = np.ascontiguousarray(grad_output.transpose(1, 2, 0))
-            if zeroed is not None:  # not in place: grad_seq may be a view of dy
-                grad_seq = grad_seq * zeroed.weights
-            grad_last = None
-        else:
-            grad_seq, grad_last = None, np.ascontiguousarray(grad_output.T)
-            if zeroed is not None:
-                grad_last = grad_last * zeroed.weights[-1]
-        grad_xs = self._run_backward(
-            xs, masks, kept, grad_seq, grad_last, input_grad, steps
-        )
-        if grad_xs is None:
-            return None
-        grad_x = grad_xs.transpose(2, 0, 1)
-        return grad_x[:, ::-1] if self.go_backwards else grad_x
-
-    def _run(
-        self, xs: Array, masks: Masks, steps: StepMask | None
-    ) -> tuple[Array, Any]:
-        """The outputs ``(time, units, batch)`` and what backward needs; ``steps``
-        (a padding mask, or None) says where the state is carried over."""
-        raise NotImplementedError
-
-    def _run_backward(
-        self,
-        xs: Array,
-        masks: Masks,
-        kept: Any,
-        grad_seq: Array | None,
-        grad_last: Array | None,
-        input_grad: bool,
-        steps: StepMask | None,
-    ) -> Array | None:
-        """``d(xs)`` (time-major) or None; fills ``grads`` when trainable."""
-        raise NotImplementedError
-
-    def _scratch_like(self, name: str, like: Array) -> Array:
-        """A reused array shaped as ``like`` (values left over: write all of it).
-
-        Backward's gradient buffers are as big as the gate cache; drawing fresh
-        ones each training step made glibc return and re-fault about 200 pages
-        per LSTM(64) step here (32 x 20 x 16), a third of the step's time.
-        """
-        return self._scratch.empty(name, like.shape, like.dtype)
-
-    def _matrix(self, name: str, a: Array) -> Array:
-        """``as_matrix(a)`` in a reused scratch array."""
-        shape = (a.shape[1], a.shape[0] * a.shape[2])
-        return as_matrix(a, self._scratch.empty(name, shape, a.dtype))
-
-    def _time_major(self, x: Array) -> Array:
-        """``x`` as a contiguous ``(time, features, batch)`` copy, reversed for
-        go_backwards; a ShapeError for anything but a non-empty sequence batch."""
-        width = self.params["W"].shape[0] if self.built else None
-        if x.ndim != 3 or (width is not None and x.shape[2] != width) or not x.shape[1]:
-            raise ShapeError(
-                f"{type(self).__name__} layer '{self.name}' takes sequences shaped "
-                f"(batch, time >= 1, {width if width is not None else 'features'}). "
-                f"Received: an array of shape {x.shape}"
-            )
-        if self.go_backwards:
-            x = x[:, ::-1]
-        return np.ascontiguousarray(x.transpose(1, 2, 0))
-
-    def _input_side_grads(
-        self,
-        xs: Array,
-        grad_gates: Array,
-        masks: Masks,
-        input_grad: bool,
-        grad_matrix: Array | None = None,
-    ) -> Array | None:
-        """From ``dG`` (time, gates*U, batch), the gradients of the input projection
-        ``G = (x * m) @ W + b`` at every step: fill ``dW`` and ``db`` (when
-        trainable), and return ``dx`` (when asked). ``grad_matrix`` is
-        ``as_matrix(dG)``, if the caller has it already."""
-        # G = (x * m) @ W + b  =>  dW = (x * m).T @ dG,  db = sum over time and
-        #                          batch of dG,  dx = (dG @ W.T) * m
-        if self.trainable:
-            if grad_matrix is None:
-                grad_matrix = self._matrix("grad_matrix", grad_gates)
-            masked_weight_grad(xs, grad_matrix, masks.inputs, self.grads["W"])
-            if self.use_bias and self.grads["b"].ndim == 1:
-                grad_matrix.sum(axis=1, out=self.grads["b"])
-        if not input_grad:
-            return None
-        return masked_input_grad(self.params["W"], grad_gates, masks.inputs)
 
     # -- regularizers and constraints ------------------------------------------------
     # layers/penalties.py finds a weight's options as ``<weight name>_regularizer``;

@@ -23,6 +23,7 @@ from glassnet.layers.recurrent_ops import dropout_masks
 if TYPE_CHECKING:
     from glassnet.layers.base import Layer
     from glassnet.layers.recurrent import Recurrent
+    from glassnet.layers.recurrent_passes import RecurrentPasses
 
 __all__ = [
     "CellWeight",
@@ -43,7 +44,7 @@ class Masks(NamedTuple):
     recurrent: Array | None
 
 
-def draw_dropout_masks(layer: Recurrent, xs: Array, training: bool) -> Masks:
+def draw_dropout_masks(layer: RecurrentPasses, xs: Array, training: bool) -> Masks:
     """Keras' dropout masks for the sequence ``xs`` (time, features, batch): one per
     gate with recurrent dropout, else one (``layers/recurrent_ops.py``); only while
     training."""
@@ -94,28 +95,18 @@ def gate_flops(
     return total, " + ".join(parts)
 
 
-def refuse_unsupported(
-    layer: Layer, stateful: Any, return_state: Any, use_cudnn: Any
-) -> None:
+def refuse_unsupported(layer: Layer, stateful: Any, use_cudnn: Any) -> None:
     """Refuse, by name and with what to do instead, the Keras arguments glassnet
-    cannot honour yet (``stateful=True``, ``return_state=True``) or ever
-    (``use_cudnn=True``)."""
+    cannot honour yet (``stateful=True``) or ever (``use_cudnn=True``)."""
     kind = type(layer).__name__
     if check_bool(stateful, "stateful"):
         raise InvalidArgumentError(
             f"{kind} layer '{layer.name}': stateful=True is not supported yet "
             "(glassnet starts every batch from a zero state). To carry the state "
             "from one chunk of a sequence to the next, train on the whole "
-            "sequences instead (a longer time axis), with stateful=False. "
-            "Received: stateful=True"
-        )
-    if check_bool(return_state, "return_state"):
-        raise InvalidArgumentError(
-            f"{kind} layer '{layer.name}': return_state=True is not supported yet "
-            "(a layer call gives one output tensor in glassnet's graphs). For "
-            "the last hidden state h, use return_sequences=True and take the "
-            "last step, y[:, -1], or return_sequences=False, whose output is h. "
-            "Received: return_state=True"
+            "sequences instead (a longer time axis), with stateful=False, or pass "
+            "the last chunk's states on yourself: return_state=True, then "
+            "initial_state= on the next call. Received: stateful=True"
         )
     if use_cudnn not in ("auto", False):
         raise InvalidArgumentError(

@@ -59,6 +59,21 @@ class StepMask:
         self.real = real
         self.padded = ~real
         self.weights = real.astype(dtype)
+        self._started: Array | None = None
+
+    @property
+    def started(self) -> Array:
+        """1 from each sample's first real step on, 0 before it: Keras' output
+        starts at zero while the state starts at the initial state, and they agree
+        from the first real step on (``layers/recurrent_states.py``).
+
+        >>> steps = StepMask.of(np.array([[False, True, False]]), 1, 3, False, float)
+        >>> steps.started[:, 0, 0]
+        array([0., 1., 1.])
+        """
+        if self._started is None:
+            self._started = np.maximum.accumulate(self.weights, axis=0)
+        return self._started
 
     @classmethod
     def of(

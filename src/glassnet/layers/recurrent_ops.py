@@ -1,11 +1,14 @@
 """The named tricks the recurrent layers share: in-place gates and masked products.
 
 **Gates in place.** A recurrent step keeps its gate pre-activations in one
-``(batch, gates x units)`` row block and overwrites each block with its activation:
+``(gates x units, batch)`` block and overwrites each gate's rows with its activation:
 :class:`GateActivation` does it, and computes the derivative from the output alone
 for sigmoid, tanh and linear (``y (1 - y)``, ``1 - y^2``, ``1``), so no copy of the
 pre-activations is kept for them. Any other glassnet activation works too; the layer
-then keeps the pre-activations for its backward pass (``needs_input``).
+then keeps the pre-activations for its backward pass (``needs_input``), and the
+function sees each gate batch-major, ``(batch, units)``, as in Keras: an activation
+that mixes a row (softmax) normalizes over the units of one gate, never over the
+batch or across gates.
 
 **Sigmoid as a tanh.** ``sigmoid(z) = 0.5 tanh(z / 2) + 0.5`` exactly. NumPy's
 float32 tanh is vectorized (SIMD) and cannot overflow, while ``1 / (1 + exp(-z))``
@@ -51,9 +54,11 @@ __all__ = [
     "GateActivation",
     "as_matrix",
     "dropout_masks",
+    "halved_sigmoid_columns",
     "masked_input_grad",
     "masked_matmul",
     "masked_weight_grad",
+    "one_tanh_gates",
     "recurrent_kernel_grad",
     "sigmoid_into",
 ]
@@ -75,20 +80,30 @@ def sigmoid_into(z: Array, out: Array) -> None:
 
 
 class GateActivation:
-    """One activation function applied in place to a gate block, and its derivative.
+    """One activation function applied in place to gate blocks, and its derivative.
+
+    ``units`` is the number of rows of one gate: a block of several gates (an
+    LSTM's i and f together) goes to the function one gate at a time, transposed
+    to Keras' ``(batch, units)``, unless the function is one of the elementwise
+    three computed in place.
 
     >>> from glassnet.activations import get
-    >>> gate = GateActivation(get("tanh"))
+    >>> gate = GateActivation(get("tanh"), units=1)
     >>> z = np.array([[0.0, 1.0]])
     >>> gate.apply(z)                      # z now holds tanh(z)
     >>> grad = np.ones_like(z)
     >>> gate.grad_in_place(None, z, grad)  # grad now holds tanh'(z) * grad
     >>> gate.needs_input, grad.round(4)
     (False, array([[1.  , 0.42]]))
+    >>> two_gates = np.zeros((4, 1))             # 2 gates of 2 units, one sample
+    >>> GateActivation(get("softmax"), units=2).apply(two_gates)
+    >>> two_gates.T                             # each gate sums to 1 over its units
+    array([[0.5, 0.5, 0.5, 0.5]])
     """
 
-    def __init__(self, function: ActivationFunction) -> None:
+    def __init__(self, function: ActivationFunction, units: int) -> None:
         self.function = function
+        self.units = units
         self.kind = next(
             (
                 name
@@ -114,8 +129,9 @@ class GateActivation:
         elif self.kind == "linear":
             if out is not z:
                 out[...] = z
-        else:
-            out[...] = self.function.forward(z)
+        else:  # each gate batch-major, as Keras applies it
+            for rows in self._gates(z):
+                out[rows] = self.function.forward(z[rows].T).T
 
     def grad_in_place(self, z: Array | None, y: Array, grad: Array) -> None:
         """Turn ``grad`` = dL/dy into dL/dz, with ``y = f(z)`` (``z`` is needed only
@@ -125,7 +141,11 @@ class GateActivation:
         if self.kind == "linear":
             return
         if self.kind is None:  # the layers keep z for these (needs_input)
-            grad[...] = self.function.backward(cast(Array, z), y, grad)
+            z = cast(Array, z)
+            for rows in self._gates(z):
+                grad[rows] = self.function.backward(
+                    z[rows].T, y[rows].T, grad[rows].T
+                ).T
             return
         slope = y * y
         if self.kind == "sigmoid":
@@ -133,6 +153,47 @@ class GateActivation:
         else:
             np.subtract(1, slope, out=slope)
         grad *= slope
+
+    def _gates(self, z: Array) -> list[slice]:
+        """The row ranges of the gates in the block ``z``, one gate each."""
+        return [slice(r, r + self.units) for r in range(0, len(z), self.units)]
+
+
+def halved_sigmoid_columns(
+    kernel: Array, recurrent: Array, bias: Array | None, units: int
+) -> tuple[Array, Array, Array | None]:
+    """Copies of an LSTM's ``W``, ``U`` and ``b`` with the i, f, o columns halved.
+
+    ``G`` then holds ``z / 2`` for the three sigmoid gates and ``z`` for the
+    candidate, so one tanh over the whole ``(4U, batch)`` block gives ``tanh(z / 2)``
+    and ``tanh(z)``, and ``sigmoid(z) = 0.5 tanh(z / 2) + 0.5`` needs two more
+    passes over i, f, o only (:func:`one_tanh_gates`; halving is exact in floating
+    point, so the values are the same). Measured here: the LSTM(64) forward pass on
+    32 x 20 x 16 about 6% faster than four separate activations.
+    """
+    scale = np.full(4 * units, 0.5, dtype=kernel.dtype)
+    scale[2 * units : 3 * units] = 1.0
+    return (
+        kernel * scale,
+        recurrent * scale,
+        None if bias is None else bias * scale,
+    )
+
+
+def one_tanh_gates(g: Array, units: int) -> None:
+    """An LSTM step's gates in place from ``g`` made with
+    :func:`halved_sigmoid_columns`: ``tanh`` over all four, then ``0.5 t + 0.5`` on
+    i, f and o (their sigmoids); the candidate keeps its tanh.
+
+    >>> g = np.array([[0.0], [0.0], [0.0], [0.0]])      # one unit, one sample
+    >>> one_tanh_gates(g, 1)
+    >>> g.T                                               # i, f, c, o
+    array([[0.5, 0.5, 0. , 0.5]])
+    """
+    np.tanh(g, out=g)
+    for block in (g[: 2 * units], g[3 * units :]):
+        block *= 0.5
+        block += 0.5
 
 
 def dropout_masks(
@@ -223,15 +284,24 @@ def masked_weight_grad(
 
 
 def recurrent_kernel_grad(
-    outputs: Array, grad_matrix: Array, masks: Array | None, out: Array
+    outputs: Array,
+    grad_matrix: Array,
+    masks: Array | None,
+    out: Array,
+    start: Array | None = None,
 ) -> None:
     """``dU`` for ``G[t] += (h[t-1] * m) @ U`` into ``out``: one GEMM over the steps
-    1..T-1 (``h[-1] = 0`` adds nothing at step 0). ``outputs`` holds the states h
+    1..T-1, and one more for step 0 when the state starts at ``start`` (``h[-1]``,
+    ``(units, batch)``; the zero start adds nothing). ``outputs`` holds the states h
     ``(time, units, batch)``, ``grad_matrix`` is ``as_matrix(dG)``, ``masks`` the
     recurrent dropout masks (or None)."""
-    # G[t] += (h[t-1] * m) @ U  =>  dU = sum over t >= 1 of (h[t-1] * m).T @ dG[t]
+    # G[t] += (h[t-1] * m) @ U  =>  dU = sum over t of (h[t-1] * m).T @ dG[t]
+    batch = outputs.shape[2]
     if len(outputs) == 1:
         out[...] = 0
-        return
-    batch = outputs.shape[2]
-    masked_weight_grad(outputs[:-1], grad_matrix[:, batch:], masks, out)
+    else:
+        masked_weight_grad(outputs[:-1], grad_matrix[:, batch:], masks, out)
+    if start is not None:
+        first = np.empty_like(out)
+        masked_weight_grad(start[None], grad_matrix[:, :batch], masks, first)
+        out += first

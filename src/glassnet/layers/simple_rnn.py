@@ -17,6 +17,7 @@ from glassnet.layers.recurrent_ops import (
     masked_matmul,
     recurrent_kernel_grad,
 )
+from glassnet.layers.recurrent_states import Run
 
 __all__ = ["SimpleRNN"]
 
@@ -26,7 +27,8 @@ class SimpleRNN(Recurrent):
     """The Elman recurrence, as Keras' SimpleRNN: ``h_t = a(x_t @ W + h_{t-1} @ U + b)``.
 
     ``W`` is ``(D, U)``, ``U`` (``recurrent_kernel``) ``(U, U)``, ``b`` ``(U,)``; the
-    state starts at zero. Backpropagation through time walks t = T-1 .. 0::
+    state starts at zero (or ``initial_state=h0``, whose gradient is ``dh_next``
+    after t = 0). Backpropagation through time walks t = T-1 .. 0::
 
         dh = dL/dh_t (from the output, where it reaches step t) + dh_next
         dZ[t] = a'(Z[t]) * dh                       Z[t] = x_t W + h_{t-1} U + b
@@ -44,7 +46,8 @@ class SimpleRNN(Recurrent):
     return_sequences, return_state, go_backwards, stateful, unroll, seed,
     zero_output_for_mask
         As in :class:`~glassnet.layers.LSTM` (SimpleRNN has one gate: its dropout
-        masks are one for ``x`` and one for ``h``, as in Keras).
+        masks are one for ``x`` and one for ``h``, as in Keras;
+        ``return_state=True`` gives ``(output, h)``).
 
     Examples
     --------
@@ -118,7 +121,7 @@ class SimpleRNN(Recurrent):
             name=name,
             trainable=trainable,
         )
-        self._squash = GateActivation(self.activation)
+        self._squash = GateActivation(self.activation, self.units)
 
     def _kept_per_step(self) -> list[tuple[str, int]]:
         if self._squash.needs_input:
@@ -130,7 +133,11 @@ class SimpleRNN(Recurrent):
         return gate_flops(self.units, (1, self.activation))
 
     def _run(
-        self, xs: Array, masks: Masks, steps: StepMask | None
+        self,
+        xs: Array,
+        masks: Masks,
+        steps: StepMask | None,
+        start: list[Array] | None,
     ) -> tuple[Array, Any]:
         """``h_t = a(Z[t])``, ``Z[t] = x_t W + b`` (all steps at once) ``+ h_{t-1} U``,
         or ``h_{t-1}`` on a masked step.
@@ -143,6 +150,8 @@ class SimpleRNN(Recurrent):
             outputs += self.params["b"][:, None]
         inputs = np.empty_like(outputs) if self._squash.needs_input else None
         h = np.zeros(outputs.shape[1:], dtype=outputs.dtype)
+        if start is not None:
+            h = start[0]
         for t in range(len(outputs)):
             z = outputs[t]
             z += masked_matmul(kernel, h, masks.recurrent)
@@ -154,24 +163,28 @@ class SimpleRNN(Recurrent):
             h = z
         return outputs, (inputs, outputs)
 
+    def _final_states(self, kept: Any) -> list[Array]:
+        """``[h]`` after the last step."""
+        return [kept[1][-1]]
+
     def _run_backward(
         self,
-        xs: Array,
-        masks: Masks,
-        kept: Any,
+        run: Run,
         grad_seq: Array | None,
         grad_last: Array | None,
+        grad_cell: Array | None,
         input_grad: bool,
-        steps: StepMask | None,
-    ) -> Array | None:
+    ) -> tuple[Array | None, list[Array] | None]:
         """Backpropagation through time (the recurrence in the class docstring)."""
         # h_t = a(Z[t]), Z[t] = x_t W + h_{t-1} U + b  =>  dZ[t] = a'(Z[t]) dh,
         # dh_next = dZ[t] @ U.T; then dW = X.T dZ, dU = H_prev.T dZ, db = sum dZ,
         # dX = dZ @ W.T (one GEMM each, over every step). A padding mask:
-        # h_t = r h_new + (1 - r) h_{t-1}  =>  dh_new = r dh, dh_next += (1 - r) dh
-        inputs, outputs = kept
+        # h_t = r h_new + (1 - r) h_{t-1}  =>  dh_new = r dh, dh_next += (1 - r) dh.
+        # The initial state is h_{-1}: dh0 = dh_next after t = 0
+        xs, masks, (inputs, outputs), steps, start = run
         kernel = self.params["recurrent_kernel"]
         grad_z = self._scratch_like("grad_z", outputs)
+        want_start = start is not None and input_grad
         dh_next = np.zeros_like(outputs[0]) if grad_last is None else grad_last
         carried = None
         for t in range(len(outputs) - 1, -1, -1):
@@ -181,17 +194,23 @@ class SimpleRNN(Recurrent):
             z = None if inputs is None else inputs[t]
             grad_z[t] = dh
             self._squash.grad_in_place(z, outputs[t], grad_z[t])
-            if t:  # h_{-1} is the zero start: it needs no gradient
+            if t or want_start:  # the zero start needs no gradient
                 dh_next = masked_input_grad(kernel, grad_z[t], masks.recurrent)
                 if carried is not None:
                     dh_next += carried
+        grad_start = [dh_next] if want_start else None
         if not self.trainable:
-            return self._input_side_grads(xs, grad_z, masks, input_grad)
+            return self._input_side_grads(xs, grad_z, masks, input_grad), grad_start
         grad_matrix = self._matrix("grad_matrix", grad_z)  # for the GEMMs
         recurrent_kernel_grad(
-            outputs, grad_matrix, masks.recurrent, self.grads["recurrent_kernel"]
+            outputs,
+            grad_matrix,
+            masks.recurrent,
+            self.grads["recurrent_kernel"],
+            None if start is None else start[0],
         )
-        return self._input_side_grads(xs, grad_z, masks, input_grad, grad_matrix)
+        grad_xs = self._input_side_grads(xs, grad_z, masks, input_grad, grad_matrix)
+        return grad_xs, grad_start
 
     def get_config(self) -> dict[str, Any]:
         """Keras' SimpleRNN config: Keras leaves ``seed`` out; glassnet writes it only

@@ -13,6 +13,20 @@ its inputs to find the graph it runs.
 <SymbolicTensor shape=(None, 2), dtype=float32, from layer 'scores'>
 >>> y.node.layer.name, [t.node.layer.name for t in y.node.inputs]
 ('scores', ['features'])
+
+A layer with several outputs (a recurrent layer with ``return_state=True``) gives a
+tuple of tensors, each knowing its ``index`` among the call's outputs; a recurrent
+layer's ``initial_state=`` tensors become inputs of its node, after the sequence
+(``node.state_inputs`` says how many):
+
+>>> from glassnet.layers import LSTM
+>>> sequence = Input((5, 3))
+>>> out, h, c = LSTM(4, return_state=True, name="encoder")(sequence)
+>>> (out.index, h.index, c.index), h.node is out.node
+((0, 1, 2), True)
+>>> decoded = LSTM(4, name="decoder")(sequence, initial_state=[h, c])
+>>> [t.index for t in decoded.node.inputs], decoded.node.state_inputs
+([0, 1, 2], 2)
 """
 
 from __future__ import annotations
@@ -24,7 +38,13 @@ import numpy as np
 if TYPE_CHECKING:
     from glassnet.layers.base import Layer
 
-__all__ = ["Node", "SymbolicTensor", "flatten_structure", "is_symbolic"]
+__all__ = [
+    "Node",
+    "SymbolicTensor",
+    "flatten_structure",
+    "is_symbolic",
+    "output_tensors",
+]
 
 
 class SymbolicTensor:
@@ -84,13 +104,24 @@ class Node:
     """One call of ``layer`` on ``inputs`` (symbolic tensors), giving ``outputs``.
 
     ``list_call`` records whether the layer was handed a list (merge layers) or a
-    single tensor, so the model calls it the same way on arrays.
+    single tensor, so the model calls it the same way on arrays. The last
+    ``state_inputs`` of ``inputs`` are the call's ``initial_state=`` tensors (a
+    recurrent layer's start states); the model hands them to the layer as
+    ``forward(x, initial_state=[...])``, and its backward returns their gradients
+    after ``dx``.
     """
 
-    def __init__(self, layer: Layer, inputs: list[SymbolicTensor], list_call: bool):
+    def __init__(
+        self,
+        layer: Layer,
+        inputs: list[SymbolicTensor],
+        list_call: bool,
+        state_inputs: int = 0,
+    ):
         self.layer = layer
         self.inputs = inputs
         self.list_call = list_call
+        self.state_inputs = state_inputs
         self.outputs: list[SymbolicTensor] = []
         #: a fixed mode for this call (``base(x, training=False)``), else None: the
         #: mode of the pass
@@ -99,6 +130,18 @@ class Node:
     def __repr__(self) -> str:
         sources = ", ".join(t.name for t in self.inputs) or "data"
         return f"<Node {self.layer.name}({sources})>"
+
+
+def output_tensors(node: Node, shape: Any, dtype: Any, several: bool) -> Any:
+    """Make ``node.outputs`` for per-sample output ``shape`` (a list of shapes
+    when the call has ``several`` outputs) and return what the call gives: the
+    tensor, or a tuple of them (as Keras 3's layers return their outputs)."""
+    shapes = list(shape) if several else [shape]
+    node.outputs = [
+        SymbolicTensor((None, *sample), dtype, node, index)
+        for index, sample in enumerate(shapes)
+    ]
+    return tuple(node.outputs) if several else node.outputs[0]
 
 
 def is_symbolic(value: Any) -> bool:

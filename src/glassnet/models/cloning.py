@@ -203,11 +203,15 @@ def _clone_functional(
         layer = clone(step.layer)
         args = [tensors[id(t)] for t in step.node.inputs]
         call_args = args if step.list_call else args[0]
+        # a recurrent call's initial states come last; several outputs, one each
+        extra = {"initial_state": args[1:]} if step.state_inputs else {}
         if call_function is None:
-            output = layer(call_args)
+            output = layer(call_args, **extra)
         else:
-            output = call_function(layer, call_args)
-        tensors[id(step.node.outputs[0])] = output
+            output = call_function(layer, call_args, **extra)
+        made = output if len(step.outputs) > 1 else [output]
+        for old, new in zip(step.node.outputs, made, strict=True):
+            tensors[id(old)] = new
     outputs = [tensors[id(t)] for t in graph.outputs]
     return Model(
         inputs if len(inputs) > 1 else inputs[0],

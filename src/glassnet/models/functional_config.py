@@ -4,7 +4,8 @@ Keras 3 describes a functional model by its layers, each listing the calls made 
 it (its *inbound nodes*), and by the tensors that are the model's inputs and
 outputs. A tensor is named by its ``keras_history``: the layer that made it, which
 of that layer's calls made it (the node index, counting only the calls inside this
-model) and which output of the call (always 0: a glassnet layer has one output)::
+model) and which output of the call (0, or a recurrent layer's state with
+``return_state``: ``["encoder", 0, 1]`` is its h)::
 
     {"name": "functional", "trainable": true, "seed": null,
      "layers": [
@@ -19,8 +20,10 @@ model) and which output of the call (always 0: a glassnet layer has one output):
 
 A merge layer's call has a list of tensors as its one argument; a shared layer has
 one node per call; a call given its own mode (``layer(x, training=False)``) keeps it
-in ``kwargs``. Keras 2 wrote a node as ``[[name, node, tensor, {}], ...]``,
-which is read too. Several inputs or outputs are lists of ``[name, node, tensor]``
+in ``kwargs``, and so does a recurrent call given initial states
+(``"kwargs": {"initial_state": [tensor, ...]}``). Keras 2 wrote a node as
+``[[name, node, tensor, {}], ...]``, which is read too (its initial states are
+not). Several inputs or outputs are lists of ``[name, node, tensor]``
 (or dicts of them).
 
 :func:`graph_config` writes this with each layer's own ``get_config()``
@@ -126,8 +129,14 @@ def _node_config(node: Node, index: dict[int, int]) -> dict[str, Any]:
         }
         for t in node.inputs
     ]
-    kwargs = {} if node.training is None else {"training": node.training}
-    return {"args": [tensors if node.list_call else tensors[0]], "kwargs": kwargs}
+    given = len(tensors) - node.state_inputs
+    kwargs: dict[str, Any] = {}
+    if node.training is not None:
+        kwargs["training"] = node.training
+    if node.state_inputs:
+        kwargs["initial_state"] = tensors[given:]
+    args = tensors[:given] if node.list_call else tensors[0]
+    return {"args": [args], "kwargs": kwargs}
 
 
 def _tensor_refs(tensors: list[SymbolicTensor], index: dict[int, int]) -> Any:

@@ -28,20 +28,66 @@ __all__ = ["Graph", "Step"]
 
 
 class Step:
-    """One layer call of the graph, with the slots its tensors live in during a pass."""
+    """One layer call of the graph, with the slots its tensors live in during a pass.
 
-    __slots__ = ("inputs", "layer", "list_call", "node", "output", "shared", "training")
+    ``outputs`` holds a slot per output of the call (several for a recurrent layer
+    with ``return_state``), ``output`` the first. The last ``state_inputs`` of
+    ``inputs`` are the call's ``initial_state=`` tensors: :meth:`arguments` hands
+    them to the layer as a keyword, and its backward returns their gradients after
+    ``dx``.
 
-    def __init__(self, node: Node, inputs: list[int], output: int, shared: bool):
+    >>> from glassnet.layers import Input, LSTM
+    >>> x = Input((5, 2))
+    >>> _, h, c = LSTM(3, return_state=True)(x)
+    >>> out = LSTM(3)(x, initial_state=[h, c])
+    >>> graph = Graph([x], [out])
+    >>> [(s.inputs, s.outputs, s.state_inputs) for s in graph.steps]
+    [([0], [1, 2, 3], 0), ([0, 2, 3], [4], 2)]
+    """
+
+    __slots__ = (
+        "inputs",
+        "layer",
+        "list_call",
+        "node",
+        "output",
+        "outputs",
+        "shared",
+        "state_inputs",
+        "training",
+    )
+
+    def __init__(self, node: Node, inputs: list[int], outputs: list[int], shared: bool):
         self.node = node
         self.layer = node.layer
         self.inputs = inputs
-        self.output = output
+        self.outputs = outputs
+        self.output = outputs[0]
         self.list_call = node.list_call
+        self.state_inputs = node.state_inputs
         #: the layer is called more than once in this graph (its weights are shared)
         self.shared = shared
         #: the call's own training mode, when it was given one
         self.training = node.training
+
+    def arguments(self, values: list[Any]) -> tuple[Any, dict[str, Any]]:
+        """What the layer is called on, from the tensors in ``values`` (by slot):
+        one array or a list (merge layers), and ``{"initial_state": [...]}`` for a
+        call given initial states (else no keywords)."""
+        if self.list_call:
+            return [values[slot] for slot in self.inputs], {}
+        x = values[self.inputs[0]]
+        if not self.state_inputs:
+            return x, {}
+        return x, {"initial_state": [values[slot] for slot in self.inputs[1:]]}
+
+    def store(self, values: list[Any], result: Any) -> None:
+        """Put what the call gave (one value, or one per output) in its slots."""
+        if len(self.outputs) == 1:
+            values[self.output] = result
+            return
+        for slot, value in zip(self.outputs, result, strict=True):
+            values[slot] = value
 
 
 class Graph:
@@ -102,7 +148,7 @@ class Graph:
             Step(
                 node,
                 [self.slots[id(t)] for t in node.inputs],
-                self.slots[id(node.outputs[0])],
+                [self.slots[id(t)] for t in node.outputs],
                 calls[id(node.layer)] > 1,
             )
             for node in self.nodes[len(inputs) :]
@@ -111,7 +157,10 @@ class Graph:
             len(inputs) == 1
             and len(outputs) == 1
             and all(
-                not s.shared and not s.list_call and s.training is None
+                not s.shared
+                and not s.list_call
+                and s.training is None
+                and len(s.inputs) == len(s.outputs) == 1
                 for s in self.steps
             )
             and all(

@@ -15,7 +15,7 @@ stack; nothing here allocates more than the config's own size.
 >>> model = Model(x, Dense(2, name="d")(x))
 >>> plan = read_graph_config(model.get_config())
 >>> [(call.layer, call.index, call.inputs) for call in plan.calls]
-[('d', 0, (('x', 0),))]
+[('d', 0, (('x', 0, 0),))]
 >>> read_graph_config({"layers": [], "input_layers": [], "output_layers": []})
 Traceback (most recent call last):
 ...
@@ -37,8 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Call", "GraphPlan", "call_layers", "read_graph_config"]
 
-#: A tensor of the graph: (layer name, node index). The tensor index is always 0.
-Ref = tuple[str, int]
+#: A tensor of the graph: (layer name, node index, tensor index): Keras'
+#: ``keras_history``, the tensor index counting a call's outputs (a recurrent
+#: layer with ``return_state`` gives several).
+Ref = tuple[str, int, int]
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,15 @@ class Call:
     """Node ``index`` of ``layer``: the layer called on the tensors ``inputs``.
 
     ``training`` is the call's own mode (``layer(x, training=False)``), if it has one.
+    The last ``state_inputs`` of ``inputs`` are the call's ``initial_state=``
+    tensors (Keras writes them in the call's ``kwargs``).
     """
 
     layer: str
     index: int
     inputs: tuple[Ref, ...]
     training: bool | None = None
+    state_inputs: int = 0
 
 
 @dataclass
@@ -163,11 +168,17 @@ def _is_input(entry: dict[str, Any]) -> bool:
 
 def _node_refs(
     node: Any, here: str, counts: dict[str, int]
-) -> tuple[tuple[Ref, ...], bool | None]:
-    """The tensors a node (Keras 3's or Keras 2's form) calls its layer on, and the
-    call's own training mode (None: the pass decides)."""
+) -> tuple[tuple[Ref, ...], bool | None, int]:
+    """The tensors a node (Keras 3's or Keras 2's form) calls its layer on (its
+    ``initial_state`` tensors last), the call's own training mode (None: the pass
+    decides) and how many initial states it has."""
+    states: list[Any] = []
     if isinstance(node, dict):  # Keras 3: {"args": [tensor or [tensors]], "kwargs": {}}
         args, kwargs = node.get("args"), node.get("kwargs", {})
+        if isinstance(kwargs, dict) and kwargs.get("initial_state") is not None:
+            kwargs = dict(kwargs)  # a recurrent call's start states: tensors too
+            given = kwargs.pop("initial_state")
+            states = given if isinstance(given, list) else [given]
         if (
             set(node) - {"args", "kwargs"}
             or not isinstance(args, list)
@@ -179,7 +190,7 @@ def _node_refs(
             )
         training = _call_training(kwargs, here)
         tensors = args[0] if isinstance(args[0], list) else [args[0]]
-        histories = [_keras_history(t, here) for t in tensors]
+        histories = [_keras_history(t, here) for t in [*tensors, *states]]
     elif isinstance(node, list):  # Keras 2: [[name, node, tensor, kwargs], ...]
         histories, training = [], None
         for item in node:
@@ -196,9 +207,9 @@ def _node_refs(
             f"{here}: a call must be an object (Keras 3) or a list (Keras 2). "
             f"Received: {str(node)[:120]}"
         )
-    if not histories:
+    if len(histories) == len(states):
         raise InvalidArgumentError(f"{here}: the call has no input tensor.")
-    return tuple(_ref(h, here, counts) for h in histories), training
+    return tuple(_ref(h, here, counts) for h in histories), training, len(states)
 
 
 def _call_training(kwargs: Any, here: str) -> bool | None:
@@ -262,12 +273,7 @@ def _ref(history: Any, here: str, counts: dict[str, int]) -> Ref:
             f"{here}: the tensor {str(history)[:120]} names call #{node} of layer "
             f"{name[:80]!r}, which is called {counts[name]} time(s)."
         )
-    if tensor != 0:
-        raise InvalidArgumentError(
-            f"{here}: the tensor {str(history)[:120]} names output #{tensor}; glassnet "
-            "layers have one output (#0)."
-        )
-    return name, node
+    return name, node, tensor
 
 
 def _index(value: Any) -> bool:
@@ -302,11 +308,11 @@ def _ordered(calls: list[Call]) -> list[Call]:
     in the order the calls are made.
     """
     by_ref = {(c.layer, c.index): c for c in calls}
-    needs: dict[Ref, set[Ref]] = {}
-    users: dict[Ref, list[Ref]] = {}
+    needs: dict[tuple[str, int], set[tuple[str, int]]] = {}
+    users: dict[tuple[str, int], list[tuple[str, int]]] = {}
     for call in calls:
         key = (call.layer, call.index)
-        wanted = {ref for ref in call.inputs if ref in by_ref}
+        wanted = {ref[:2] for ref in call.inputs if ref[:2] in by_ref}
         if call.index:
             wanted.add((call.layer, call.index - 1))
         needs[key] = wanted
@@ -345,24 +351,47 @@ def call_layers(plan: GraphPlan, layers: dict[str, Layer]) -> tuple[Any, Any]:
                     f"Layer {name!r} should be an InputLayer; it is a "
                     f"{type(layer).__name__}."
                 )
-            tensors[(name, 0)] = layer.output
+            tensors[(name, 0, 0)] = layer.output
     for call in plan.calls:
         layer = layers[call.layer]
-        args = [tensors[ref] for ref in call.inputs]
-        if not layer.takes_list and len(args) != 1:
+        here = f"Layer {call.layer!r} ({type(layer).__name__}), call #{call.index}"
+        args = [_tensor(tensors, ref, here) for ref in call.inputs]
+        given = args[: len(args) - call.state_inputs]
+        if not layer.takes_list and len(given) != 1:
             raise InvalidArgumentError(
                 f"Layer {call.layer!r} ({type(layer).__name__}) takes one tensor; call "
-                f"#{call.index} gives it {len(args)}."
+                f"#{call.index} gives it {len(given)}."
             )
-        output = layer(args if layer.takes_list else args[0])
-        output.node.training = call.training
-        tensors[(call.layer, call.index)] = output
+        if call.state_inputs:
+            if not hasattr(layer, "state_sizes"):
+                raise InvalidArgumentError(f"{here} takes no initial_state.")
+            recurrent: Any = layer  # a recurrent layer (or Bidirectional)
+            output: Any = recurrent(given[0], initial_state=args[len(given) :])
+        else:
+            output = layer(given if layer.takes_list else given[0])
+        outputs = list(output) if isinstance(output, tuple) else [output]
+        outputs[0].node.training = call.training
+        for position, tensor in enumerate(outputs):
+            tensors[(call.layer, call.index, position)] = tensor
     return _tensors(plan.inputs, tensors), _tensors(plan.outputs, tensors)
 
 
+def _tensor(tensors: dict[Ref, SymbolicTensor], ref: Ref, here: str) -> Any:
+    """The tensor ``ref`` names, or an error naming the outputs the call has."""
+    if ref not in tensors:
+        made = sum(key[:2] == ref[:2] for key in tensors)
+        outputs = "one output (#0)" if made == 1 else f"{made} outputs"
+        raise InvalidArgumentError(
+            f"{here}: the tensor {list(ref)} names output #{ref[2]} of call "
+            f"#{ref[1]} of layer {ref[0][:80]!r}, which gives {outputs}."
+        )
+    return tensors[ref]
+
+
 def _tensors(structure: Any, tensors: dict[Ref, SymbolicTensor]) -> Any:
+    here = "The model's inputs or outputs"
     if isinstance(structure, tuple):
-        return tensors[structure]
+        return _tensor(tensors, structure, here)
     if isinstance(structure, dict):
-        return {key: tensors[ref] for key, ref in structure.items()}
-    return [tensors[ref] for ref in structure]
+        return {key: _tensor(tensors, ref, here) for key, ref in structure.items()}
+    return [_tensor(tensors, ref, here) for ref in structure]

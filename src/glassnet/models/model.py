@@ -164,10 +164,10 @@ class Model(Network):
             layer = step.layer
             if isinstance(layer, Model):  # a model inside: its own graph's shapes
                 shapes[step.output] = layer.compute_output_shape(args[0])
-            else:
-                shapes[step.output] = tuple(
-                    layer.output_shape(args if step.list_call else args[0])
-                )
+            else:  # a list of shapes for a call with several outputs
+                shape = layer.output_shape(args if step.list_call else args[0])
+                several = layer.multiple_outputs
+                step.store(shapes, [*map(tuple, shape)] if several else tuple(shape))
         return tuple(shapes[graph.output_slots[0]])
 
     # -- compile -----------------------------------------------------------------

@@ -124,6 +124,14 @@ class Sequential(Model):
             self._input_layer = layer
             return
         check_and_name_new_layer(layer, self._layers)
+        if layer.multiple_outputs:
+            raise InvalidArgumentError(
+                f"Layer '{layer.name}' ({type(layer).__name__}) gives several outputs "
+                "(return_state=True: the output, then the states); a Sequential model "
+                "passes one tensor from layer to layer. Build a functional model "
+                "instead, e.g. out, h, c = LSTM(8, return_state=True)(x), or set "
+                "return_state=False. Received: return_state=True"
+            )
         if self._input_layer is not None and not self._layers:
             if layer.declared_input_shape is not None:
                 raise InvalidArgumentError(

@@ -10,7 +10,10 @@ plain-text style of the Keras 2 tutorials rather than with box-drawing character
   call of the layer, the tensors it was called on, as ``layer[node][tensor]``:
   ``dense[0][0]`` is the output of the first call of layer ``dense``. A merge lists
   several entries; a shared layer (called twice) lists the inputs of both calls,
-  and its output shape is that of its last call, as in Keras.
+  and its output shape is that of its last call, as in Keras. A layer with
+  several outputs (``return_state=True``) shows them as a list,
+  ``[(None, 4), (None, 4), (None, 4)]``, and a call on another call's state
+  names it by its index: ``encoder[0][1]``.
 - **Total params** counts every weight; **Non-trainable params** the state
   (BatchNormalization's moving mean and variance) and every weight of a frozen
   layer (``trainable = False``); **Trainable params** the rest.
@@ -125,6 +128,13 @@ def _shape(shape: tuple[Any, ...]) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
+def _output_shapes(node: Node) -> str:
+    """A call's output shape, or Keras' list of them for a call with several
+    outputs (a recurrent layer with return_state): ``[(None, 4), (None, 4)]``."""
+    shapes = [_shape(tensor.shape) for tensor in node.outputs]
+    return shapes[0] if len(shapes) == 1 else f"[{', '.join(shapes)}]"
+
+
 def _wrap(text: str, width: int) -> list[str]:
     """``text`` cut into lines of at most ``width`` characters, at spaces if possible."""
     lines = []
@@ -194,7 +204,7 @@ def format_summary(
     for index, (layer, nodes) in enumerate(calls):
         fields = [
             f"{layer.name} ({type(layer).__name__})",
-            _shape(nodes[-1].outputs[0].shape),
+            _output_shapes(nodes[-1]),
             f"{layer.count_params():,}",
         ]
         if not chain:

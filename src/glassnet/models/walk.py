@@ -27,6 +27,14 @@ A layer called more than once (shared weights) keeps one cache per call: the wal
 stores it after each call's forward, puts it back before that call's backward, and
 sums the weight gradients of all calls.
 
+**Several outputs, initial states.** A call with several outputs (a recurrent
+layer with ``return_state``) fills one slot per output; backward hands the layer a
+list with one gradient per output, **None** for an output nothing below the loss
+used (no array of zeros is made: the layer treats None as zero, and a call none of
+whose outputs has a gradient is skipped). A call given ``initial_state=`` tensors
+(``node.state_inputs``) gets them as that keyword, and its backward returns
+``[dx, *d states]``, added into their slots as any input's gradient.
+
 **Masks.** When a layer of the graph makes a padding mask (``Masking``,
 ``Embedding(mask_zero=True)``: ``graph.masking``), forward carries a mask beside
 each tensor: a layer that ``takes_mask`` gets its input's in ``forward(...,
@@ -88,7 +96,8 @@ class Walk:
         for step in graph.steps:
             below = any(needs[slot] for slot in step.inputs)
             own = bool(step.layer.trainable_weights)
-            needs[step.output] = below or own
+            for slot in step.outputs:
+                needs[slot] = below or own
             self.runs.append(below or own)
             self.input_grad.append(below)
         self.steps = graph.steps
@@ -136,15 +145,12 @@ class Walk:
         caches = self._caches
         caches.clear()
         for index, step in enumerate(self.steps):
-            args = (
-                [values[slot] for slot in step.inputs]
-                if step.list_call
-                else values[step.inputs[0]]
-            )
+            args, options = step.arguments(values)
             mode = training if step.training is None else step.training
-            values[step.output] = step.layer.forward(
-                args, training=mode, keep_cache=keep_cache or training
+            y = step.layer.forward(
+                args, training=mode, keep_cache=keep_cache or training, **options
             )
+            step.store(values, y)
             if step.shared:
                 caches[index] = step.layer._cache
         return [values[slot] for slot in self.graph.output_slots]
@@ -161,25 +167,26 @@ class Walk:
             values[slot] = x
         self._caches.clear()
         for index, step in enumerate(self.steps):
+            args, options = step.arguments(values)
             if step.list_call:
-                args: Any = [values[slot] for slot in step.inputs]
                 mask: Any = [masks[slot] for slot in step.inputs]
                 present = any(m is not None for m in mask)
-            else:
-                args, mask = values[step.inputs[0]], masks[step.inputs[0]]
+            else:  # a sequence's mask (initial states carry none)
+                mask = masks[step.inputs[0]]
                 present = mask is not None
             layer: Any = step.layer  # a layer that takes_mask has forward(mask=)
             mode = training if step.training is None else step.training
             keep = keep_cache or training
             if present and getattr(layer, "takes_mask", False):
-                y = layer.forward(args, training=mode, keep_cache=keep, mask=mask)
-            else:
-                y = layer.forward(args, training=mode, keep_cache=keep)
-            values[step.output] = y
-            # a model used as a layer carries its masks inside and gives none out
+                options["mask"] = mask
+            step.store(
+                values, layer.forward(args, training=mode, keep_cache=keep, **options)
+            )
+            # a model used as a layer carries its masks inside and gives none out;
+            # a call with several outputs gives a mask (or None) for each
             compute_mask = getattr(layer, "compute_mask", None)
             if compute_mask is not None and (present or layer.creates_mask):
-                masks[step.output] = compute_mask(args, mask if present else None)
+                step.store(masks, compute_mask(args, mask if present else None))
             if step.shared:
                 self._caches[index] = layer._cache
         graph.output_masks = [masks[slot] for slot in graph.output_slots]
@@ -207,6 +214,7 @@ class Walk:
         if self.chain:
             return [self.chain_backward(output_grads[0], from_logits[0])]
         grads: list[Any] = [None] * len(self.graph.slots)
+        grad: Any
         for slot, grad in zip(self.graph.output_slots, output_grads, strict=True):
             if grad is not None:
                 grads[slot] = grad if grads[slot] is None else grads[slot] + grad
@@ -219,6 +227,9 @@ class Walk:
         for index in range(len(self.steps) - 1, -1, -1):
             step = self.steps[index]
             grad = grads[step.output]
+            if len(step.outputs) > 1:  # one per output, None where nothing used it
+                parts = [grads[slot] for slot in step.outputs]
+                grad = None if all(g is None for g in parts) else parts
             if grad is None or not self.runs[index]:
                 continue
             wants_dx = self.input_grad[index]
@@ -336,8 +347,9 @@ def _accumulate(sums: dict[int, dict[str, Array]], step: Step) -> None:
 
 
 def _distribute(grads: list[Any], step: Step, grad_in: Any) -> None:
-    """Add dL/d(input) to each input tensor's gradient (paths to L add up)."""
-    parts = grad_in if step.list_call else [grad_in]
+    """Add dL/d(input) to each input tensor's gradient (paths to L add up); a call
+    given initial states returned ``[dx, *d states]``."""
+    parts = grad_in if step.list_call or step.state_inputs else [grad_in]
     for slot, part in zip(step.inputs, parts, strict=True):
         if part is None:
             continue
