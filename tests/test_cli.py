@@ -94,14 +94,14 @@ def animals(work: Path) -> Path:
     """A 3-class model trained on text labels, standardized, with validation."""
     result = glassnet(
         "train animals.csv --target kind --features height,weight --layers 8 "
-        "--epochs 40 --lr 0.05 --seed 1 --validation-split 0.2 --standardize "
-        "--output animals.keras",
+        "--epochs 40 --patience off --lr 0.05 --seed 1 --validation-split 0.2 "
+        "--verbose 2 --output animals.keras",
         cwd=work,
     )
     out = ok(result)
-    assert "Epoch 40/40" in out
+    assert "epoch 40/40  loss " in out
     assert "classification of 'kind' into 3 classes (cat, dog, emu)" in out
-    assert "Saved animals.keras" in out
+    assert "Saved animals.keras after 40 epochs" in out
     return work / "animals.keras"
 
 
@@ -143,11 +143,21 @@ def test_label_mapping_is_stored_inside_the_keras_file(animals: Path) -> None:
         metadata = json.loads(archive.read("metadata.json"))
     data = metadata["glassnet"]["user"]["data"]
     assert read_metadata(animals) == {"data": data}
+    assert data["version"] == 2
     assert data["task"] == "classification"
     assert data["target"] == "kind"
     assert data["classes"] == CLASSES
-    assert data["features"] == ["height", "weight"]
-    assert len(data["mean"]) == len(data["scale"]) == 2
+    inputs = data["preparation"]["inputs"]
+    assert [column["name"] for column in inputs] == ["height", "weight"]
+    assert all(column["kind"] == "number" for column in inputs)
+    # the standardization is the training file's own mean and (population) std
+    table = np.loadtxt(
+        animals.parent / "animals.csv", delimiter=",", skiprows=1, usecols=(0, 1)
+    )
+    assert np.allclose([c["mean"] for c in inputs], table.mean(axis=0))
+    assert np.allclose([c["scale"] for c in inputs], table.std(axis=0))
+    assert data["training"]["epochs"] == 40
+    assert data["training"]["optimizer"] == "adam"
     assert not Path(f"{animals}.labels.json").exists()
 
 
@@ -157,7 +167,7 @@ def test_predict_writes_labels_and_probabilities(animals: Path, work: Path) -> N
     )
     assert "Wrote 90 predictions to pred.csv" in out
     lines = (work / "pred.csv").read_text().splitlines()
-    assert lines[0] == "kind,proba_cat,proba_dog,proba_emu"
+    assert lines[0] == "predicted_kind,probability_cat,probability_dog,probability_emu"
     rows = [line.split(",") for line in lines[1:]]
     assert len(rows) == 90
     truth = [
@@ -172,22 +182,25 @@ def test_predict_writes_labels_and_probabilities(animals: Path, work: Path) -> N
     # to standard output, without probabilities, from columns in another order
     write_csv(work / "shuffled.csv", ["weight", "height"], [[3.0, 3.0], [3.0, 0.0]])
     out = ok(glassnet("predict animals.keras shuffled.csv", cwd=work))
-    assert out.splitlines() == ["kind", "dog", "emu"]
+    assert out.splitlines() == ["predicted_kind", "dog", "emu"]
 
 
 def test_evaluate_reports_loss_and_accuracy(animals: Path, work: Path) -> None:
     out = ok(glassnet("evaluate animals.keras animals.csv", cwd=work))
-    assert out.startswith("loss: ")
-    accuracy = float(out.split("accuracy: ")[1].split()[0])
+    assert out.startswith("accuracy ")
+    accuracy = float(out.split()[1])
     assert accuracy > 0.85
-    assert "(90 rows of animals.csv)" in out
+    assert "on 90 rows of animals.csv (loss " in out
+    assert "Confusion matrix" in out
 
 
 def test_summary_shows_layers_and_column_data(animals: Path, work: Path) -> None:
     out = ok(glassnet("summary animals.keras", cwd=work))
     assert "Total params: 51" in out  # 2 x 8 + 8 = 24, 8 x 3 + 3 = 27
-    assert "into 3 classes (cat, dog, emu) from 2 inputs, standardized" in out
-    assert "Inputs: height, weight" in out
+    assert "Task      classification of 'kind' into 3 classes (cat, dog, emu)" in out
+    assert "Inputs    2 from 2 columns: 2 numeric columns standardized" in out
+    assert "Columns   height, weight" in out
+    assert "Epochs    40 of at most 40, ended by epoch limit" in out
     explained = ok(glassnet("summary animals.keras --explain", cwd=work))
     assert "2 x 8 + 8 = 24" in explained
 
@@ -221,7 +234,9 @@ def test_inspect_bounds_the_weights_member_by_the_architecture(
 
 def test_explain_prints_the_chain_rule_for_one_row(animals: Path, work: Path) -> None:
     out = ok(glassnet("explain animals.keras animals.csv --row 31", cwd=work))
-    assert out.startswith("Row 31 (animals.csv, line 33): kind = dog")
+    assert out.startswith("Row 31 of animals.csv: predicted dog (probability ")
+    assert "true kind = dog" in out.splitlines()[0]
+    assert "  x1 = height = " in out and "  x2 = weight = " in out
     assert "Backpropagation of one sample through a 2-8-3 network" in out
     assert re.search(r"d_L_d_w1 += d_L_d_h1 \* d_h1_d_w1 = ", out)
 
@@ -234,12 +249,18 @@ def test_convert_between_every_format(animals: Path, work: Path) -> None:
         assert (work / name).exists()
     ok(glassnet("convert animals.keras w.h5 --weights-only", cwd=work))
     assert json.loads((work / "m.h5.labels.json").read_text())["classes"] == CLASSES
+    one_error(glassnet("convert animals.keras m.h5", cwd=work), "exists", "--overwrite")
+    ok(glassnet("convert animals.keras m.h5 --overwrite", cwd=work))
     # whole models predict the same; weights come back with an architecture
     for name in ("m.h5", "copy.keras"):
         assert ok(glassnet(f"predict {name} animals.csv --proba", cwd=work)) == expected
     for weights in ("m.weights.h5", "m.safetensors", "w.h5"):
         one_error(glassnet(f"convert {weights} x.keras", cwd=work), "--model")
-        ok(glassnet(f"convert {weights} back.keras --model m.json", cwd=work))
+        ok(
+            glassnet(
+                f"convert {weights} back.keras --model m.json --overwrite", cwd=work
+            )
+        )
         assert (
             ok(glassnet("predict back.keras animals.csv --proba", cwd=work)) == expected
         )
@@ -262,35 +283,38 @@ def test_regression_on_a_numeric_target(work: Path) -> None:
             cwd=work,
         )
     )
-    assert "regression of 'price' from 2 inputs" in out
-    assert "mae:" in out
+    assert "Task      regression of 'price' (mean " in out
+    assert "  mae " in out
     info = json.loads((work / "houses.h5.labels.json").read_text())
     assert info["task"] == "regression" and info["classes"] is None
     predictions = ok(glassnet("predict houses.h5 houses.csv", cwd=work)).splitlines()
-    assert predictions[0] == "price"
+    assert predictions[0] == "predicted_price"
     truth = np.loadtxt(work / "houses.csv", delimiter=",", skiprows=1)[:, 2]
     assert np.abs(np.array(predictions[1:], dtype=float) - truth).mean() < 0.3
-    assert "mae:" in ok(glassnet("evaluate houses.h5 houses.csv", cwd=work))
+    assert "MAE " in ok(glassnet("evaluate houses.h5 houses.csv", cwd=work))
     one_error(glassnet("predict houses.h5 houses.csv --proba", cwd=work), "--proba")
 
 
 def test_two_text_classes_train_one_sigmoid_unit(tmp_path: Path) -> None:
-    rows = [[i, "yes" if i % 2 else "no"] for i in range(20)]
+    rows = [[f"{np.sin(i):.3f}", "yes" if i % 2 else "no"] for i in range(20)]
     write_csv(tmp_path / "odd.csv", ["n", "odd"], rows)
     ok(glassnet("train odd.csv --target odd --epochs 2 -q", cwd=tmp_path))
     summary = ok(glassnet("summary model.keras", cwd=tmp_path))
     assert "(None, 1)" in summary and "into 2 classes (no, yes)" in summary
     proba = ok(glassnet("predict model.keras odd.csv --proba", cwd=tmp_path))
-    assert proba.splitlines()[0] == "odd,proba_no,proba_yes"
+    assert proba.splitlines()[0] == "predicted_odd,probability_no,probability_yes"
 
 
 def test_task_rule_and_override(tmp_path: Path) -> None:
-    rows = [[i, i % 3] for i in range(30)]  # 3 whole numbers in 30 rows: classes
+    rows = [[f"{np.cos(i):.3f}", i % 3] for i in range(30)]  # 3 whole numbers: classes
     write_csv(tmp_path / "few.csv", ["n", "k"], rows)
     out = ok(glassnet("train few.csv --target k --epochs 1", cwd=tmp_path))
     assert "into 3 classes (0, 1, 2)" in out
     out = ok(
-        glassnet("train few.csv --target k --task regression --epochs 1", cwd=tmp_path)
+        glassnet(
+            "train few.csv --target k --task regression --epochs 1 -o r.keras",
+            cwd=tmp_path,
+        )
     )
     assert "regression of 'k'" in out
 
@@ -311,12 +335,12 @@ def test_npz_data_and_architecture_file(tmp_path: Path) -> None:
             cwd=tmp_path,
         )
     )
-    assert (
-        "Training a 3-4-1 network: classification of 'y' into 2 classes (0, 1)" in out
-    )
+    assert "Task      classification of 'y' into 2 classes (0, 1)" in out
+    assert "Network   3-4-1, sigmoid output" in out
     assert "val_loss" in out
     predictions = ok(glassnet("predict model.keras data.npz", cwd=tmp_path))
-    assert predictions.splitlines()[0] == "y" and len(predictions.splitlines()) == 61
+    assert predictions.splitlines()[0] == "predicted_y"
+    assert len(predictions.splitlines()) == 61
     one_error(
         glassnet("train data.npz --model arch.json --layers 3", cwd=tmp_path),
         "--layers",
@@ -326,9 +350,11 @@ def test_npz_data_and_architecture_file(tmp_path: Path) -> None:
 
 # -- errors: one line, exit code 2, never a traceback ----------------------------------
 BAD_FILES = {
-    "ragged.csv": "a,b,y\n1,2,p\n3,4\n",
-    "cell.csv": "a,b,y\n1,2,p\n3,tall,q\n",
-    "empty_cell.csv": "a,b,y\n1,,p\n",
+    "ragged.csv": "a,b,y\n1,2,p\n3,4,q,5\n",
+    "cell.csv": "a,b,y\n"
+    + "".join(f"{i},{i % 7},{'pq'[i % 2]}\n" for i in range(20))
+    + "3,tall,q\n",
+    "empty_cell.csv": "a,b,y\n1,,p\n1,,q\n",
     "empty.csv": "",
     "binary.csv": "\udcff\udcfe\x00\x01",
 }
@@ -340,20 +366,29 @@ BAD_FILES = {
         ("train nope.csv --target y", ["nope.csv", "no such file"]),
         (
             "train ragged.csv --target y",
-            ["ragged.csv, line 3", "2 values", "3 columns"],
+            ["ragged.csv, line 3", "4 values", "3 columns"],
         ),
         (
             "train cell.csv --target y",
-            ["cell.csv, line 3, column 'b'", "'tall' is not a number"],
+            [
+                "cell.csv",
+                "'b' has 1 cell that is not a number",
+                "'tall' x1",
+                "--na-values",
+            ],
         ),
-        ("train empty_cell.csv --target y", ["line 2, column 'b'", "empty"]),
+        ("train empty_cell.csv --target y", ["no input column", "'b' every cell"]),
         ("train empty.csv --target y", ["empty.csv", "header"]),
-        ("train binary.csv --target y", ["binary.csv", "UTF-8"]),
+        ("train binary.csv --target y", ["binary.csv", "not a text file"]),
         (
             "train cell.csv --target Y",
-            ["no target column 'Y'", "Columns: a, b, y", "Did you mean 'y'?"],
+            [
+                "no column 'Y' (--target)",
+                "Columns: @0 a, @1 b, @2 y",
+                "Did you mean 'y'?",
+            ],
         ),
-        ("train cell.csv", ["--target", "Columns: a, b, y"]),
+        ("train cell.csv", ["--target", "Columns: @0 a, @1 b, @2 y"]),
         (
             "train cell.csv --target y --epochs 0",
             ["--epochs", "positive integer"],
@@ -399,15 +434,15 @@ def test_unknown_label_and_missing_column(animals: Path, work: Path) -> None:
     )
     one_error(
         glassnet("evaluate animals.keras zoo.csv", cwd=work),
-        "zoo.csv, line 3, column 'kind'",
-        "'gnu'",
+        "zoo.csv: 1 rows of 'kind'",
+        "'gnu' x1",
         "cat, dog, emu",
     )
     write_csv(work / "half.csv", ["height", "kind"], [[0, "cat"]])
     one_error(
         glassnet("predict animals.keras half.csv", cwd=work),
         "'weight'",
-        "Columns: height, kind",
+        "its columns: height, kind",
     )
     one_error(
         glassnet("explain animals.keras animals.csv --row 90", cwd=work), "--row 90"
@@ -420,8 +455,15 @@ def test_unknown_label_and_missing_column(animals: Path, work: Path) -> None:
 
 def test_diverged_training_saves_nothing(work: Path) -> None:
     (work / "keep.keras").write_bytes(b"the previous model")
+    one_error(
+        glassnet("train houses.csv --target price -q -o keep.keras", cwd=work),
+        "keep.keras",
+        "already exists",
+        "--overwrite",
+    )
     result = glassnet(
-        "train houses.csv --target price --optimizer sgd --lr 1e6 -q -o keep.keras",
+        "train houses.csv --target price --optimizer sgd --lr 1e6 -q -o keep.keras "
+        "--overwrite",
         cwd=work,
     )
     assert result.returncode == 2
@@ -489,7 +531,7 @@ def test_ctrl_c_saves_what_was_trained_and_exits_130(work: Path) -> None:
         f"--verbose 2 -o {output.name}",
         cwd=work,
     )
-    run.wait_for("Epoch 2/100000")
+    run.wait_for("epoch      2/100000")
     run.process.send_signal(signal.SIGINT)
     code, text = run.finish()
     assert code == 130, text
@@ -513,7 +555,7 @@ def test_second_ctrl_c_exits_at_once_without_saving(tmp_path: Path) -> None:
         f"--verbose 2 -o {output.name}",
         cwd=tmp_path,
     )
-    run.wait_for("Epoch 1/1000")
+    run.wait_for("epoch    1/1000")
     run.process.send_signal(signal.SIGINT)
     run.wait_for("stopping after the current batch")
     run.process.send_signal(signal.SIGINT)

@@ -36,12 +36,15 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `... | head`
 #: subcommand -> module holding its ``run(args) -> int``
 _COMMANDS = {
     "train": "glassnet.cli.train",
-    "evaluate": "glassnet.cli.predict",
+    "evaluate": "glassnet.cli.evaluate",
     "predict": "glassnet.cli.predict",
     "summary": "glassnet.cli.summary",
     "explain": "glassnet.cli.summary",
     "inspect": "glassnet.cli.tensors",
     "convert": "glassnet.cli.convert",
+    "datasets": "glassnet.cli.datasets",
+    "export-html": "glassnet.cli.web_commands",
+    "playground": "glassnet.cli.web_commands",
 }
 
 
@@ -68,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = _show_warning
         try:
             module = importlib.import_module(_COMMANDS[args.command])
-            code: int = getattr(module, f"run_{args.command}")(args)
+            code: int = getattr(module, f"run_{args.command.replace('-', '_')}")(args)
             return code
         except KeyboardInterrupt:
             if debug:

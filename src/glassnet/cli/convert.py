@@ -81,6 +81,11 @@ def run_convert(args: argparse.Namespace) -> int:
         out_kind = "h5-weights" if out_kind == "h5" else out_kind
     if not os.path.isfile(source):
         raise CliError(f"{source}: no such file")
+    if os.path.abspath(source) == os.path.abspath(out):
+        raise CliError(f"OUT {out!r} is IN; write to another file")
+    from glassnet.cli.train import check_output
+
+    check_output(out, args.overwrite, "OUT")
     model, info, weights = _read(source, args.model)
     if not weights and out_kind != "json":
         raise CliError(

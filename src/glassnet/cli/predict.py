@@ -1,10 +1,14 @@
-"""``glassnet predict`` and ``glassnet evaluate``: run a saved model on a data file.
+"""``glassnet predict``: run a saved model on a table and write its predictions as CSV.
 
 The model's column data (:mod:`.info`) says which columns are its inputs (in any
-order in the file; other columns are ignored), how to scale them and how to turn
-outputs back into labels. A model saved by other means has no column data: then
-every column but ``--target`` is an input, in file order, and ``predict`` writes the
-raw outputs.
+order in the file; other columns are ignored), how to prepare them (the saved
+:class:`~glassnet.cli.prep.Plan`) and how to turn outputs back into labels or the
+target's units. A model saved by other means has no column data: then every column
+but ``--target`` is a numeric input, in file order, and ``predict`` writes the raw
+outputs.
+
+Output columns: the ``--keep`` columns copied from the input, then
+``predicted_<target>`` and, with ``--proba``, ``probability_<label>`` per class.
 """
 
 from __future__ import annotations
@@ -22,102 +26,104 @@ import numpy as np
 
 from glassnet._typing import Array
 from glassnet.cli.app import EXIT_OK, CliError
-from glassnet.cli.data import Data, load_data
+from glassnet.cli.columns import resolve_column, resolve_columns
 from glassnet.cli.info import ModelInfo
-from glassnet.cli.modelfile import load
-from glassnet.cli.targets import (
-    class_indices,
-    decode,
-    encode,
-    format_label,
-    regression_targets,
-)
+from glassnet.cli.loading import load_table, say
+from glassnet.cli.prep import NumberInput, Plan, report_notices
+from glassnet.cli.prep.encoders import as_texts
+from glassnet.cli.tables import Table
+from glassnet.cli.targets import decode, format_label, target_column
 
 if TYPE_CHECKING:
     from glassnet.models import Sequential
 
-__all__ = ["Prepared", "prepare", "run_evaluate", "run_predict", "targets_for"]
+__all__ = ["Prepared", "prepare", "run_predict"]
 
 
 @dataclass
 class Prepared:
-    """A loaded model, its column data, the data file and the inputs it takes."""
+    """A loaded model, its column data, the table and the inputs it takes."""
 
     model: Sequential
     info: ModelInfo | None
-    data: Data
+    table: Table
     x: Array
+    #: the target column's name, if the table has it
+    target: str | None
+    #: what preparing filled in or ignored, said once the command cannot fail
+    notices: list[str]
+
+    def say_notices(self) -> None:
+        for notice in self.notices:
+            say(notice)
 
 
 def prepare(
     args: argparse.Namespace, *, compile: bool, target_required: bool
 ) -> Prepared:
-    """Load ``args.model`` and ``args.data``; check the inputs fit the model."""
+    """Load ``args.model`` and ``args.data``; prepare the inputs as in training."""
+    from glassnet.cli.modelfile import load
+
     model, info = load(args.model, compile=compile)
-    target = args.target or (info.target if info is not None else None)
-    data = load_data(
-        args.data,
-        target=target,
-        target_required=target_required,
-        features=info.features if info is not None else None,
-        x_array=args.x_array,
-    )
+    table = load_table(args)
+    target = _target(args, info, table, target_required)
+    plan = info.plan if info is not None else _bare_plan(table, target)
+    x, report = plan.transform(table, np.dtype(getattr(model, "dtype", "float32")))
     shape = model.built_input_shape()
-    if shape != data.x.shape[1:]:
+    if shape != x.shape[1:]:
         hint = ""
-        if info is None and target is None and not data.path.lower().endswith(".npz"):
+        if info is None and target is None:
             hint = "; pass --target COLUMN to leave the target column out"
         raise CliError(
-            f"{args.model} takes inputs shaped {shape}; {data.path} has "
-            f"{data.x.shape[1]} input columns ({', '.join(data.features[:10])}"
-            f"{', ...' if len(data.features) > 10 else ''}){hint}"
+            f"{args.model} takes inputs shaped {shape}; {table.name} has "
+            f"{x.shape[1]} input columns ({', '.join(plan.columns[:10])}"
+            f"{', ...' if len(plan.columns) > 10 else ''}){hint}"
         )
-    x = data.x if info is None else info.transform(data.x)
-    return Prepared(model, info, data, x)
+    return Prepared(model, info, table, x, target, report_notices(report))
 
 
-def targets_for(prepared: Prepared, loss_name: str | None = None) -> Array:
-    """The data's targets as the loss (default: the model's) takes them."""
-    model, info, data = prepared.model, prepared.info, prepared.data
-    if data.y is None:
-        raise CliError(f"{data.path} has no target to compare with; pass --target")
-    if info is None:
-        if data.y.dtype.kind == "U":
-            raise CliError(
-                f"{prepared.data.path}: the target {data.target!r} holds text, and "
-                "the model has no label mapping (it was not saved by 'glassnet train')"
-            )
-        return data.y
-    if info.classes is None:
-        return regression_targets(data)
-    units = model.compute_output_shape(model.built_input_shape())[-1]
-    loss = loss_name or str(getattr(model.loss, "name", ""))
-    return encode(class_indices(data, info.classes), units, loss)
-
-
-def run_evaluate(args: argparse.Namespace) -> int:
-    from glassnet.callbacks import format_logs
-
-    prepared = prepare(args, compile=True, target_required=True)
-    model = prepared.model
-    if not model.compiled:
+def _target(
+    args: argparse.Namespace, info: ModelInfo | None, table: Table, required: bool
+) -> str | None:
+    if args.target is not None:
+        return resolve_column(args.target, table.names, "--target", table.name)
+    name = info.target if info is not None else None
+    if name is not None and name in table.columns:
+        return name
+    if required:
         raise CliError(
-            f"{args.model} was saved without a loss (uncompiled); evaluate needs one"
+            f"{table.name}: no target column "
+            f"{'' if name is None else repr(name) + ' '}to compare with; pass --target "
+            "COLUMN"
         )
-    y = targets_for(prepared)
-    logs = model.evaluate(
-        prepared.x, y, batch_size=args.batch_size, verbose=0, return_dict=True
+    return None
+
+
+def _bare_plan(table: Table, target: str | None) -> Plan:
+    """Every column but the target, as numbers as they are (a model without column data)."""
+    return Plan(
+        [NumberInput(name, None, None, None) for name in table.names if name != target],
+        missing="error",
     )
-    rows = len(prepared.x)
-    print(f"{format_logs(logs)} ({rows} row{'s' if rows != 1 else ''} of {args.data})")
-    return EXIT_OK
+
+
+def true_targets(prepared: Prepared) -> tuple[Array, Array]:
+    """``(target values, rows that have one)`` of the prepared table."""
+    assert prepared.target is not None
+    return target_column(prepared.table.columns[prepared.target])
 
 
 def run_predict(args: argparse.Namespace) -> int:
     out = args.output
-    for path in (args.model, args.data):
-        if out != "-" and os.path.abspath(out) == os.path.abspath(path):
-            raise CliError(f"--output {out!r} would overwrite the input file {path}")
+    if out != "-":
+        from glassnet.cli.train import check_output
+
+        for path in (args.model, args.data):
+            if os.path.abspath(out) == os.path.abspath(path):
+                raise CliError(
+                    f"--output {out!r} would overwrite the input file {path}"
+                )
+        check_output(out, args.overwrite)
     prepared = prepare(args, compile=False, target_required=False)
     info = prepared.info
     if args.proba and (info is None or info.classes is None):
@@ -125,15 +131,27 @@ def run_predict(args: argparse.Namespace) -> int:
             f"--proba needs a classification model saved by 'glassnet train'; "
             f"{args.model} {'predicts numbers' if info else 'has no class labels'}"
         )
+    keep = resolve_columns(args.keep or [], prepared.table.names, "--keep", args.data)
     outputs = prepared.model.predict(prepared.x, batch_size=args.batch_size, verbose=0)
-    header, rows = _table(outputs, info, args.proba, _formatter(outputs.dtype))
+    header, columns = _columns(outputs, info, args.proba)
+    prepared.say_notices()
+    kept = [as_texts(prepared.table.columns[name]) for name in keep]
+    clash = set(keep) & set(header)
+    if clash:
+        raise CliError(
+            f"--keep {sorted(clash)[0]!r} would name two output columns alike"
+        )
+    rows = [
+        [("" if value is None else str(value)) for value in cells]
+        for cells in zip(*kept, *columns, strict=True)
+    ]
     if out == "-":
-        _write(sys.stdout, header, rows)
+        _write(sys.stdout, [*keep, *header], rows)
         return EXIT_OK
     from glassnet.io import atomic_write
 
     text = io.StringIO()
-    _write(text, header, rows)
+    _write(text, [*keep, *header], rows)
     with atomic_write(out) as handle:
         handle.write(text.getvalue().encode("utf-8"))
     print(f"Wrote {len(rows)} predictions to {out}.")
@@ -141,38 +159,35 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def _formatter(dtype: np.dtype) -> Callable[[Any], str]:
-    return _float32 if dtype == np.float32 else _float64
+    if dtype == np.float32:
+        return lambda value: f"{float(value):.9g}"  # 9 digits round-trip a float32
+    return lambda value: repr(float(value))
 
 
-def _float32(value: Any) -> str:
-    return f"{float(value):.9g}"  # 9 significant digits round-trip a float32
-
-
-def _float64(value: Any) -> str:
-    return repr(float(value))
-
-
-def _table(
-    outputs: Array, info: ModelInfo | None, proba: bool, fmt: Callable[[Any], str]
+def _columns(
+    outputs: Array, info: ModelInfo | None, proba: bool
 ) -> tuple[list[str], list[list[str]]]:
-    name = (info.target if info is not None else None) or "prediction"
+    fmt = _formatter(outputs.dtype)
     if info is None:
-        header = (
-            ["prediction"]
-            if outputs.shape[1] == 1
-            else [f"output_{i}" for i in range(outputs.shape[1])]
-        )
-        return header, [[fmt(v) for v in row] for row in outputs]
+        if outputs.shape[1] == 1:
+            return ["prediction"], [[fmt(v) for v in outputs[:, 0]]]
+        names = [f"output_{i}" for i in range(outputs.shape[1])]
+        return names, [[fmt(v) for v in outputs[:, i]] for i in range(outputs.shape[1])]
+    name = f"predicted_{info.target or 'target'}"
     if info.classes is None:
-        return [name], [[fmt(row[0])] for row in outputs]
-    labels, probabilities = decode(outputs, info.classes)
-    header = [name]
+        values = info.unscale(outputs[:, 0])
+        return [name], [[_number(v) for v in values]]
+    index, probabilities = decode(outputs, info.classes)
+    labels = [format_label(label) for label in info.classes]
+    header, columns = [name], [[labels[i] for i in index]]
     if proba:
-        header += [f"proba_{format_label(label)}" for label in info.classes]
-    rows = []
-    for label, p in zip(labels, probabilities, strict=True):
-        rows.append([format_label(label), *([fmt(v) for v in p] if proba else [])])
-    return header, rows
+        header += [f"probability_{label}" for label in labels]
+        columns += [[fmt(v) for v in probabilities[:, j]] for j in range(len(labels))]
+    return header, columns
+
+
+def _number(value: float) -> str:
+    return f"{value:.9g}"
 
 
 def _write(stream: IO[str], header: list[str], rows: list[list[str]]) -> None:

@@ -13,29 +13,26 @@ MLPClassifier does; more classes train one softmax unit per class with sparse
 categorical cross-entropy on the class index. With ``--loss
 categorical_crossentropy`` (or ``sparse_categorical_crossentropy``) two classes get
 two softmax units too; losses other than the sparse one take one-hot targets when
-there are several units.
+there are several units. A regression target is standardized for training
+(:class:`~glassnet.cli.info.ModelInfo` keeps its mean and scale).
 
 >>> import numpy as np
 >>> infer_task(np.array([0.0, 1.0, 1.0, 0.0]), "auto")
 'classification'
 >>> infer_task(np.array([1.5, 2.0, 3.25, 4.0]), "auto")
 'regression'
->>> make_classes(np.array(["b", "a", "b"]))
+>>> make_classes(np.array(["b", "a", "b"], dtype=object))
 ['a', 'b']
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from glassnet._typing import Array
 from glassnet.cli.app import CliError
 from glassnet.cli.info import Label
-
-if TYPE_CHECKING:
-    from glassnet.cli.data import Data
+from glassnet.cli.prep.encoders import as_numbers, as_texts
 
 __all__ = [
     "MAX_AUTO_CLASSES",
@@ -46,6 +43,7 @@ __all__ = [
     "infer_task",
     "make_classes",
     "output_units",
+    "target_column",
 ]
 
 #: ``--task auto`` treats whole-number targets with at most this many values as classes
@@ -54,16 +52,27 @@ MAX_AUTO_CLASSES = 20
 CATEGORICAL = ("sparse_categorical_crossentropy", "categorical_crossentropy")
 
 
+def target_column(values: Array) -> tuple[Array, Array]:
+    """``(y, present)``: numbers (float64) when every present cell is one, else text."""
+    if values.dtype == np.float64:
+        return values, ~np.isnan(values)
+    numbers, bad = as_numbers(values)
+    present = np.array([v is not None for v in values], dtype=bool)
+    if not bad.any() and present.any():
+        return numbers, present
+    return as_texts(values), present
+
+
 def infer_task(y: Array, requested: str) -> str:
-    """``"classification"`` or ``"regression"`` for the raw target ``y``."""
-    text = y.dtype.kind == "U"
+    """``"classification"`` or ``"regression"`` for the target ``y`` (no missing)."""
+    text = y.dtype != np.float64
     if requested == "regression" and text:
         raise CliError("--task regression needs a numeric target; this one holds text")
     if requested != "auto":
         return requested
     if text:
         return "classification"
-    distinct = np.unique(y)
+    distinct = _distinct(y)
     whole = bool(np.all(distinct == np.round(distinct)))
     few = len(distinct) <= MAX_AUTO_CLASSES and 2 * len(distinct) <= len(y)
     return "classification" if whole and few else "regression"
@@ -71,10 +80,16 @@ def infer_task(y: Array, requested: str) -> str:
 
 def make_classes(y: Array) -> list[Label]:
     """The sorted distinct labels (whole numbers as ints)."""
-    distinct = np.unique(y)
-    if y.dtype.kind == "U":
-        return [str(label) for label in distinct]
-    return [_number(float(label)) for label in distinct]
+    if y.dtype != np.float64:
+        return sorted({str(label) for label in y})
+    return [_number(float(label)) for label in _distinct(y)]
+
+
+def _distinct(y: Array) -> Array:
+    """The sorted distinct values (hashing first: a million rows, a few values)."""
+    import pandas as pd
+
+    return np.sort(pd.unique(y))
 
 
 def _number(value: float) -> Label:
@@ -88,35 +103,32 @@ def format_label(label: Label) -> str:
     return str(label)
 
 
-def class_indices(data: Data, classes: list[Label]) -> Array:
-    """Each row's class index; a label unseen in training is an error naming its line."""
-    assert data.y is not None
-    y = data.y
+def class_indices(y: Array, classes: list[Label], where: str, target: str) -> Array:
+    """Each row's class index; labels unseen in training are an error, counted."""
+    import pandas as pd
+
     if isinstance(classes[0], str):
-        keys = (
-            [str(v) for v in y]
-            if y.dtype.kind == "U"
-            else [format_label(float(v)) for v in y]
-        )
-        lookup = {label: index for index, label in enumerate(classes)}
-        indices = np.array([lookup.get(key, -1) for key in keys], dtype=np.int64)
-    elif y.dtype.kind == "U":
-        indices = np.full(len(y), -1, dtype=np.int64)
+        keys = as_texts(y) if y.dtype == np.float64 else y
+        indices = pd.Index(classes).get_indexer(keys)
+    elif y.dtype != np.float64:
+        indices = np.full(len(y), -1)
     else:
-        table = np.array(classes, dtype=np.float64)
-        order = np.argsort(table)
-        found = np.clip(np.searchsorted(table[order], y), 0, len(table) - 1)
-        indices = np.where(table[order][found] == y, order[found], -1).astype(np.int64)
-    unknown = np.flatnonzero(indices < 0)
-    if len(unknown):
-        row = int(unknown[0])
-        label = y[row] if y.dtype.kind == "U" else format_label(float(y[row]))
-        shown = ", ".join(format_label(c) for c in classes[:20])
-        raise CliError(
-            f"{data.where(row)}, column {data.target!r}: the label {str(label)!r} is not "
-            f"one of the model's classes ({shown}{', ...' if len(classes) > 20 else ''})"
+        indices = pd.Index(np.array(classes, dtype=np.float64)).get_indexer(y)
+    unknown = indices < 0
+    if unknown.any():
+        texts = np.asarray(
+            as_texts(y[unknown]) if y.dtype == np.float64 else y[unknown], str
         )
-    return indices
+        found, counts = np.unique(texts, return_counts=True)
+        order = np.argsort(-counts, kind="stable")[:5]
+        shown = ", ".join(f"{found[i][:40]!r} x{counts[i]}" for i in order)
+        known = ", ".join(format_label(c) for c in classes[:20])
+        raise CliError(
+            f"{where}: {int(unknown.sum())} rows of {target!r} hold labels the model "
+            f"has never seen ({shown}); its classes: {known}"
+            f"{', ...' if len(classes) > 20 else ''}"
+        )
+    return indices.astype(np.int64)
 
 
 def output_units(n_classes: int, loss_name: str) -> int:
@@ -133,27 +145,8 @@ def encode(indices: Array, units: int, loss_name: str) -> Array:
     return np.eye(units)[indices]
 
 
-def regression_targets(data: Data) -> Array:
-    """The target as a float column ``(n, 1)``."""
-    assert data.y is not None
-    if data.y.dtype.kind == "U":
-        row = next(i for i, v in enumerate(data.y) if _not_number(str(v)))
-        raise CliError(
-            f"{data.where(row)}, column {data.target!r}: {str(data.y[row])[:40]!r} is not "
-            "a number, and this model predicts numbers (regression)"
-        )
-    return data.y.astype(np.float64).reshape(-1, 1)
-
-
-def _not_number(text: str) -> bool:
-    try:
-        return not np.isfinite(float(text))
-    except ValueError:
-        return True
-
-
-def decode(outputs: Array, classes: list[Label]) -> tuple[list[Label], Array]:
-    """``(labels, probabilities)``: the predicted label and one column per class."""
+def decode(outputs: Array, classes: list[Label]) -> tuple[Array, Array]:
+    """``(class indices, probabilities)``: the predicted class and one column per class."""
     if outputs.shape[1] == 1:
         p = outputs[:, 0].astype(np.float64)
         proba = np.column_stack([1.0 - p, p])
@@ -161,4 +154,4 @@ def decode(outputs: Array, classes: list[Label]) -> tuple[list[Label], Array]:
     else:
         proba = outputs.astype(np.float64)
         index = proba.argmax(axis=1)
-    return [classes[i] for i in index], proba
+    return index, proba

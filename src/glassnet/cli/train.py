@@ -1,9 +1,16 @@
-"""``glassnet train DATA --target COLUMN``: build a network, train it, save it.
+"""``glassnet train DATA --target COLUMN``: prepare the table, build a network, train, save.
 
-The network comes from flags (``--layers 16,8 --activation relu ...``) or from an
-architecture file (``--model arch.json``, as ``model.to_json()`` writes it); its
-output layer, loss and metrics follow from the target (see :mod:`.targets`). The
-trained model is saved with its column data (see :mod:`.modelfile`).
+The steps, each reported in one short block before training starts:
+
+1. read the table (:mod:`.tables`) and pick the target and inputs (:mod:`.loading`);
+2. drop rows whose target is missing; choose the task and classes (:mod:`.targets`);
+3. fit the preparation (:mod:`.prep`): standardized numbers, one-hot text, dates,
+   missing cells filled with indicator columns, constant and row-number columns
+   dropped;
+4. build the network (:mod:`.network`) and train it until the validation loss
+   stops improving (:mod:`.fitting`), printing 80-column epoch lines
+   (:mod:`.progress`);
+5. save the model with the preparation and the training record in its metadata.
 """
 
 from __future__ import annotations
@@ -15,60 +22,103 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.cli.app import EXIT_INTERRUPTED, EXIT_OK, CliError
-from glassnet.cli.data import Data, load_data
+from glassnet.cli.app import CliError
+from glassnet.cli.fitting import plan_schedule
 from glassnet.cli.info import ModelInfo
-from glassnet.cli.interrupt import StopAtBatchEnd, TrainingInterrupted, catch_ctrl_c
-from glassnet.cli.modelfile import save_model, sequential
+from glassnet.cli.loading import block_line, choose_inputs, load_table
+from glassnet.cli.network import (
+    build_network,
+    check_activations,
+    layer_sizes,
+    loss_name,
+    make_optimizer,
+)
+from glassnet.cli.prep import fit_plan
 from glassnet.cli.targets import (
     class_indices,
     encode,
     infer_task,
     make_classes,
-    output_units,
-    regression_targets,
+    target_column,
 )
-from glassnet.models import Sequential
 
-__all__ = ["run_train"]
+__all__ = ["check_output", "run_train"]
 
 _NETWORK_FLAGS = ("layers", "activation", "output_activation", "dropout")
 
 
 def run_train(args: argparse.Namespace) -> int:
     _check_flags(args)  # names and flags first: no waiting for data to learn of a typo
-    loss_name = _loss_name(args.loss)
-    optimizer = _optimizer(args.optimizer, args.lr)
-    _check_activations(args.activation, args.output_activation)
-    data = load_data(
-        args.data,
-        target=args.target,
-        target_required=True,
-        features=args.features,
-        x_array=args.x_array,
+    loss = loss_name(args.loss)
+    optimizer = make_optimizer(args.optimizer, args.lr)
+    check_activations(args.activation, args.output_activation)
+    table = load_table(args)
+    target, inputs, named = choose_inputs(table, args)
+    y, present = target_column(table.columns[target])
+    notices = list(table.notices)
+    if not present.any():
+        raise CliError(f"{table.name}: every row's target {target!r} is missing")
+    plan, plan_notices = fit_plan(
+        table,
+        inputs,
+        named=named,
+        standardize=args.standardize,
+        missing=args.missing,
     )
-    info = _describe_data(data, args)
-    x = info.transform(data.x)
-    model, loss_name = _network(args, info, loss_name)
+    notices += plan_notices
+    dropped_rows = int((~present).sum())
+    if dropped_rows:
+        if args.missing == "error":
+            raise CliError(
+                f"{table.name}: {dropped_rows} rows have no target {target!r}; fill them "
+                "in, or drop --missing error to leave those rows out"
+            )
+        notices.append(f"{dropped_rows} rows without a target {target!r} left out")
+        table, y = table.take(present), y[present]
+    info = _target_info(args, table.name, target, y, plan)
+    x, _ = plan.transform(table, np.float64 if args.dtype == "float64" else np.float32)
+    table.columns.clear()  # the inputs live on in x: free the table before training
+    schedule = plan_schedule(args, len(x))
+    verbose = args.verbose
+    if verbose:
+        _print_block(info, notices)
+    model, loss, output_activation = build_network(args, info, loss)
     units = model.compute_output_shape(model.built_input_shape())[-1]
     if info.classes is None:
-        y = regression_targets(data)
-        metrics = ["mse"] if loss_name == "mean_absolute_error" else ["mae"]
+        targets = info.scale_target(y.astype(np.float64)).reshape(-1, 1)
+        metrics = ["mae"]
     else:
-        y = encode(class_indices(data, info.classes), units, loss_name)
+        indices = class_indices(y, info.classes, table.name, target)
+        targets = encode(indices, units, loss)
         metrics = ["accuracy"]
-    model.compile(optimizer=optimizer, loss=loss_name, metrics=metrics)
-    if args.validation_split:
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    if verbose:
+        sizes = "-".join(str(n) for n in layer_sizes(model))
+        rate = getattr(model.optimizer, "learning_rate", None)
+        rate_text = f" (learning rate {rate:g})" if isinstance(rate, float) else ""
+        network = f"{sizes}, {output_activation} output, loss {loss}, {args.optimizer}"
+        print(block_line("Network", network + rate_text))
+        print(block_line("Training", schedule.describe()))
+    if schedule.validation_rows:
         # Keras holds out the *last* rows: shuffle first so that a file sorted by
         # class still validates on every class.
         order = np.random.default_rng(args.seed).permutation(len(x))
-        x, y = x[order], y[order]
-    if args.verbose:
-        held = int(len(x) - np.floor(len(x) * (1.0 - args.validation_split)))
-        shape = "-".join(str(n) for n in _layer_sizes(model))
-        rows = f"{len(x) - held} rows" + (f", validating on {held}" if held else "")
-        print(f"Training a {shape} network: {info.describe()}, on {rows}.")
-    return _fit_and_save(model, x, y, info, args)
+        x, targets = x[order], targets[order]
+    from glassnet.cli.training_run import fit_and_save
+
+    return fit_and_save(model, x, targets, info, args, schedule)
+
+
+def check_output(path: str, overwrite: bool, flag: str = "--output") -> None:
+    """Refuse to replace an existing file without ``--overwrite``."""
+    if os.path.lexists(path) and not overwrite:
+        raise CliError(
+            f"{flag} {path!r} already exists; pass --overwrite to replace it "
+            "(it is left as it is)"
+        )
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CliError(f"{flag} {path!r}: the folder {folder} does not exist")
 
 
 def _check_flags(args: argparse.Namespace) -> None:
@@ -79,225 +129,50 @@ def _check_flags(args: argparse.Namespace) -> None:
                     f"--{flag.replace('_', '-')} describes the network, which --model "
                     "gives; use one or the other"
                 )
-    if args.features is not None and args.data.lower().endswith(".npz"):
-        raise CliError("--features picks CSV columns; for .npz data use --x-array")
     output = args.output
     if not output.lower().endswith((".keras", ".h5", ".hdf5")):
         raise CliError(
             f"--output must end in .keras or .h5 (a whole model); got {output!r}"
         )
-    folder = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(folder):
-        raise CliError(f"--output {output!r}: the folder {folder} does not exist")
+    check_output(output, args.overwrite)
+    if args.data != "-" and os.path.abspath(args.data) == os.path.abspath(output):
+        raise CliError(f"--output {output!r} would overwrite the data file")
 
 
-def _loss_name(name: str | None) -> str | None:
-    from glassnet import losses
-
-    return None if name is None else losses.get(name).name  # type: ignore[union-attr]
-
-
-def _check_activations(*names: str | None) -> None:
-    from glassnet import activations
-
-    for name in names:
-        if name is not None:
-            activations.get(name)
-
-
-def _optimizer(name: str, lr: float | None) -> Any:
-    from glassnet import optimizers
-
-    if lr is None:
-        return optimizers.get(name)
-    return optimizers.get({"class_name": name, "config": {"learning_rate": lr}})
-
-
-def _describe_data(data: Data, args: argparse.Namespace) -> ModelInfo:
-    assert data.y is not None
-    task = infer_task(data.y, args.task)
-    classes = None
-    if task == "classification":
-        classes = make_classes(data.y)
-        if len(classes) < 2:
-            raise CliError(
-                f"{data.path}: the target {data.target!r} has a single value, "
-                f"{classes[0]!r}; classification needs 2 or more"
-            )
-    info = ModelInfo(task, data.target, data.features, classes)
-    if args.standardize:
-        scale = data.x.std(axis=0)
-        scale[scale == 0] = 1.0  # a constant input stays constant (0)
-        info.mean, info.scale = data.x.mean(axis=0).tolist(), scale.tolist()
-    return info
-
-
-def _network(
-    args: argparse.Namespace, info: ModelInfo, loss_name: str | None
-) -> tuple[Sequential, str]:
-    """The untrained model and the loss it trains with."""
-    n_inputs = len(info.features)
-    if args.model is not None:
-        model = _from_json(args.model, args.seed, args.dtype, n_inputs)
-        units = model.compute_output_shape(model.built_input_shape())[-1]
-        if loss_name is None:
-            loss_name = _default_loss(info, units)
-        expected = (
-            1 if info.classes is None else output_units(info.n_classes, loss_name)
-        )
-        if units != expected and not (info.classes and units == info.n_classes):
-            raise CliError(
-                f"{args.model}: the network has {units} output units; "
-                f"{_task_needs(info, loss_name, expected)}"
-            )
-        return model, loss_name
-    if loss_name is None:
-        loss_name = _default_loss(info, None)
-    units = 1 if info.classes is None else output_units(info.n_classes, loss_name)
-    return _from_flags(args, info, units, loss_name), loss_name
-
-
-def _default_loss(info: ModelInfo, units: int | None) -> str:
-    """mse for regression; binary cross-entropy for one sigmoid unit (2 classes from
-    flags), sparse categorical cross-entropy for one unit per class."""
-    if info.classes is None:
-        return "mean_squared_error"
-    one_unit = info.n_classes == 2 if units is None else units == 1
-    return "binary_crossentropy" if one_unit else "sparse_categorical_crossentropy"
-
-
-def _task_needs(info: ModelInfo, loss_name: str, units: int) -> str:
-    if info.classes is None:
-        return f"a regression of {info.target!r} needs 1"
-    return f"{info.n_classes} classes with {loss_name} need {units}" + (
-        " (or 2, with a categorical loss)" if units == 1 else ""
-    )
-
-
-def _from_json(
-    path: str, seed: int | None, dtype: str | None, n_inputs: int
-) -> Sequential:
-    from glassnet.io import limits
-    from glassnet.models import model_from_json
-
-    if not os.path.isfile(path):
-        raise CliError(f"{path}: no such file")
-    with open(path, "rb") as handle:
-        text = handle.read(limits.MAX_JSON_BYTES + 1)
-    model = sequential(model_from_json(text), path)
-    if seed is not None or dtype is not None:
-        model = Sequential.from_config(dict(model.get_config(), seed=seed), dtype=dtype)
-    if not model.built:
-        model.build((None, n_inputs))
-    shape = model.built_input_shape()
-    if shape != (n_inputs,):
+def _target_info(
+    args: argparse.Namespace, where: str, target: str, y: Any, plan: Any
+) -> ModelInfo:
+    task = infer_task(y, args.task)
+    if task == "regression":
+        values = y.astype(np.float64)
+        if not np.isfinite(values).all():
+            raise CliError(f"{where}: the target {target!r} holds inf")
+        scale = float(values.std())
+        return ModelInfo(task, target, plan, None, float(values.mean()), scale or 1.0)
+    classes = make_classes(y)
+    if len(classes) < 2:
         raise CliError(
-            f"{path}: the network takes inputs shaped {shape}; the data has "
-            f"{n_inputs} input column{'s' if n_inputs != 1 else ''}"
+            f"{where}: the target {target!r} has a single value, {classes[0]!r}, in "
+            f"every row; classification needs 2 or more"
         )
-    return model
+    if len(classes) > max(20, len(y) // 2):
+        raise CliError(
+            f"{where}: the target {target!r} has {len(classes)} different labels in "
+            f"{len(y)} rows, too few rows per class to learn; is it the right column? "
+            "(--task regression for numbers)"
+        )
+    return ModelInfo(task, target, plan, classes)
 
 
-def _from_flags(
-    args: argparse.Namespace, info: ModelInfo, units: int, loss_name: str
-) -> Sequential:
-    from glassnet.layers import Dense, Dropout
-
-    hidden = [16] if args.layers is None else args.layers
-    activation = args.activation or "relu"
-    n_inputs = len(info.features)
-    output_activation = args.output_activation or _output_activation(
-        info, units, loss_name
+def _print_block(info: ModelInfo, notices: list[str]) -> None:
+    for notice in notices:
+        print(block_line("Note", notice))
+    print(block_line("Task", info.describe_task()))
+    lines = info.plan.describe()
+    inputs = len(info.plan.input_names)
+    print(
+        block_line("Inputs", f"{inputs} from {len(info.features)} columns: {lines[0]}")
     )
-    layers: list[Any] = []
-    for size in hidden:
-        first = None if layers else n_inputs
-        layers.append(Dense(size, activation=activation, input_dim=first))
-        if args.dropout:
-            layers.append(Dropout(args.dropout))
-    first = None if layers else n_inputs
-    layers.append(Dense(units, activation=output_activation, input_dim=first))
-    return Sequential(layers, seed=args.seed, dtype=args.dtype or "float32")
-
-
-def _output_activation(info: ModelInfo, units: int, loss_name: str) -> str:
-    if info.classes is None:
-        return "linear"
-    if units == 1 or loss_name == "binary_crossentropy":
-        return "sigmoid"
-    return "softmax"
-
-
-def _layer_sizes(model: Sequential) -> list[Any]:
-    """The widths of a ``4-16-3`` network: its input, then each layer with a kernel.
-
-    A layer with a ``kernel`` weight (Dense, and the convolutions to come) makes a
-    new layer of units; the others (activations, dropout, normalization) keep it.
-    """
-    shape = model.built_input_shape()
-    sizes = [shape[-1]]
-    for layer in model.layers:
-        shape = layer.output_shape(shape)
-        if any(weight.name == "kernel" for weight in layer.weights):
-            sizes.append(shape[-1])
-    return sizes
-
-
-def _fit_and_save(
-    model: Sequential, x: Any, y: Any, info: ModelInfo, args: argparse.Namespace
-) -> int:
-    from glassnet.callbacks import EarlyStopping, ProgressBar, format_logs
-
-    progress = ProgressBar(args.verbose) if args.verbose else None
-    early = None
-    if args.patience is not None:
-        monitor = "val_loss" if args.validation_split else "loss"
-        early = EarlyStopping(
-            monitor, patience=args.patience, restore_best_weights=True
-        )
-    stopped: TrainingInterrupted | None = None
-    with catch_ctrl_c() as ctrl_c:
-        callbacks = [c for c in (progress, early) if c is not None]
-        try:
-            history = model.fit(
-                x,
-                y,
-                batch_size=args.batch_size,
-                epochs=args.epochs,
-                verbose=0,
-                callbacks=[*callbacks, StopAtBatchEnd(ctrl_c)],
-                validation_split=args.validation_split,
-            )
-        except TrainingInterrupted as stop:
-            stopped = stop
-            if progress is not None:
-                progress.on_train_end()
-        if not all(np.isfinite(w).all() for w in model.get_weights()):
-            raise CliError(
-                f"training diverged (the weights became NaN or inf), so {args.output} "
-                "was not written; try a smaller --lr, or --standardize the inputs"
-            )
-        save_model(model, args.output, info)
-        if stopped is None and ctrl_c.pressed:  # Ctrl-C after the last batch
-            stopped = TrainingInterrupted(args.epochs - 1, -1, 0)
-    if stopped is not None:
-        where = f"in epoch {stopped.epoch + 1}/{args.epochs}"
-        if stopped.batch >= 0:
-            where += f" after batch {stopped.batch + 1}/{stopped.steps}"
-        print(
-            f"glassnet: interrupted {where}: saved the model trained so far to "
-            f"{args.output}",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    if args.verbose:
-        last = {key: values[-1] for key, values in history.history.items()}
-        epochs = len(history.epoch)
-        note = ""
-        if early is not None and early.stopped_epoch:
-            note = f", stopped early; weights of epoch {early.best_epoch + 1} kept"
-        print(
-            f"Saved {args.output} after {epochs} epoch{'s' if epochs != 1 else ''}"
-            f"{note} ({format_logs(last)})."
-        )
-    return EXIT_OK
+    for line in lines[1:]:
+        print(block_line("", line))
+    sys.stdout.flush()

@@ -7,6 +7,8 @@ A refused value becomes argparse's one-line error with exit code 2:
 [16, 8]
 >>> fraction("0.2")
 0.2
+>>> separator("tab"), patience("off"), patience("5")
+('\\t', 'off', 5)
 """
 
 from __future__ import annotations
@@ -14,13 +16,21 @@ from __future__ import annotations
 import argparse
 import math
 
+#: ``--format`` values
+FORMATS = ("csv", "tsv", "json", "jsonl", "parquet", "npz")
+
 __all__ = [
+    "FORMATS",
     "column_list",
+    "decimal_mark",
     "fraction",
     "layer_sizes",
     "nonnegative_int",
+    "patience",
     "positive_float",
     "positive_int",
+    "separator",
+    "text_list",
 ]
 
 
@@ -98,3 +108,33 @@ def column_list(text: str) -> list[str]:
             f"must be column names separated by commas, got {text!r}"
         )
     return names
+
+
+def text_list(text: str) -> list[str]:
+    """``"NA,?,-"`` -> ``["NA", "?", "-"]`` (missing-value markers; spaces kept)."""
+    return [part for part in text.split(",") if part]
+
+
+def separator(text: str) -> str:
+    """One character; ``tab`` (or ``\\t``) for a tab."""
+    named = {"tab": "\t", "\\t": "\t", "space": " ", "comma": ",", "semicolon": ";"}
+    value = named.get(text.lower(), text)
+    if len(value) != 1 or value in '"\r\n':
+        raise argparse.ArgumentTypeError(
+            f"must be one character such as ';' or '|', or 'tab'; got {text!r}"
+        )
+    return value
+
+
+def decimal_mark(text: str) -> str:
+    """``.`` or ``,``."""
+    if text not in (".", ","):
+        raise argparse.ArgumentTypeError(f"must be '.' or ','; got {text!r}")
+    return text
+
+
+def patience(text: str) -> int | str:
+    """Epochs without improvement before stopping, or ``off``."""
+    if text.lower() == "off":
+        return "off"
+    return nonnegative_int(text)
