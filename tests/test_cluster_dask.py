@@ -289,6 +289,10 @@ def _worker_peaks(client) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_f_more_data_than_a_worker_holds_trains_out_of_core(client):
+    # fresh worker processes: a worker's peak (ru_maxrss) is over its whole life, and
+    # the earlier tests' data would count against this run
+    client.restart(timeout=120)
+    client.wait_for_workers(2, timeout=90)
     limits = {
         address: info["memory_limit"]
         for address, info in client.scheduler_info()["workers"].items()
