@@ -5,6 +5,10 @@
 - Conv2D's ReLU applied in place in training (only y kept) against the activation's
   own path (``keep_cache=True``) and PyTorch, in float64; ``logits`` then refuses;
 - inference keeps no column buffer in the layer's scratch space;
+- the input gradient by kernel row through a banded kernel matrix against the
+  per-offset blocks and col2im, over strides, paddings, tile sizes that do not
+  divide the output, one channel and Conv1D; each path forced in a Conv2D against
+  PyTorch in float64;
 - the row-wise backward of 2x2 / 1x2 max pools against the generic first-maximum
   scan, on ties (ReLU zeros, small integers), odd sizes and 'same' padding;
 - the walk's conv-ReLU-max-pool fusion (pool first, then ReLU) against the layers
@@ -22,17 +26,34 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import glassnet
 from glassnet.errors import MissingForwardError
-from glassnet.layers import Conv1D, Conv2D, Dense, Flatten, MaxPooling1D, MaxPooling2D
-from glassnet.layers.im2col import (
-    ConvGeometry,
+from glassnet.layers import (
+    Conv1D,
+    Conv2D,
+    Dense,
+    Flatten,
+    MaxPooling1D,
+    MaxPooling2D,
+    column_products,
+    conv_input_grad,
+)
+from glassnet.layers.column_products import (
     _row_blocks,
     columns_t_times,
     columns_times,
-    im2col,
+    openblas_small_kernel,
 )
+from glassnet.layers.conv_input_grad import (
+    band_tile,
+    banded_applies,
+    banded_input_grad,
+    input_gradient,
+    offset_blocks_input_grad,
+)
+from glassnet.layers.im2col import ConvGeometry, Workspace, im2col
 from glassnet.layers.pool_windows import (
     max_pool,
     max_pool_backward,
+    max_pool_pairs,
     max_pool_pairs_backward,
     pad,
     pairs_apply,
@@ -83,21 +104,138 @@ def test_im2col_matches_every_window(
     np.testing.assert_array_equal(im2col(view, g), expected)
 
 
+@pytest.mark.parametrize("small_kernel", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_thin_products_in_row_blocks_equal_one_product(dtype):
-    col = RNG.normal(size=(20000, 26)).astype(dtype)
-    kernel, dz = RNG.normal(size=(26, 6)).astype(dtype), RNG.normal(size=(20000, 6))
-    dz = dz.astype(dtype)
-    assert _row_blocks(col, 6) is not None  # made in blocks
-    assert _row_blocks(RNG.normal(size=(20000, 151)), 16) is None  # wide: one call
+def test_thin_products_in_row_blocks_equal_one_product(
+    monkeypatch, small_kernel, dtype
+):
+    monkeypatch.setattr(column_products, "openblas_small_kernel", lambda: small_kernel)
     tol = 1e-4 if dtype == np.float32 else 1e-12
-    z = columns_times(col, kernel)
-    assert z.dtype == dtype
-    np.testing.assert_allclose(z, col @ kernel, rtol=tol, atol=tol)
-    np.testing.assert_allclose(columns_t_times(col, dz), col.T @ dz, rtol=tol)
-    # a transposed (Fortran-ordered) column matrix, as one input channel makes
-    blocks = np.ascontiguousarray(col.T)
-    np.testing.assert_allclose(columns_times(blocks.T, kernel), z, rtol=tol, atol=tol)
+    for width, filters in [(26, 6), (151, 16)]:  # LeNet's two layers
+        col = RNG.normal(size=(20000, width)).astype(dtype)
+        kernel = RNG.normal(size=(width, filters)).astype(dtype)
+        dz = RNG.normal(size=(20000, filters)).astype(dtype)
+        rows = _row_blocks(col, filters)
+        if width == 151:  # wide: blocks only for OpenBLAS's small-matrix kernel
+            assert (rows is not None) == small_kernel
+        else:  # few columns: L2-sized blocks either way
+            assert rows is not None
+        if small_kernel:  # each block within the kernel's 100**3 multiply-adds
+            assert rows * width * filters <= 100**3
+        z = columns_times(col, kernel)
+        assert z.dtype == dtype
+        np.testing.assert_allclose(z, col @ kernel, rtol=tol, atol=tol)
+        np.testing.assert_allclose(
+            columns_t_times(col, dz), col.T @ dz, rtol=tol, atol=tol * len(col)
+        )
+        # a transposed (Fortran-ordered) column matrix, as one input channel makes
+        blocks = np.ascontiguousarray(col.T)
+        np.testing.assert_allclose(
+            columns_times(blocks.T, kernel), z, rtol=tol, atol=tol
+        )
+
+
+def test_the_small_kernel_follows_openblas_coretype(monkeypatch):
+    try:
+        for core, expected in [("Haswell", False), ("SkylakeX", True), ("Zen", False)]:
+            monkeypatch.setenv("OPENBLAS_CORETYPE", core)
+            openblas_small_kernel.cache_clear()
+            assert openblas_small_kernel() is expected
+    finally:
+        monkeypatch.undo()
+        openblas_small_kernel.cache_clear()
+
+
+# -- the input gradient through a banded kernel matrix --------------------------------
+@pytest.mark.parametrize("channels", [1, 3, 6])
+@pytest.mark.parametrize(
+    ("size", "kernel", "strides", "padding"),
+    [
+        ((14, 14), (5, 5), (1, 1), "valid"),  # LeNet's second layer: 2 tiles of 5
+        ((4, 4), (3, 3), (1, 1), "same"),  # the digits CNN's: 2 tiles of 2
+        ((9, 11), (3, 3), (1, 1), "same"),  # 11 columns in 6 tiles of 2: padded
+        ((7, 13), (2, 4), (1, 1), "valid"),  # 10 columns, tiles of 5
+        ((9, 10), (3, 3), (2, 2), "same"),
+        ((8, 12), (2, 3), (1, 3), "valid"),  # stride = kernel: tiles never overlap
+        ((10, 9), (4, 2), (3, 2), "same"),
+        ((6, 7), (1, 1), (1, 1), "valid"),  # 1x1: tiles of one column
+        ((5, 5), (5, 5), (1, 1), "valid"),  # one output per image
+        ((1, 23), (1, 5), (1, 1), "causal"),  # Conv1D as an image one row high
+        ((1, 20), (1, 3), (2, 2), "same"),
+    ],
+)
+def test_banded_input_grad_matches_the_offset_blocks(
+    channels, size, kernel, strides, padding
+):
+    g = ConvGeometry.plan(size, kernel, strides, (1, 1), padding)
+    batch, filters = 3, 5
+    dz = RNG.normal(size=(batch * g.output_size[0] * g.output_size[1], filters))
+    w = RNG.normal(size=(*kernel, channels, filters))
+    expected = offset_blocks_input_grad(dz, w, g, batch)
+    space = Workspace()
+    for _ in range(2):  # again with the same scratch: the band's zeros stay zero
+        found = banded_input_grad(dz, w, g, batch, space)
+        assert found.shape == (batch, *size, channels)
+        np.testing.assert_allclose(found, expected, rtol=1e-12, atol=1e-12)
+        w = RNG.normal(size=w.shape)  # a new kernel, as after an update
+        expected = offset_blocks_input_grad(dz, w, g, batch)
+    found32 = banded_input_grad(dz.astype(np.float32), w.astype(np.float32), g, batch)
+    assert found32.dtype == np.float32
+    np.testing.assert_allclose(found32, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_banded_product_is_chosen_for_few_channels_without_dilation():
+    lenet = ConvGeometry.plan((14, 14), (5, 5), (1, 1), (1, 1), "valid")
+    dilated = ConvGeometry.plan((14, 14), (3, 3), (1, 1), (2, 2), "valid")
+    assert banded_applies(lenet, 1) and banded_applies(lenet, 15)
+    assert not banded_applies(lenet, 16) and not banded_applies(dilated, 6)
+    with pytest.raises(ValueError, match="dilation 1"):
+        banded_input_grad(np.ones((100, 2)), np.ones((3, 3, 1, 2)), dilated, 1)
+    # tiles from kw - 1 columns up, padding the output row least
+    assert [band_tile(ow, 5) for ow in (10, 28, 100, 3, 9)] == [5, 4, 4, 3, 5]
+    assert [band_tile(ow, 3) for ow in (4, 32, 11, 1)] == [2, 2, 2, 1]
+
+
+@pytest.mark.parametrize("banded", [True, False])
+@pytest.mark.parametrize("channels", [2, 6, 20])
+@pytest.mark.parametrize(
+    ("kernel", "strides", "padding"),
+    [(5, 1, "valid"), (3, 1, "same"), (3, 2, "same"), (2, 3, "valid")],
+)
+def test_each_input_grad_path_matches_torch(
+    monkeypatch, banded, channels, kernel, strides, padding
+):
+    limit = 10**6 if banded else 0
+    monkeypatch.setattr(conv_input_grad, "BANDED_MAX_CHANNELS", limit)
+    layer = Conv2D(4, kernel, strides=strides, padding=padding, activation="relu")
+    layer.build((11, 9, channels), np.random.default_rng(0), np.float64)
+    layer.params["b"][...] = RNG.normal(size=4)
+    x = RNG.normal(size=(3, 11, 9, channels))
+    y = layer.forward(x, training=True)
+    dy = RNG.normal(size=y.shape)
+    dx = layer.backward(dy)
+    xt = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
+    wt = torch.tensor(layer.params["W"].transpose(3, 2, 0, 1))
+    bt = torch.tensor(layer.params["b"])
+    if padding == "same":  # TensorFlow's split: the odd cell after
+        pads = [p for pair in reversed(layer._plan((11, 9)).pads) for p in pair]
+        xin = F.pad(xt, pads)
+    else:
+        xin = xt
+    yt = torch.relu(F.conv2d(xin, wt, bt, stride=strides))
+    yt.backward(torch.tensor(dy.transpose(0, 3, 1, 2)))
+    np.testing.assert_allclose(
+        dx, xt.grad.numpy().transpose(0, 2, 3, 1), rtol=1e-10, atol=1e-12
+    )
+
+
+def test_input_gradient_returns_a_fresh_array_each_call():
+    g = ConvGeometry.plan((6, 6), (3, 3), (1, 1), (1, 1), "same")
+    dz, w, space = RNG.normal(size=(36, 2)), RNG.normal(size=(3, 3, 2, 2)), Workspace()
+    first = input_gradient(dz, w, g, 1, space)
+    kept = first.copy()
+    input_gradient(2 * dz, w, g, 1, space)
+    np.testing.assert_array_equal(first, kept)
 
 
 # -- the ReLU applied in place ------------------------------------------------------
@@ -190,9 +328,18 @@ def test_pairs_backward_matches_the_first_maximum_scan(
     x = values(kind, (3, *size, channels))
     xp = pad(x, g.pads, -np.inf) if g.padded else x
     y = max_pool(xp, g)
+    y_pairs, first = max_pool_pairs(xp, g)
+    np.testing.assert_array_equal(y_pairs, y)
+    # exactly one cell per window is marked, and it holds the window's maximum
+    (oh, ow), ph = g.out, len(g.rows)
+    per_window = first.reshape(3, oh, ph, ow, 2, channels).sum(axis=(2, 4))
+    assert (per_window == 1).all()
+    marked = np.where(first, xp[:, : ph * oh, : 2 * ow], -np.inf)
+    covered = window_geometry(first.shape[1:3], pool, pool, "valid")
+    np.testing.assert_array_equal(max_pool(marked, covered), y)
     dy = RNG.normal(size=y.shape)
     np.testing.assert_array_equal(
-        max_pool_pairs_backward(xp, dy, g), max_pool_backward(xp, y, dy, g)
+        max_pool_pairs_backward(first, dy, xp.shape, g), max_pool_backward(xp, y, dy, g)
     )
 
 

@@ -1,7 +1,9 @@
 """Convolution layers: ``Conv2D`` on images, ``Conv1D`` on sequences (channels_last).
 
 Both compute ``y = activation(conv(x, W) + b)`` as one matrix product over the
-*column matrix* of their input (im2col; the kernels live in ``layers/im2col.py``).
+*column matrix* of their input (im2col; the kernels live in ``layers/im2col.py``,
+the products in ``layers/column_products.py``, the input gradient's in
+``layers/conv_input_grad.py``).
 Conv1D runs as a Conv2D of height 1: its (N, steps, C) input is a (N, 1, steps, C)
 view, its (k, C, F) kernel a (1, k, C, F) view.
 """
@@ -16,16 +18,10 @@ from glassnet._typing import Array
 from glassnet.activations import ActivationFunction, ReLU
 from glassnet.errors import MissingForwardError
 from glassnet.layers.base import registry
+from glassnet.layers.column_products import columns_t_times, columns_times
 from glassnet.layers.conv_arguments import ConvArguments
-from glassnet.layers.im2col import (
-    ConvGeometry,
-    Workspace,
-    block_grads,
-    col2im,
-    columns_t_times,
-    columns_times,
-    im2col,
-)
+from glassnet.layers.conv_input_grad import input_gradient
+from glassnet.layers.im2col import ConvGeometry, Workspace, im2col
 
 __all__ = ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D"]
 
@@ -211,6 +207,7 @@ class BaseConv(ConvArguments):
         #                      dcol = dz @ W.T, and dx = col2im(dcol): im2col copied
         #                      each x entry to every window holding it, so its
         #                      gradient is the sum of those windows' gradients
+        #                      (input_gradient makes dcol and its sums in pieces)
         grad_z = grad_z.reshape(-1, self.filters)  # (N*OH*OW, F)
         if self.trainable:
             # in place: in a model the grads are views into one flat buffer. With a
@@ -224,8 +221,7 @@ class BaseConv(ConvArguments):
                 grad_w[...] = columns_t_times(col, grad_z)
         if not input_grad:
             return None
-        dblocks = block_grads(grad_z, self._kernel_2d(), self._space)
-        dx = col2im(dblocks, geometry, batch)  # (N, H, W, C)
+        dx = input_gradient(grad_z, self._kernel_2d(), geometry, batch, self._space)
         return dx if self.rank == 2 else dx[:, 0]
 
     # -- output activation fusion ---------------------------------------------------

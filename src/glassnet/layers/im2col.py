@@ -21,11 +21,10 @@ earlier layout, blocks (K, P, C) plus one transposing copy into (P, K*C), moves
 runs of C numbers: the window view measured 2.2x to 5x faster for every C > 1.)
 A bias adds a column of ones, so that one product adds it.
 
-**The way back.** Given ``dz`` (P, F): ``dW = col.T @ dz`` and, per offset k,
-``dblocks[k] = dz @ W[k].T`` (P, C), one batched matrix product for all K. Each
-block is then added back at the strided slice it was copied from (col2im), and
-the padding is cropped away. Offsets that overlap (a stride smaller than the
-kernel) add up, which is the sum over every output a pixel reached.
+The products with the column matrix are in ``layers/column_products.py``. **The
+way back.** Given ``dz`` (P, F): ``dW = col.T @ dz`` (with the ones column its last
+row is ``db``), and ``dx`` from ``dz`` and the kernel in
+``layers/conv_input_grad.py``.
 
 >>> import numpy as np
 >>> g = ConvGeometry.plan((4, 4), (3, 3), (1, 1), (1, 1), "same")
@@ -55,10 +54,6 @@ from glassnet.layers.spatial_arguments import same_padding
 __all__ = [
     "ConvGeometry",
     "Workspace",
-    "block_grads",
-    "col2im",
-    "columns_t_times",
-    "columns_times",
     "conv_output_length",
     "im2col",
 ]
@@ -328,117 +323,3 @@ def _view(x: Array, shape: tuple[int, ...], strides: tuple[int, ...]) -> Array:
         view.flags.writeable = False
         return view
     return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
-
-
-# -- the products with the column matrix ---------------------------------------------
-#: Rows per block of a thin product: the block's rows of both operands take about
-#: this many bytes, so they stay in a 1 MB L2 cache.
-_BLOCK_BYTES = 256 * 1024
-
-
-def _row_blocks(col: Array, width: int) -> int | None:
-    """Rows per block for a product of ``col`` with a ``width``-column matrix, or
-    None to make it in one call.
-
-    OpenBLAS (0.3.31, one thread) makes tall products with few columns badly in
-    one call: LeNet's first layer, ``col`` (50176, 26) and 6 filters, takes
-    0.66 ms forward and 0.58 ms for ``col.T @ dz``; in blocks of 2048 rows, 0.42
-    and 0.32 ms (1.6x, 1.8x); a (65536, 28) x 32 product 1.4x, 1.7x. Columns
-    wider than 64 (LeNet's second layer: 151) gain nothing (3% lost).
-    """
-    k = col.shape[1]
-    rows = max(256, _BLOCK_BYTES // ((k + width) * col.itemsize))
-    return rows if k <= 64 and len(col) >= 2 * rows else None
-
-
-def columns_times(col: Array, kernel: Array) -> Array:
-    """``col @ kernel``, (P, K) x (K, F) -> (P, F), in row blocks when thin.
-
-    >>> col, kernel = np.ones((5000, 3), np.float32), np.ones((3, 2), np.float32)
-    >>> columns_times(col, kernel)[[0, -1]]
-    array([[3., 3.],
-           [3., 3.]], dtype=float32)
-    """
-    rows = _row_blocks(col, kernel.shape[1])
-    if rows is None:
-        return col @ kernel
-    out = np.empty((len(col), kernel.shape[1]), np.result_type(col, kernel))
-    for start in range(0, len(col), rows):
-        np.matmul(col[start : start + rows], kernel, out=out[start : start + rows])
-    return out
-
-
-def columns_t_times(col: Array, dz: Array) -> Array:
-    """``col.T @ dz``, (P, K) and (P, F) -> (K, F), summed over row blocks when thin.
-
-    >>> col, dz = np.ones((5000, 3), np.float32), np.ones((5000, 2), np.float32)
-    >>> columns_t_times(col, dz)
-    array([[5000., 5000.],
-           [5000., 5000.],
-           [5000., 5000.]], dtype=float32)
-    """
-    rows = _row_blocks(col, dz.shape[1])
-    if rows is None:
-        return col.T @ dz
-    total = col[:rows].T @ dz[:rows]
-    for start in range(rows, len(col), rows):
-        total += col[start : start + rows].T @ dz[start : start + rows]
-    return total
-
-
-def block_grads(dz: Array, kernel: Array, space: Workspace | None = None) -> Array:
-    """dL/d(blocks) (K, P, C) from ``dz`` (P, F) and the kernel (kh, kw, C, F).
-
-    ``blocks[k] @ W[k]`` summed over k is z, so ``dblocks[k] = dz @ W[k].T``: one
-    batched matrix product over the K offsets (one GEMM ``W (K, F) @ dz.T`` when
-    C == 1).
-
-    >>> kernel = np.arange(8.0).reshape(2, 2, 1, 2)       # W[k] = (2k, 2k+1)
-    >>> block_grads(np.array([[1.0, 0.0], [0.0, 1.0]]), kernel)[:, :, 0]
-    array([[0., 1.],
-           [2., 3.],
-           [4., 5.],
-           [6., 7.]])
-    """
-    kh, kw, c, f = kernel.shape
-    shape = (kh * kw, dz.shape[0], c)
-    out = (
-        np.empty(shape, dz.dtype)
-        if space is None
-        else space.empty("dblocks", shape, dz.dtype)
-    )
-    if c == 1:  # the K products dz @ W[k].T are the rows of one GEMM: W (K, F) @ dz.T
-        np.matmul(kernel.reshape(kh * kw, f), dz.T, out=out.reshape(kh * kw, -1))
-        return out
-    # (K, F, C) made contiguous: NumPy's stacked matmul is 1.3x faster on it
-    per_offset = np.ascontiguousarray(kernel.reshape(kh * kw, c, f).transpose(0, 2, 1))
-    return np.matmul(dz, per_offset, out=out)
-
-
-def col2im(dblocks: Array, g: ConvGeometry, batch: int) -> Array:
-    """dL/dx (N, H, W, C): each gradient block added back where im2col copied it.
-
-    The blocks are (K, N*OH*OW, C); block ``k = i*kw + j`` is added to the strided
-    window ``(i, j)`` of a zero padded gradient, and the padding is cropped off
-    (a view of the padded array; a fresh array when there is no padding).
-
-    Every pixel of a 3x3 image under a 2x2 kernel (stride 1) gets the gradients of
-    the windows that hold it: 1 in a corner, 2 on an edge, 4 in the middle.
-
-    >>> g = ConvGeometry.plan((3, 3), (2, 2), (1, 1), (1, 1), "valid")
-    >>> col2im(np.ones((4, 4, 1)), g, batch=1)[0, :, :, 0]
-    array([[1., 2., 1.],
-           [2., 4., 2.],
-           [1., 2., 1.]])
-    """
-    oh, ow = g.output_size
-    c = dblocks.shape[2]
-    dxp = np.zeros((batch, *g.padded_size, c), dblocks.dtype)
-    blocks = dblocks.reshape(-1, batch, oh, ow, c)
-    for block, window in zip(blocks, g.windows, strict=True):
-        dxp[window] += block
-    if not g.needs_padding:
-        return dxp
-    (top, _), (left, _) = g.pads
-    h, w = g.input_size
-    return dxp[:, top : top + h, left : left + w, :]

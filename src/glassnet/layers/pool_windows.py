@@ -53,6 +53,7 @@ __all__ = [
     "average_pool_backward",
     "max_pool",
     "max_pool_backward",
+    "max_pool_pairs",
     "max_pool_pairs_backward",
     "pad",
     "pairs_apply",
@@ -215,7 +216,7 @@ def max_pool_backward(
 
 # -- max pooling over pairs of columns: the 2x2 (and 1x2) fast path ---------------
 def pairs_apply(geometry: WindowGeometry, channels: int) -> bool:
-    """Whether :func:`max_pool_pairs_backward` handles these windows: side by side
+    """Whether :func:`max_pool_pairs` handles these windows: side by side
     (strides = pool), two columns wide, one or two rows high (MaxPooling2D's
     default 2x2, MaxPooling1D(2)), on up to 8 channels. A 'valid' pool drops an
     odd last row or column.
@@ -235,8 +236,18 @@ def pairs_apply(geometry: WindowGeometry, channels: int) -> bool:
     )
 
 
-def max_pool_pairs_backward(xp: Array, dy: Array, geometry: WindowGeometry) -> Array:
-    """:func:`max_pool_backward` for the windows of :func:`pairs_apply`.
+def max_pool_pairs(xp: Array, geometry: WindowGeometry) -> tuple[Array, Array]:
+    """``y`` and each window's first maximum, for the windows of :func:`pairs_apply`.
+
+    Returns ``(y, first)``: ``first`` (N, rows*OH, 2*OW, C) is True at the one cell
+    of each window that :func:`max_pool_backward` would send the window's
+    gradient to, so the backward pass is one product (:func:`max_pool_pairs_backward`).
+    The layer calls this in a training pass, while ``xp`` is still in the cache:
+    the backward pass of LeNet's first pool then reads a 1-byte mask and ``dy``
+    instead of the whole input again, long after it left the cache. Measured,
+    float32, one thread, whole training steps against the same mask found in
+    backward (interleaved, CPU time, busy machine): LeNet on the digits (bench_conv
+    C2) 1.04x to 1.06x, the digits CNN (C1) 1.02x to 1.03x.
 
     The generic backward scans the window's cells with views that pick every other
     pixel: with few channels (LeNet's 6) each such pass moves runs of C numbers
@@ -247,14 +258,19 @@ def max_pool_pairs_backward(xp: Array, dy: Array, geometry: WindowGeometry) -> A
     numbers further on, so comparing the array with itself shifted by C settles
     every window's column in a few contiguous passes: the right column holds the
     row-major first maximum (PyTorch's rule) if its best is strictly larger, or on
-    a tie if the left column's best is in row 1 and the right's in row 0. Then dy
-    is spread to both columns (the one pass with runs of C), masked with the
-    chosen column, and split between the two rows, whole rows at a time.
+    a tie if the left column's best is in row 1 and the right's in row 0.
 
-    Measured, float32, one thread: the backward of LeNet's first pool
-    (64x28x28x6 -> 14x14) 0.39 ms against 0.54 ms for the generic scan, the
+    Measured, float32, one thread, mask and backward together against the generic
+    scan: LeNet's first pool (64x28x28x6 -> 14x14) 0.39 against 0.54 ms, the
     digits CNN's (32x8x8x8) 0.033 against 0.037 ms; with 16 channels (LeNet's
     second pool) the two are even, so the generic scan keeps those.
+
+    >>> g = window_geometry((2, 4), (2, 2), (2, 2), "valid")
+    >>> x = np.array([[1.0, 3.0, 5.0, 5.0], [3.0, 2.0, 0.0, 5.0]]).reshape(1, 2, 4, 1)
+    >>> y, first = max_pool_pairs(x, g)
+    >>> y[0, :, :, 0], first[0, :, :, 0].astype(int)   # ties: the first, row-major
+    (array([[3., 5.]]), array([[0, 1, 1, 0],
+           [0, 0, 0, 0]]))
     """
     (oh, ow), two_rows = geometry.out, len(geometry.rows) == 2
     width = 2 * ow
@@ -281,21 +297,42 @@ def max_pool_pairs_backward(xp: Array, dy: Array, geometry: WindowGeometry) -> A
     chosen = np.logical_or(odd, right)
     np.logical_not(chosen, out=chosen)
     chosen[c:] |= odd[c:] & right[:-c]
-    # dL/d(xp): dy at both columns of its window, kept at the chosen cell (one
-    # product writes both rows: a product into dxp's odd rows, then another from
-    # them into its even rows, would make NumPy copy the interleaved operand)
-    spread = np.repeat(dy, 2, axis=2)  # (N, OH, 2*OW, C)
-    chosen = chosen.reshape(spread.shape)
-    covered = xp.shape[1] == oh * len(geometry.rows) and xp.shape[2] == width
-    dxp = (np.empty if covered else np.zeros)(xp.shape, dtype=dy.dtype)
+    chosen = chosen.reshape(rows.shape)
+    y = np.maximum(rows[:, :, 0::2], rows[:, :, 1::2])  # (N, OH, OW, C)
     if not two_rows:
-        np.multiply(spread, chosen, out=dxp[:, :oh, :width])
-        return dxp
-    cells = np.empty((len(dy), oh, 2, width, c), bool)  # (.., row, column, ..)
-    np.logical_and(chosen, ~lower, out=cells[:, :, 0])
-    np.logical_and(chosen, lower, out=cells[:, :, 1])
-    rows_grad = dxp[:, : 2 * oh, :width].reshape(cells.shape)
-    np.multiply(spread[:, :, np.newaxis], cells, out=rows_grad)
+        return y, chosen
+    first = np.empty((len(xp), oh, 2, width, c), bool)  # (.., row, column, ..)
+    np.logical_and(chosen, ~lower, out=first[:, :, 0])
+    np.logical_and(chosen, lower, out=first[:, :, 1])
+    return y, first.reshape(len(xp), 2 * oh, width, c)
+
+
+def max_pool_pairs_backward(
+    first: Array, dy: Array, padded_shape: tuple[int, ...], geometry: WindowGeometry
+) -> Array:
+    """dL/d(xp) from the first-maximum mask of :func:`max_pool_pairs`: ``dy`` at
+    both columns and rows of its window, kept at the first maximum.
+
+    One product writes every window cell (a product into dxp's odd rows, then
+    another from them into its even rows, would make NumPy copy the interleaved
+    operand); ``dy`` is spread over the two columns first, the one pass with runs
+    of C numbers.
+
+    >>> g = window_geometry((2, 4), (2, 2), (2, 2), "valid")
+    >>> first = np.array([[0, 1, 1, 0], [0, 0, 0, 0]], bool).reshape(1, 2, 4, 1)
+    >>> max_pool_pairs_backward(first, np.array([[[[10.0], [20.0]]]]), (1, 2, 4, 1), g)[0, :, :, 0]
+    array([[ 0., 10., 20.,  0.],
+           [ 0.,  0.,  0.,  0.]])
+    """
+    (oh, ow), ph = geometry.out, len(geometry.rows)
+    width = 2 * ow
+    spread = np.repeat(dy, 2, axis=2)  # (N, OH, 2*OW, C)
+    covered = padded_shape[1] == oh * ph and padded_shape[2] == width
+    dxp = (np.empty if covered else np.zeros)(padded_shape, dtype=dy.dtype)
+    cells = dxp[:, : ph * oh, :width].reshape(len(dy), oh, ph, width, -1)
+    np.multiply(
+        spread[:, :, np.newaxis], first.reshape(cells.shape), out=cells
+    )  # (N, OH, row, 2*OW, C)
     return dxp
 
 

@@ -27,6 +27,7 @@ from glassnet.layers.pool_windows import (
     inverse_counts,
     max_pool,
     max_pool_backward,
+    max_pool_pairs,
     max_pool_pairs_backward,
     pad,
     pairs_apply,
@@ -163,10 +164,19 @@ class _MaxPooling(_Pooling):
         image = self._as_image(x)
         geometry = self._geometry(image)
         xp = pad(image, geometry.pads, -np.inf) if geometry.padded else image
-        y = max_pool(xp, geometry)
-        # backward finds each window's first maximum from xp and y: a pass that
-        # needs no input gradient (pooling right after the data) never pays for it
-        self._cache = (xp, y, geometry, image.shape) if training or keep_cache else None
+        if not (training or keep_cache):
+            self._cache = None
+            return self._from_image(max_pool(xp, geometry))
+        if pairs_apply(geometry, image.shape[3]):
+            # 2x2 (1x2) windows side by side: each window's first maximum found
+            # now, while xp is in the cache, and kept as a 1-byte mask (paid for
+            # even when backward is asked for no dx, a pool on the data itself)
+            y, first = max_pool_pairs(xp, geometry)
+            self._cache = (None, first, xp.shape, geometry, image.shape)
+        else:
+            # backward finds each window's first maximum from xp and y
+            y = max_pool(xp, geometry)
+            self._cache = (xp, y, xp.shape, geometry, image.shape)
         return self._from_image(y)
 
     def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
@@ -174,24 +184,31 @@ class _MaxPooling(_Pooling):
         # y[p] = max over the window W(p) of x  =>  dx[i] = sum over the windows p
         #     whose first maximum (row-major) is cell i of dy[p]; every other cell
         #     gets 0 (a tie sends all of dy[p] to the first maximum, not a share)
-        xp, y, geometry, shape = self.cached()
+        xp, kept, padded_shape, geometry, shape = self.cached()
         if not input_grad:
             return None
         dy = grad_output if self.rank == 2 else grad_output[:, np.newaxis]
-        if pairs_apply(geometry, dy.shape[3]):  # 2x2, 1x2 side by side: by rows
-            dxp = max_pool_pairs_backward(xp, dy, geometry)
-        else:
-            dxp = max_pool_backward(xp, y, dy, geometry)
+        if xp is None:  # kept is the first-maximum mask of max_pool_pairs
+            dxp = max_pool_pairs_backward(kept, dy, padded_shape, geometry)
+        else:  # kept is y
+            dxp = max_pool_backward(xp, kept, dy, geometry)
         return self._from_image(_unpad(dxp, geometry, shape))
 
     def kept_activations(self, input_shape: Any) -> Cost:
-        """The output ``y``, and the padded input when 'same' adds padding."""
+        """The output ``y`` and what backward reads: for 2x2 (1x2) windows side by
+        side the first-maximum mask (one byte per window cell, counted as a
+        number), else the padded input when 'same' adds padding."""
         out = known_size(self.output_shape(input_shape))
         shape = tuple(input_shape)
-        if self.padding == "valid" or out is None or None in shape:
+        if out is None or None in shape:
             return arrays_kept(("y", out))
         image = shape if self.rank == 2 else (1, *shape)
-        geometry = window_geometry(image[:2], self._pool, self._strides, "same")
+        geometry = window_geometry(image[:2], self._pool, self._strides, self.padding)
+        if pairs_apply(geometry, image[2]):
+            (oh, ow), rows = geometry.out, len(geometry.rows)
+            return arrays_kept(
+                ("first-maximum mask", rows * oh * 2 * ow * image[2]), ("y", out)
+            )
         if not geometry.padded:
             return arrays_kept(("y", out))
         (top, bottom), (left, right) = geometry.pads
