@@ -23,7 +23,11 @@ from test_cluster_dask import (
     check_grid_search_matches_sequential,
     check_incremental_matches_local_loop,
 )
-from test_cluster_support import deadline, start_dask_processes
+from test_cluster_support import (
+    check_every_listener_on_loopback,
+    deadline,
+    start_dask_processes,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -40,5 +44,6 @@ def test_a_scheduler_and_two_worker_processes_run_incremental_and_a_search(tmp_p
                 }
                 assert hosts == {"127.0.0.1"}
                 assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+                check_every_listener_on_loopback(client)
                 check_incremental_matches_local_loop(client)
                 check_grid_search_matches_sequential(client)

@@ -17,7 +17,11 @@ import warnings
 
 import numpy as np
 import pytest
-from test_cluster_support import classification_data, deadline
+from test_cluster_support import (
+    check_process_tree_listens_on_loopback,
+    classification_data,
+    deadline,
+)
 
 from glassnet.callbacks import TuneReport
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
@@ -127,6 +131,10 @@ def test_without_ray_it_says_how_to_install_it(monkeypatch):
 
 
 # -- on Ray -------------------------------------------------------------------------
+def _worker_pid():
+    return os.getpid()
+
+
 def _tune_trial(config):
     """A Ray Tune trial: fit for a few epochs, reporting each one."""
     x, y = _data()
@@ -176,6 +184,12 @@ def test_ray_listens_on_loopback_only(ray_session):
     [node] = ray_session.nodes()
     assert node["NodeManagerAddress"] == "127.0.0.1"
     assert ray_session.get_runtime_context().gcs_address.startswith("127.0.0.1:")
+    pytest.importorskip("psutil", reason="listing Ray's sockets needs psutil")
+    # every process Ray started (GCS, raylet, agents, workers) listens on loopback
+    worker_pid = ray_session.remote(_worker_pid)  # start workers: their sockets count
+    assert os.getpid() not in ray_session.get([worker_pid.remote() for _ in range(2)])
+    listeners = check_process_tree_listens_on_loopback()
+    assert any("raylet" in who for who in listeners), listeners
 
 
 @pytest.mark.cluster

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 import pytest
-from test_cluster_support import deadline
+from test_cluster_support import check_process_tree_listens_on_loopback, deadline
 
 from glassnet.layers import Dense
 from glassnet.models import Sequential
@@ -114,3 +114,7 @@ def test_predict_batch_udf_scores_a_table_with_a_saved_model(spark, tmp_path):
     # float32 in batches of 256 against one call: the same up to float32 rounding
     np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(scores.argmax(axis=1), expected.argmax(axis=1))
+    # the JVM and its Python workers, still up, listen on 127.0.0.1 only
+    pytest.importorskip("psutil", reason="listing Spark's sockets needs psutil")
+    listeners = check_process_tree_listens_on_loopback()
+    assert any("java" in who for who in listeners), listeners

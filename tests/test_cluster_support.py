@@ -8,6 +8,9 @@
   ``dask scheduler`` and two ``dask worker`` processes started separately, every
   socket on 127.0.0.1 (``--dashboard-address 127.0.0.1:0`` on each: without a
   dashboard they still open a health server on all interfaces);
+- :func:`check_every_listener_on_loopback`: every socket a scheduler, nanny or
+  worker listens on is on 127.0.0.1; :func:`check_process_tree_listens_on_loopback`
+  the same for every process a test started (Ray, Spark);
 - the data the tests train on, made the same way everywhere.
 """
 
@@ -52,6 +55,59 @@ def deadline(seconds: float, what: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+#: how the loopback address shows in a listening socket (IPv4, or IPv4 on an IPv6 socket)
+LOOPBACK = ("127.0.0.1", "::ffff:127.0.0.1")
+
+
+def listening_addresses(pid: int | None = None) -> list[str]:
+    """The addresses a process (this one by default) listens on, as "ip:port"."""
+    import psutil  # a dependency of distributed
+
+    return sorted(
+        f"{c.laddr.ip}:{c.laddr.port}"
+        for c in psutil.Process(pid).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    )
+
+
+def _beyond_loopback(listens: list[str]) -> list[str]:
+    return [a for a in listens if a.rsplit(":", 1)[0] not in LOOPBACK]
+
+
+def check_every_listener_on_loopback(client: Any) -> dict[str, list[str]]:
+    """Every socket the scheduler, the nannies and the workers listen on is on
+    127.0.0.1 (a dashboard or health server on all interfaces would show here)."""
+    found = {"scheduler": client.run_on_scheduler(listening_addresses)}
+    for role, nanny in (("worker", False), ("nanny", True)):
+        for address, listens in client.run(listening_addresses, nanny=nanny).items():
+            found[f"{role} {address}"] = listens
+    for role, listens in found.items():
+        assert listens, f"the {role} listens on nothing: is this the right process?"
+        outside = _beyond_loopback(listens)
+        assert not outside, f"the {role} process listens beyond the loopback: {outside}"
+    return found
+
+
+def check_process_tree_listens_on_loopback() -> dict[str, list[str]]:
+    """Every socket this process and the processes it started (Ray's GCS, raylet
+    and workers; Spark's JVM and Python daemons) listen on is on 127.0.0.1."""
+    import psutil
+
+    found = {}
+    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            listens = listening_addresses(process.pid)
+            name = process.name()
+        except psutil.Error:  # ended meanwhile
+            continue
+        if listens:
+            found[f"{process.pid} {name}"] = listens
+    assert found, "no process of this test listens on anything"
+    outside = {who: _beyond_loopback(ls) for who, ls in found.items()}
+    assert not any(outside.values()), f"listening beyond the loopback: {outside}"
+    return found
 
 
 def classification_data(n: int = 2000, features: int = 8, seed: int = 0):

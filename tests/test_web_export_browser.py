@@ -189,6 +189,16 @@ def test_a_thumbnail_per_hidden_neuron_and_a_link_per_weight(
     page.locator("canvas.neuron-thumb").nth(6).dispatch_event("mouseenter")
     assert page.inner_text("#heatmap-caption").startswith("Neuron 1 of dense_1")
     assert page.evaluate("document.getElementById('heatmap').toDataURL()") != before
+    # the legend follows: the neuron's own scale, not the classes' colours
+    top = page.inner_text("#heatmap-caption").split("largest |value| ")[1].rstrip(")")
+    labels = "#legend .legend-labels span"
+    assert page.locator(labels).all_inner_texts() == [f"-{top}", "0", top]
+    page.locator("canvas.output-thumb").nth(1).dispatch_event("mouseenter")
+    assert page.locator(labels).all_inner_texts() == ["P(1) = 0", "", "1"]
+    page.locator("canvas.output-thumb").nth(1).dispatch_event("mouseleave")
+    assert page.locator(labels).count() == 0  # the classes' swatches again
+    items = page.locator("#legend .legend-item").all_inner_texts()
+    assert [item.strip() for item in items] == ["0", "1"]
     assert browser_page.problems() == []
 
 
@@ -217,5 +227,5 @@ def test_hostile_names_show_literally_and_run_nothing(
     assert page.inner_text("#hovercard").startswith(f"bias {HOSTILE}: neuron 0 = ")
     assert page.inner_text("label[for=input-0]") == HOSTILE
     assert page.locator("img").count() == 0 and page.locator("b").count() == 0
-    assert page.locator("script").count() == 5  # 2 JSON blocks and 3 scripts: no more
+    assert page.locator("script").count() == 6  # 2 JSON blocks and 4 scripts: no more
     assert browser_page.dialogs == [] and browser_page.problems() == []

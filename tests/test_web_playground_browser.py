@@ -6,6 +6,7 @@ failure under CI (see tests/test_web_support.py).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,6 +173,21 @@ def test_a_csv_upload_trains_and_bad_uploads_are_refused(
         page, "glassnet.state.config.dataset === 'upload' && glassnet.state.epoch === 0"
     )
     assert page.locator("#dataset-list [data-dataset=upload]").count() == 1
+    wait_until(page, "document.getElementById('upload-message').textContent !== ''")
+    assert page.inner_text("#upload-message") == (
+        "Training on two_groups.csv: 200 points, 2 classes (cat, dog)."
+    )
+    # the data set button shows the uploaded points (two classes: two colours)
+    colours = page.evaluate(
+        """() => {
+            const c = document.querySelector('[data-dataset=upload] canvas');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            const seen = new Set();
+            for (let i = 0; i < d.length; i += 4) seen.add(d.slice(i, i + 3).join());
+            return [...seen];
+        }"""
+    )
+    assert {"245,147,34", "8,119,189"} <= set(colours)
     page.evaluate("glassnet.command('set', {speed: 10, learning_rate: 0.1})")
     page.evaluate("glassnet.command('play')")
     wait_epoch(browser_page, "s.epoch >= 60")
@@ -240,3 +256,29 @@ def test_downloads_edits_comparison_and_code(
         page.evaluate("JSON.stringify(glassnet.state.config.hidden)")
     ) == [4, 2]
     assert [p for p in browser_page.problems() if "error" in p] == []
+
+
+def test_eight_layers_of_32_neurons_fit_their_column(
+    browser_page: Page,
+    server: Playground,
+) -> None:
+    open_playground(browser_page, server)
+    page = browser_page.page
+    page.evaluate("glassnet.command('set', {hidden: [32, 32, 32, 32, 32, 32, 32, 32]})")
+    wait_until(page, "document.querySelectorAll('canvas.neuron-thumb').length === 256")
+    column = page.locator(".network-column").bounding_box()
+    assert column is not None
+    right = column["x"] + column["width"]
+    # the output neuron is in view, not cut off by the output column
+    output = page.locator("canvas.output-thumb").bounding_box()
+    assert output is not None and output["x"] + output["width"] <= right
+    # each layer's +/- and activation sit over their own column, side by side
+    boxes = page.locator(".layer-control").evaluate_all(
+        "blocks => blocks.map(b => { const r = b.getBoundingClientRect();"
+        " return [r.left, r.right]; })"
+    )
+    assert len(boxes) == 8
+    for (_, right_edge), (next_left, _) in itertools.pairwise(boxes):
+        assert right_edge <= next_left + 0.5
+    assert boxes[-1][1] <= right
+    assert browser_page.problems() == []

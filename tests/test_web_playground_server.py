@@ -167,8 +167,9 @@ def test_play_streams_at_most_30_frames_a_second_and_pause_answers_at_once(
     client.command("play")
     client.until("status", playing=True)
     times, epochs = [], []
-    deadline = time.monotonic() + 2.5
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    # 2.5 s of frames, longer on a loaded machine until there are enough to judge
+    while (elapsed := time.monotonic() - started) < 2.5 or (len(times) <= 10 and elapsed < 20):
         frame = client.until("frame")
         times.append(time.monotonic())
         epochs.append(frame["epoch"])

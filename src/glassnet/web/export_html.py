@@ -45,7 +45,7 @@ __all__ = ["MAX_POINTS", "export_html", "render_html"]
 #: At most this many data points are embedded (an evenly spaced subset of more).
 MAX_POINTS = 5000
 
-_SCRIPTS = ["forward.js", "views.js", "export.js"]
+_SCRIPTS = ["forward.js", "views.js", "diagram.js", "export.js"]
 _STYLES = ["glassnet.css"]
 
 

@@ -150,15 +150,17 @@
     if (!axes) return;
     var grid = V.gridInputs(domain(), DENSITY, n, rowOf);
     var result = F.run(compiled, grid, DENSITY * DENSITY, state.neuron !== null);
-    var colour, caption;
+    var colour, caption, hovered = null;
     if (state.neuron !== null) {
       var s = state.neuron, stage = compiled.stages[s.stage];
       if (s.stage === compiled.stages.length - 1) {
         colour = V.outputUnitColourer(output, result.output, result.width, s.unit);
         caption = "Output unit " + outputNames[s.unit];
+        hovered = {kind: "output", unit: s.unit};
       } else {
         var shade = V.neuronColourer(result.stages[s.stage], stage.units, s.unit);
         colour = shade.colour;
+        hovered = {kind: "hidden", top: shade.top};
         caption = "Neuron " + s.unit + " of " + stage.name + " (largest |value| " +
           V.format(shade.top, 4) + ")";
       }
@@ -174,7 +176,7 @@
     ui.axisText.textContent = featureNames[axes[0]] + " from " + V.format(d[0][0], 3) +
       " to " + V.format(d[0][1], 3) + " (right); " + featureNames[axes[1]] + " from " +
       V.format(d[1][0], 3) + " to " + V.format(d[1][1], 3) + " (up)";
-    drawLegend();
+    drawLegend(hovered);
     drawPoints();
   }
 
@@ -188,7 +190,8 @@
       lo: lo, hi: hi};
   }
 
-  function drawLegend() {
+  function drawLegend(hovered) {
+    if (hovered && V.neuronLegend(ui.legend, hovered, output, classNames)) return;
     if (output.task === "binary") {
       V.legend(ui.legend, function (t) { return V.diverging(2 * t - 1); },
         [(classNames[0]) + " (0)", "0.5", (classNames[1]) + " (1)"]);
@@ -222,16 +225,7 @@
         } else {
           rgb = V.classColour(label);
         }
-        context.beginPath();
-        context.arc(px(row[axes[0]]), py(row[axes[1]]), 8, 0, 2 * Math.PI);
-        context.fillStyle = V.css(rgb);
-        context.fill();
-        context.lineWidth = 2.5;
-        context.strokeStyle = "#fff";
-        context.stroke();
-        context.lineWidth = 1;
-        context.strokeStyle = "#333";
-        context.stroke();
+        V.point(context, px(row[axes[0]]), py(row[axes[1]]), 8, rgb, "#fff");
       });
     }
     var mx = px(values[axes[0]]), my = py(values[axes[1]]);

@@ -4,7 +4,9 @@
  * exported page's JSON), the data and the configuration; each "frame" brings the
  * epoch, the losses and the weights, and the page computes every heatmap with the
  * shared JavaScript forward pass (forward.js). Frames are drawn newest first: one
- * that arrives while another waits replaces it.
+ * that arrives while another waits replaces it. The socket is
+ * playground_socket.js's, the drawing playground_draw.js's, the controls
+ * playground_controls.js's.
  *
  * window.glassnet, for the console and the tests:
  *   predict(rows), model, setInputs([x, y]) (a probe point), domain,
@@ -15,52 +17,31 @@
 (function () {
   "use strict";
   var F = window.GlassnetForward, V = window.GlassnetViews, PV = window.GlassnetPlaygroundView;
+  var S = window.GlassnetPlaygroundSocket, D = window.GlassnetPlaygroundDraw;
   var constants = JSON.parse(document.getElementById("glassnet-playground").textContent);
-  var THUMB = 20;
   var P = {socket: null, config: null, generation: 0, model: null, compiled: null,
     features: [], classes: null, domain: [[-6, 6], [-6, 6]], data: null, epoch: 0,
     loss_train: null, loss_test: null, accuracy_train: null, accuracy_test: null,
     playing: false, history: [], stats: {frames: 0, times: []}, messages: [],
     neuron: null, probe: null, pending: null, scheduled: false, diagram: null,
-    pendingCopy: false, connected: false};
+    pendingCopy: false, connected: false, uploading: null};
   var controls = window.GlassnetPlaygroundControls.create(constants, command);
+  var draw = D.create(P).draw;
 
   function byId(id) { return document.getElementById(id); }
 
   // -- the connection -------------------------------------------------------------
-  function tokenFromHash() {
-    var match = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
-    return match ? decodeURIComponent(match[1]) : null;
-  }
-
-  function urlConfig() {
-    var patch = {};
-    new URLSearchParams(location.search).forEach(function (value, key) { patch[key] = value; });
-    return patch;
-  }
-
   function connect(token) {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + "/ws");
-    P.socket = socket;
-    socket.addEventListener("open", function () {
-      socket.send(JSON.stringify({token: token, config: urlConfig()}));
-    });
-    socket.addEventListener("message", function (event) { receive(JSON.parse(event.data)); });
-    socket.addEventListener("close", function (event) {
+    P.socket = S.connect(token, {onMessage: receive, onClose: function (code) {
       P.connected = false;
-      var text = event.code === 1008 ? "refused: the token does not match this server"
-        : "disconnected (" + event.code + "): restart glassnet playground and open its link";
-      byId("connection").textContent = text;
+      byId("connection").textContent = S.closeReason(code);
       byId("connection").className = "connection closed";
-    });
+    }});
   }
 
   function command(name, args) {
-    if (!P.socket || P.socket.readyState !== WebSocket.OPEN) {
-      throw new Error("not connected to the playground server");
-    }
-    P.socket.send(JSON.stringify({command: name, args: args || {}}));
+    if (!P.socket) throw new Error("not connected to the playground server");
+    P.socket.send(name, args);
   }
 
   function receive(message) {
@@ -87,32 +68,26 @@
   function error(message) {
     say(message.message, "error");
     if (message.command === "upload") {
+      P.uploading = null;
       byId("upload-message").textContent = message.message;
       byId("upload-message").className = "message error";
     }
   }
 
   function file(message) {
-    var bytes = atob(message.base64);
     if (P.pendingCopy && message.name.slice(-3) === ".py") {
       P.pendingCopy = false;
-      var code = byId("code");
-      code.textContent = bytes;
+      var code = byId("code"), text = S.fileText(message);
+      code.textContent = text;
       code.hidden = false;
       if (navigator.clipboard) {
-        navigator.clipboard.writeText(bytes).then(function () {
+        navigator.clipboard.writeText(text).then(function () {
           say("Copied the script to the clipboard.", "notice");
         }, function () { say("Select the script below and copy it.", "notice"); });
       }
       return;
     }
-    var array = new Uint8Array(bytes.length);
-    for (var i = 0; i < bytes.length; i++) array[i] = bytes.charCodeAt(i);
-    var link = V.el("a", {download: message.name});
-    link.href = URL.createObjectURL(new Blob([array], {type: message.mime}));
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
+    S.saveFile(message);
   }
 
   // -- messages -------------------------------------------------------------------
@@ -132,6 +107,7 @@
     P.pending = null;
     P.history = [];
     controls.sync(P.config, message);
+    if (P.uploading !== null && P.config.dataset === "upload") uploaded(message);
     var output = P.model.output;
     P.diagram = V.network(byId("network"), P.model, {
       inputLabels: P.features,
@@ -139,7 +115,7 @@
       thumbs: true,
       width: byId("network").clientWidth,
       onHover: function (info, event) {
-        V.hovercard(byId("hovercard"), info === null ? null : describe(info) +
+        V.hovercard(byId("hovercard"), info === null ? null : D.describe(info) +
           " (click to edit)", event);
       },
       onClick: editWeight,
@@ -148,9 +124,20 @@
         draw();
       },
     });
-    controls.layerControls(P.config, P.diagram.columns);
+    controls.layerControls(P.config, P.diagram.columns, P.diagram.size);
     writeUrl();
     draw();
+  }
+
+  /** The upload message once the server trains on the file. */
+  function uploaded(message) {
+    var points = message.data.points.length, task = P.model.output.task;
+    var what = task === "regression" ? "a regression"
+      : P.classes.length + " classes (" + P.classes.join(", ") + ")";
+    byId("upload-message").textContent = "Training on " + P.uploading + ": " + points +
+      " points, " + what + ".";
+    byId("upload-message").className = "message";
+    P.uploading = null;
   }
 
   function configChanged(config) {
@@ -209,133 +196,10 @@
     history.replaceState(null, "", "?" + params.toString() + location.hash);
   }
 
-  // -- drawing --------------------------------------------------------------------
-  function describe(info) {
-    var what = info.kind === "weight"
-      ? "Weight " + info.layer + ": " + info.from + " \u2192 " + info.to
-      : "Bias " + info.layer + ": neuron " + info.to;
-    return what + " = " + V.format(info.value, 4);
-  }
-
-  function regressionScale() {
-    if (P.config.dataset !== "upload") return {center: 0, half: 1, unit: 0, lo: -1, hi: 1};
-    var lo = Math.min.apply(null, P.data.labels), hi = Math.max.apply(null, P.data.labels);
-    return {center: (lo + hi) / 2, half: Math.max((hi - lo) / 2, 1e-12), unit: 0, lo: lo, hi: hi};
-  }
-
-  function draw() {
-    if (!P.model) return;
-    var rowOf = PV.featureRow(P.config.features), n = P.model.inputs;
-    var weights = P.compiled.stages.reduce(function (s, st) { return s + st.W.length; }, 0);
-    var density = weights > 1500 ? 50 : 100;
-    var grid = V.gridInputs(P.domain, density, n, rowOf);
-    var result = F.run(P.compiled, grid, density * density, P.neuron !== null);
-    var output = P.model.output, scale = regressionScale(), colour, caption = "Model output";
-    if (P.neuron !== null && P.neuron.stage < P.compiled.stages.length - 1) {
-      var stage = P.compiled.stages[P.neuron.stage];
-      colour = V.neuronColourer(result.stages[P.neuron.stage], stage.units, P.neuron.unit).colour;
-      caption = "Neuron " + P.neuron.unit + " of " + stage.name;
-    } else if (P.neuron !== null) {
-      colour = V.outputUnitColourer(output, result.output, result.width, P.neuron.unit);
-      caption = "Output unit " + P.neuron.unit;
-    } else {
-      var paint = V.outputColourer(output, result.width, P.config.discretize, scale);
-      colour = function (index, out) { return paint(result.output, index, out); };
-    }
-    V.paintGrid(byId("heatmap"), density, colour);
-    byId("heatmap-caption").textContent = caption + "; X1 from " + P.domain[0][0] + " to " +
-      P.domain[0][1] + ", X2 from " + P.domain[1][0] + " to " + P.domain[1][1];
-    drawThumbs(rowOf);
-    drawPoints(scale);
-    drawLegend(output, scale);
-    byId("epoch-number").textContent = PV.epochText(P.epoch);
-    byId("loss-train").textContent = V.format(P.loss_train, 3);
-    byId("loss-test").textContent = V.format(P.loss_test, 3);
-    byId("accuracy").textContent = P.accuracy_train === null ? "" : "Accuracy: training " +
-      (100 * P.accuracy_train).toFixed(1) + "%, test " + (100 * P.accuracy_test).toFixed(1) + "%";
-    PV.lossChart(byId("loss-chart"), P.history);
-    showProbe();
-  }
-
-  function drawThumbs(rowOf) {
-    var grid = V.gridInputs(P.domain, THUMB, P.model.inputs, rowOf);
-    var result = F.run(P.compiled, grid, THUMB * THUMB, true), thumbs = P.diagram.thumbs;
-    thumbs.hidden.forEach(function (t) {
-      var units = P.compiled.stages[t.stage].units;
-      V.paintGrid(t.canvas, THUMB, V.neuronColourer(result.stages[t.stage], units, t.unit).colour);
-    });
-    thumbs.outputs.forEach(function (t) {
-      V.paintGrid(t.canvas, THUMB, V.outputUnitColourer(P.model.output, result.output,
-        result.width, t.unit));
-    });
-    thumbs.inputs.forEach(function (t) {
-      V.paintGrid(t.canvas, THUMB, V.neuronColourer(grid, P.model.inputs, t.unit).colour);
-    });
-  }
-
-  function drawPoints(scale) {
-    var canvas = byId("heatmap-points"), context = canvas.getContext("2d"), d = P.domain;
-    context.clearRect(0, 0, canvas.width, canvas.height);
-    var regression = P.model.output.task === "regression";
-    P.data.points.forEach(function (p, r) {
-      var train = P.data.train[r] === 1;
-      if (!train && !P.config.show_test) return;
-      var label = P.data.labels[r];
-      var rgb = regression ? V.diverging((label - scale.center) / scale.half) : V.classColour(label);
-      var x = (p[0] - d[0][0]) / (d[0][1] - d[0][0]) * canvas.width;
-      var y = (d[1][1] - p[1]) / (d[1][1] - d[1][0]) * canvas.height;
-      context.beginPath();
-      context.arc(x, y, 6, 0, 2 * Math.PI);
-      context.fillStyle = V.css(rgb);
-      context.fill();
-      context.lineWidth = train ? 1.5 : 2.5;
-      context.strokeStyle = train ? "#fff" : "#111";
-      context.stroke();
-    });
-    if (P.probe) {
-      var px = (P.probe[0] - d[0][0]) / (d[0][1] - d[0][0]) * canvas.width;
-      var py = (d[1][1] - P.probe[1]) / (d[1][1] - d[1][0]) * canvas.height;
-      context.strokeStyle = "#111";
-      context.lineWidth = 2;
-      context.beginPath();
-      context.moveTo(px - 12, py);
-      context.lineTo(px + 12, py);
-      context.moveTo(px, py - 12);
-      context.lineTo(px, py + 12);
-      context.stroke();
-    }
-  }
-
-  function drawLegend(output, scale) {
-    var box = byId("legend");
-    if (output.task === "multiclass") {
-      box.textContent = "";
-      P.classes.forEach(function (name, k) {
-        var item = V.el("span", {class: "legend-item"}), swatch = V.el("span", {class: "swatch"});
-        swatch.style.background = V.css(V.classColour(k));
-        item.appendChild(swatch);
-        item.appendChild(document.createTextNode(" class " + name));
-        box.appendChild(item);
-      });
-      return;
-    }
-    var labels = output.task === "binary" ? [P.classes[0], "", P.classes[1]]
-      : [V.format(scale.lo, 2), V.format(scale.center, 2), V.format(scale.hi, 2)];
-    V.legend(box, function (t) { return V.diverging(2 * t - 1); }, labels);
-  }
-
-  function showProbe() {
-    if (!P.probe) return;
-    var row = new Float64Array(P.model.inputs);
-    PV.featureRow(P.config.features)(P.probe[0], P.probe[1], row);
-    var out = F.predict(P.compiled, [Array.from(row)])[0];
-    byId("probe").textContent = "At (" + P.probe[0] + ", " + P.probe[1] + "): output " +
-      out.map(function (v) { return V.format(v, 6); }).join(", ");
-  }
-
+  // -- the page's own controls ------------------------------------------------------
   function editWeight(info, event) {
     var form = byId("weight-editor");
-    byId("weight-name").textContent = describe(info).split(" = ")[0];
+    byId("weight-name").textContent = D.describe(info).split(" = ")[0];
     byId("weight-value").value = String(info.value);
     form.hidden = false;
     var box = form.parentNode.getBoundingClientRect();
@@ -369,6 +233,7 @@
     }
     message.textContent = "Uploading " + chosen.name + "\u2026";
     message.className = "message";
+    P.uploading = chosen.name;
     chosen.arrayBuffer().then(function (buffer) {
       command("upload", {name: chosen.name, base64: PV.encodeBytes(buffer)});
     });
@@ -411,7 +276,7 @@
     messages: P.messages,
   };
 
-  var token = tokenFromHash();
+  var token = S.tokenFromHash(location.hash);
   if (token) {
     connect(token);
   } else {

@@ -36,7 +36,7 @@
   }
 
   function create(constants, command) {
-    var state = {config: null, thumbnails: null, nTrain: 1, hasUpload: false};
+    var state = {config: null, thumbnails: null, nTrain: 1, hasUpload: false, upload: null};
     var set = function (patch) { command("set", patch); };
 
     fill(byId("learning_rate"), LEARNING_RATES);
@@ -141,20 +141,31 @@
         button.appendChild(el("span", {}, DATASET_NAMES[name] || name));
         var sample = state.thumbnails && state.thumbnails[name];
         if (sample) PV.datasetThumb(canvas, sample, [[-6, 6], [-6, 6]], regression);
+        if (name === "upload" && state.upload) {
+          PV.datasetThumb(canvas, state.upload.points, state.upload.domain, regression);
+        }
         button.addEventListener("click", function () { set({dataset: name}); });
         list.appendChild(button);
       });
     }
 
-    /** The hidden layers' +/- buttons and activation selects, above their columns. */
-    function layerControls(config, columns) {
+    /**
+     * The hidden layers' +/- buttons and activation selects, above their columns
+     * (columns: each column's x, size: a neuron's width), as narrow as the columns.
+     */
+    function layerControls(config, columns, size) {
       var box = byId("layer-controls");
       box.textContent = "";
       byId("layers-label").textContent = config.hidden.length + " hidden layer" +
         (config.hidden.length === 1 ? "" : "s");
+      var spacing = columns.length > 1 ? columns[1] - columns[0] : 96;
+      var width = Math.max(30, Math.min(96, spacing - 4));
+      box.classList.toggle("compact", width < 80);
       config.hidden.forEach(function (units, k) {
-        var block = el("div", {class: "layer-control", "data-layer": k});
-        block.style.left = Math.max(0, columns[k + 1] - 30) + "px";
+        var block = el("div", {class: "layer-control", "data-layer": k,
+          title: "Hidden layer " + (k + 1) + ": " + units + " neuron" + (units === 1 ? "" : "s")});
+        block.style.left = Math.max(0, columns[k + 1] + size / 2 - width / 2) + "px";
+        block.style.width = width + "px";
         var plus = el("button", {type: "button", class: "neurons-plus", title: "Add a neuron"}, "+");
         var minus = el("button", {type: "button", class: "neurons-minus",
           title: "Remove a neuron"}, "\u2212");
@@ -162,11 +173,11 @@
         minus.addEventListener("click", function () { resize(k, units - 1); });
         block.appendChild(plus);
         block.appendChild(minus);
-        block.appendChild(el("div", {class: "neurons-label"}, units + " neuron" +
-          (units === 1 ? "" : "s")));
+        block.appendChild(el("div", {class: "neurons-label"}, width < 80 ? String(units)
+          : units + " neuron" + (units === 1 ? "" : "s")));
         var select = el("select", {class: "layer-activation", "data-layer": k,
-          title: "This layer's activation"});
-        select.appendChild(el("option", {value: ""}, "as above"));
+          title: "This layer's activation (as above: the Activation chosen at the top)"});
+        select.appendChild(el("option", {value: ""}, width < 80 ? "\u2014" : "as above"));
         constants.activations.forEach(function (a) {
           select.appendChild(el("option", {value: a}, ACTIVATION_NAMES[a] || a));
         });
@@ -210,11 +221,25 @@
         byId("batch_size").max = String(Math.max(30, state.nTrain));
         byId("batch_size").value = String(config.batch_size);
         state.hasUpload = setup.upload !== null;
+        if (config.dataset === "upload") state.upload = uploadThumb(setup, regression(config));
+        if (!state.hasUpload) state.upload = null;
         datasetButtons(config, state.hasUpload);
         constants.features.forEach(function (pair) {
           PV.featureThumb(byId("feature-thumb-" + pair[0]), pair[0], setup.domain);
         });
       }
+    }
+
+    function regression(config) { return config.problem === "regression"; }
+
+    /** The uploaded points as a data set button draws them (labels in [-1, 1]). */
+    function uploadThumb(setup, isRegression) {
+      var labels = setup.data.labels, lo = Math.min.apply(null, labels);
+      var hi = Math.max.apply(null, labels), half = Math.max((hi - lo) / 2, 1e-12);
+      var points = setup.data.points.map(function (p, r) {
+        return [p[0], p[1], isRegression ? (labels[r] - (lo + hi) / 2) / half : labels[r]];
+      });
+      return {points: points, domain: setup.domain};
     }
 
     function thumbnails(datasets) {

@@ -1,7 +1,7 @@
 /* The playground's own drawings: loss charts, data set and feature thumbnails.
  *
  * Classic script defining GlassnetPlaygroundView; the heatmaps and the network
- * diagram come from GlassnetViews (views.js), shared with the exported page.
+ * diagram come from GlassnetViews (views.js, diagram.js), shared with the exported page.
  */
 (function (root) {
   "use strict";

@@ -1,6 +1,7 @@
-/* The drawings both glassnet pages share: colours, heatmaps, the network diagram.
+/* The drawings both glassnet pages share: colours, heatmaps, legends, data points.
  *
- * Classic script defining GlassnetViews (the pages forbid modules under file://).
+ * Classic script defining GlassnetViews (the pages forbid modules under file://);
+ * diagram.js adds the network diagram to it.
  * Every name from a model or a user goes into the page with textContent or an SVG
  * text node, never as markup. Colours are the TensorFlow Playground's orange and
  * blue (told apart with every common colour-vision deficiency), then Okabe and
@@ -85,6 +86,27 @@
     };
   }
 
+  /**
+   * A data point at (x, y) on a 2-D context: a disc of colour rgb inside a ring
+   * (white for training points), and a thin dark edge around both, so a point
+   * stays visible on a heatmap region of its own colour.
+   */
+  function point(context, x, y, radius, rgb, ring) {
+    context.beginPath();
+    context.arc(x, y, radius, 0, 2 * Math.PI);
+    context.fillStyle = css(rgb);
+    context.fill();
+    context.lineWidth = 0.4 * radius;
+    context.strokeStyle = ring;
+    context.stroke();
+    var edge = Math.max(1, 0.2 * radius);
+    context.beginPath();
+    context.arc(x, y, 1.2 * radius + edge / 2, 0, 2 * Math.PI);  // just outside the ring
+    context.lineWidth = edge;
+    context.strokeStyle = "rgba(0, 0, 0, 0.6)";
+    context.stroke();
+  }
+
   /** Paint an n x n canvas; colourOf(index, out) gives pixel index's [r, g, b]. */
   function paintGrid(canvas, n, colourOf) {
     var context = canvas.getContext("2d");
@@ -162,6 +184,27 @@
     container.appendChild(row);
   }
 
+  /**
+   * The legend of a hovered neuron's heatmap: a hidden neuron's diverging scale
+   * (-top to top), or a class's probability (light grey to its colour). Draws
+   * nothing and returns false for any other (its legend is the output's).
+   * hovered: {kind: "hidden", top} or {kind: "output", unit}.
+   */
+  function neuronLegend(container, hovered, output, classNames) {
+    if (hovered.kind === "hidden") {
+      legend(container, function (t) { return diverging(2 * t - 1); },
+        [format(-hovered.top, 4), "0", format(hovered.top, 4)]);
+      return true;
+    }
+    if (hovered.kind === "output" && output.task === "multiclass") {
+      var colour = classColour(hovered.unit);
+      legend(container, function (t) { return mix(NEUTRAL, colour, t); },
+        ["P(" + classNames[hovered.unit] + ") = 0", "", "1"]);
+      return true;
+    }
+    return false;
+  }
+
   function paintRow(canvas, n, colourAt) {
     var context = canvas.getContext("2d"), image = context.createImageData(n, 1);
     for (var i = 0; i < n; i++) {
@@ -169,181 +212,6 @@
       image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
     }
     context.putImageData(image, 0, 0);
-  }
-
-  /**
-   * The network drawn as neurons and connections into container (an element
-   * with position: relative). Links are SVG paths of class "link" (colour by sign,
-   * width by |w|), biases small squares of class "bias"; with opts.thumbs every
-   * neuron gets a canvas (class "input-thumb", "neuron-thumb" or "output-thumb").
-   * opts: inputLabels, outputLabels, thumbs, width (to fit), onHover(info, event),
- * onClick(info, event),
-   * onNeuron(stage, unit) (stage -1 for an input; null, null when the mouse leaves).
-   */
-  function network(container, model, opts) {
-    opts = opts || {};
-    container.textContent = "";
-    var dense = model.layers.filter(function (l) { return l.class_name === "Dense"; });
-    var counts = [model.inputs].concat(dense.map(function (l) { return l.units; }));
-    var most = Math.max.apply(null, counts);
-    var size = most > 24 ? 14 : most > 12 ? 20 : 30, gap = size > 20 ? 14 : 6;
-    var labelWidth = 90, columnGap = Math.max(90, Math.min(170, 700 / counts.length));
-    if (opts.width) {  // fit the container: the output column stays in view
-      var spare = opts.width - labelWidth - size - 80;
-      columnGap = Math.max(56, Math.min(170, spare / Math.max(1, counts.length - 1)));
-    }
-    var width = labelWidth + (counts.length - 1) * columnGap + size + 90;
-    var height = most * (size + gap) + 10;
-    var svg = svgEl("svg", {class: "network-svg", width: width, height: height,
-      viewBox: "0 0 " + width + " " + height});
-    var linkLayer = svgEl("g", {class: "links"}), nodeLayer = svgEl("g", {class: "nodes"});
-    svg.appendChild(linkLayer);
-    svg.appendChild(nodeLayer);
-    container.appendChild(svg);
-    var weightCount = dense.reduce(function (s, l) { return s + l.inputs * l.units; }, 0);
-    var drawLinks = weightCount <= 20000, hoverLinks = weightCount <= 4000;
-    if (!drawLinks) {
-      container.appendChild(el("p", {class: "note"}, weightCount +
-        " weights: too many connections to draw; hover the neurons instead."));
-    }
-
-    function position(column, unit) {
-      var x = labelWidth + column * columnGap;
-      var offset = (most - counts[column]) * (size + gap) / 2;
-      return {x: x, y: 5 + offset + unit * (size + gap)};
-    }
-
-    var links = [], biases = [], thumbs = {inputs: [], hidden: [], outputs: []};
-    dense.forEach(function (layer, k) {
-      for (var j = 0; j < layer.units; j++) {
-        var to = position(k + 1, j);
-        if (drawLinks) {
-          for (var i = 0; i < layer.inputs; i++) {
-            var from = position(k, i), x0 = from.x + size, y0 = from.y + size / 2;
-            var x1 = to.x, y1 = to.y + size / 2, mid = (x0 + x1) / 2;
-            var d = "M" + x0 + "," + y0 + " C" + mid + "," + y0 + " " + mid + "," + y1 +
-              " " + x1 + "," + y1;
-            var path = svgEl("path", {class: "link", d: d, "data-stage": k, "data-from": i,
-              "data-to": j, fill: "none"});
-            linkLayer.appendChild(path);
-            var info = {kind: "weight", stage: k, from: i, to: j, layer: layer.name};
-            links.push({path: path, info: info});
-            if (hoverLinks) {
-              var hover = svgEl("path", {class: "link-hover", d: d, fill: "none"});
-              bindHover(hover, info);
-              linkLayer.appendChild(hover);
-            }
-          }
-        }
-        var bias = svgEl("rect", {class: "bias", x: to.x - 7, y: to.y + size - 5,
-          width: 6, height: 6, "data-stage": k, "data-unit": j});
-        var biasInfo = {kind: "bias", stage: k, to: j, layer: layer.name};
-        biases.push({rect: bias, info: biasInfo});
-        bindHover(bias, biasInfo);
-        nodeLayer.appendChild(bias);
-      }
-    });
-
-    counts.forEach(function (count, column) {
-      for (var unit = 0; unit < count; unit++) {
-        var p = position(column, unit), stage = column - 1;
-        var kind = column === 0 ? "input" : column === counts.length - 1 ? "output" : "hidden";
-        var rect = svgEl("rect", {class: "node node-" + kind, x: p.x, y: p.y, width: size,
-          height: size, "data-stage": stage, "data-unit": unit});
-        nodeLayer.appendChild(rect);
-        var label = null;
-        if (kind === "input" && opts.inputLabels) label = opts.inputLabels[unit];
-        if (kind === "output" && opts.outputLabels) label = opts.outputLabels[unit];
-        if (label !== null && label !== undefined) {
-          var anchor = kind === "input" ? "end" : "start";
-          var tx = kind === "input" ? p.x - 6 : p.x + size + 6;
-          var text = String(label), shown = text.length > 14 ? text.slice(0, 13) + "\u2026" : text;
-          var labelNode = svgEl("text", {class: "node-label", x: tx, y: p.y + size / 2 + 4,
-            "text-anchor": anchor}, shown);
-          labelNode.appendChild(svgEl("title", {}, text));
-          nodeLayer.appendChild(labelNode);
-        }
-        var target = rect;
-        if (opts.thumbs) {
-          var thumbClass = kind === "hidden" ? "neuron-thumb" : kind + "-thumb";
-          var canvas = el("canvas", {class: thumbClass + " thumb", width: 10, height: 10,
-            "data-stage": stage, "data-unit": unit});
-          canvas.style.left = (p.x + 1) + "px";
-          canvas.style.top = (p.y + 1) + "px";
-          canvas.style.width = (size - 2) + "px";
-          canvas.style.height = (size - 2) + "px";
-          container.appendChild(canvas);
-          thumbs[kind === "input" ? "inputs" : kind === "output" ? "outputs" : "hidden"]
-            .push({stage: stage, unit: unit, canvas: canvas});
-          target = canvas;
-        }
-        bindNeuron(target, stage, unit);
-      }
-    });
-
-    function bindHover(node, info) {
-      node.addEventListener("mouseenter", function (event) {
-        if (opts.onHover) opts.onHover(info, event);
-      });
-      node.addEventListener("mouseleave", function (event) {
-        if (opts.onHover) opts.onHover(null, event);
-      });
-      node.addEventListener("click", function (event) {
-        if (opts.onClick) opts.onClick(info, event);
-      });
-    }
-
-    function bindNeuron(node, stage, unit) {
-      node.addEventListener("mouseenter", function () {
-        if (opts.onNeuron) opts.onNeuron(stage, unit);
-      });
-      node.addEventListener("mouseleave", function () {
-        if (opts.onNeuron) opts.onNeuron(null, null);
-      });
-    }
-
-    function update(current) {
-      var layers = current.layers.filter(function (l) { return l.class_name === "Dense"; });
-      var top = 1e-12, topBias = 1e-12;
-      layers.forEach(function (l) {
-        l.W.forEach(function (row) {
-          row.forEach(function (w) { top = Math.max(top, Math.abs(w)); });
-        });
-        l.b.forEach(function (b) { topBias = Math.max(topBias, Math.abs(b)); });
-      });
-      links.forEach(function (link) {
-        var w = layers[link.info.stage].W[link.info.from][link.info.to];
-        var share = Math.abs(w) / top;
-        link.info.value = w;
-        link.path.setAttribute("data-weight", String(w));
-        link.path.setAttribute("stroke", css(w >= 0 ? BLUE : ORANGE));
-        link.path.setAttribute("stroke-width", (0.5 + 5.5 * share).toFixed(3));
-        link.path.setAttribute("stroke-opacity", (0.35 + 0.65 * share).toFixed(3));
-      });
-      biases.forEach(function (bias) {
-        var b = layers[bias.info.stage].b[bias.info.to];
-        bias.info.value = b;
-        bias.rect.setAttribute("data-bias", String(b));
-        bias.rect.setAttribute("fill", css(diverging(b / topBias)));
-      });
-    }
-
-    update(model);
-    var columns = counts.map(function (count, column) { return position(column, 0).x; });
-    return {update: update, thumbs: thumbs, links: links, size: size, columns: columns};
-  }
-
-  /** A hover card near the mouse showing a label and a value, as text. */
-  function hovercard(card, text, event) {
-    if (text === null) {
-      card.hidden = true;
-      return;
-    }
-    card.textContent = text;
-    card.hidden = false;
-    var box = card.parentNode.getBoundingClientRect();
-    card.style.left = (event.clientX - box.left + 14) + "px";
-    card.style.top = (event.clientY - box.top + 10) + "px";
   }
 
   root.GlassnetViews = {
@@ -357,14 +225,14 @@
     el: el,
     format: format,
     gridInputs: gridInputs,
-    hovercard: hovercard,
     legend: legend,
     mix: mix,
-    network: network,
+    neuronLegend: neuronLegend,
     neuronColourer: neuronColourer,
     outputColourer: outputColourer,
     outputUnitColourer: outputUnitColourer,
     paintGrid: paintGrid,
+    point: point,
     svgEl: svgEl,
   };
 })(typeof self !== "undefined" ? self : this);

@@ -82,8 +82,11 @@ def page_and_policy() -> tuple[str, str]:
         scripts=[
             "forward.js",
             "views.js",
+            "diagram.js",
             "playground_view.js",
             "playground_controls.js",
+            "playground_socket.js",
+            "playground_draw.js",
             "playground.js",
         ],
         styles=["glassnet.css", "playground.css"],
