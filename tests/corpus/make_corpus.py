@@ -2382,6 +2382,20 @@ def _recurrent_cases() -> None:
     module.declare(sys.modules[__name__])
 
 
+# the second wave (issue 15) ----------------------------------------------------------------
+def _second_wave_cases() -> None:
+    """The six classes of the second wave of hostile files, declared in
+    ``second_wave.py`` beside this file (loaded by path, as recurrent_corpus.py)."""
+    import importlib.util
+
+    path = Path(__file__).with_name("second_wave.py")
+    spec = importlib.util.spec_from_file_location(f"{__name__}_second_wave", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.declare(sys.modules[__name__])
+
+
 # -- the public interface ---------------------------------------------------------------
 def cases() -> list[Case]:
     """Every corpus case, in a fixed order (nothing is built)."""
@@ -2399,6 +2413,7 @@ def cases() -> list[Case]:
         _functional_cases()
         _convolution_cases()
         _recurrent_cases()
+        _second_wave_cases()
         names = [case.name for case in _CASES]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

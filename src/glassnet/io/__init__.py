@@ -28,6 +28,8 @@ inflating the weights:
 The modules form a chain, each small enough to read in one sitting:
 
 - :mod:`~glassnet.io.limits` the caps every loader checks before it allocates;
+- :mod:`~glassnet.io.library_errors` what zipfile, zlib, h5py or NumPy raise for a
+  corrupt file, turned into a ModelFileError naming it;
 - :mod:`~glassnet.io.atomic` crash-safe writes, used by every writer;
 - :mod:`~glassnet.io.safe_json` strict, bounded JSON;
 - :mod:`~glassnet.io.keras_compat` Keras names, neutral settings, refused claims;
@@ -46,10 +48,12 @@ The modules form a chain, each small enough to read in one sitting:
 - :mod:`~glassnet.io.compile_config` optimizer, loss and metrics settings;
 - :mod:`~glassnet.io.slots` what a model expects, and the one place weights go in;
 - :mod:`~glassnet.io.training_state` optimizer state and random generators;
-- :mod:`~glassnet.io.hdf5` link-free, size-checked HDF5 reading;
+- :mod:`~glassnet.io.hdf5` link-free, size-checked HDF5 reading (a weight's
+  filters and chunks: :mod:`~glassnet.io.hdf5_chunks`);
 - :mod:`~glassnet.io.keras_h5`, :mod:`~glassnet.io.legacy_h5`,
   :mod:`~glassnet.io.safetensors_io`, :mod:`~glassnet.io.keras_archive` the formats
-  (the ``.keras`` zip read safely in :mod:`~glassnet.io.keras_zip`, the user's
+  (the ``.keras`` zip read safely in :mod:`~glassnet.io.keras_zip`, its end
+  record and declared sizes checked in :mod:`~glassnet.io.zip_directory`, the user's
   metadata in :mod:`~glassnet.io.user_metadata`);
 - :mod:`~glassnet.io.api` the functions below, dispatching on the extension.
 

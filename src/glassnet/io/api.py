@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import struct
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from glassnet.errors import GlassnetError, InvalidArgumentError, ModelFileError
+from glassnet._validation import check_bool
+from glassnet.errors import InvalidArgumentError, ModelFileError
 from glassnet.io import hdf5, keras_archive, keras_h5, legacy_h5, limits, safetensors_io
 from glassnet.io.atomic import atomic_write, check_path
+from glassnet.io.library_errors import as_model_file_error
 from glassnet.io.slots import commit, require_model, weight_slots
 from glassnet.models.model import Model
 
@@ -59,6 +59,7 @@ def save_weights(model: Model, filepath: Any, overwrite: bool = True) -> None:
     """
     model = require_model(model, "save_weights")
     path = check_path(filepath)
+    check_bool(overwrite, "overwrite")
     kind = _kind(path)
     if kind not in ("weights.h5", "h5", "safetensors"):
         advice = " Use model.save(path) for a .keras file." if kind == "keras" else ""
@@ -87,6 +88,7 @@ def load_weights(model: Model, filepath: Any, *, allow_nonfinite: bool = False) 
     unchanged. Weights holding NaN or inf are refused unless ``allow_nonfinite``.
     """
     model = require_model(model, "load_weights")
+    check_bool(allow_nonfinite, "allow_nonfinite")
     path = _existing(filepath)
     kind = _kind(path)
     weight_slots(model)
@@ -140,6 +142,7 @@ def save_model(
             f"save writes {_MODEL_FORMATS} files; use save_weights for weights alone. "
             f"Received: filepath={path!r}"
         )
+    check_bool(overwrite, "overwrite")
     if not isinstance(include_optimizer, bool):
         raise InvalidArgumentError(
             f"Argument `include_optimizer` must be True or False. "
@@ -174,6 +177,8 @@ def load_model(
     restored, so ``fit`` continues exactly where it stopped. ``custom_objects``
     names your own classes; nothing outside glassnet's registries is loaded.
     """
+    check_bool(compile, "compile")
+    check_bool(allow_nonfinite, "allow_nonfinite")
     path = _existing(filepath)
     kind = _kind(path)
     with _reading(path) as where:
@@ -222,6 +227,11 @@ def read_metadata(filepath: Any) -> dict[str, Any]:
 
 def _existing(filepath: Any) -> str:
     path = check_path(filepath)
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"Is a directory, not a file: {path!r}. Give the path of the model or "
+            "weights file inside it (e.g. model.keras)."
+        )
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file: {path!r}")
     size = os.path.getsize(path)
@@ -236,22 +246,5 @@ def _existing(filepath: Any) -> str:
 @contextlib.contextmanager
 def _reading(path: str) -> Iterator[str]:
     """Turn the low-level errors a corrupt file provokes into a ModelFileError."""
-    try:
+    with as_model_file_error(path):
         yield path
-    except (GlassnetError, FileNotFoundError):
-        raise
-    except (
-        OSError,
-        ValueError,
-        KeyError,
-        TypeError,
-        IndexError,
-        EOFError,
-        RuntimeError,
-        OverflowError,
-        zipfile.BadZipFile,
-        struct.error,
-    ) as error:
-        raise ModelFileError(
-            f"{path}: the file could not be read ({type(error).__name__}: {error})."
-        ) from error

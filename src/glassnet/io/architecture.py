@@ -37,11 +37,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from glassnet import __version__
 from glassnet.errors import GlassnetError, GlassnetTypeError, ModelFileError
 from glassnet.io import limits, safe_json
 from glassnet.io.functional import functional_from_config, functional_to_config
-from glassnet.io.initial_weights import draw_initial_weights, zero_initializers
+from glassnet.io.initial_weights import (
+    check_drawn_weights,
+    check_initializers,
+    draw_initial_weights,
+    zero_initializers,
+)
 from glassnet.io.keras_compat import (
     BACKEND,
     KERAS_VERSION,
@@ -56,7 +63,12 @@ from glassnet.io.layer_configs import (
     check_custom_objects,
     read_batch_shape,
 )
-from glassnet.io.parameter_count import check_parameter_count, sequential_counts
+from glassnet.io.library_errors import as_model_file_error
+from glassnet.io.parameter_count import (
+    check_declared_shapes,
+    check_parameter_count,
+    sequential_counts,
+)
 from glassnet.models.model import Model
 from glassnet.models.sequential import Sequential
 
@@ -174,6 +186,24 @@ def model_from_config(
     generator on as the draws would have, once the weights are in).
     """
     check_custom_objects(custom_objects)
+    # NumPy warnings are silenced (an extreme initializer is refused, not warned
+    # about), and a library's own error becomes a ModelFileError naming ``where``
+    with np.errstate(all="ignore"), as_model_file_error(where):
+        model = _model_from_document(
+            document, where, custom_objects, unknown_initializers, stored_bytes
+        )
+        if stored_bytes is None and model.built:  # the initial weights were drawn
+            check_drawn_weights(model, where)
+    return model
+
+
+def _model_from_document(
+    document: Any,
+    where: str,
+    custom_objects: dict[str, type] | None,
+    unknown_initializers: Unknown,
+    stored_bytes: int | None,
+) -> Model:
     if not isinstance(document, dict) or "class_name" not in document:
         raise ModelFileError(
             f"{where}: expected a model config, a JSON object with 'class_name' and "
@@ -240,6 +270,8 @@ def _sequential_from_config(
         )
     dtype = reader.dtype(config.get("dtype"))
     layers = reader.instantiate(input_shape, dtype)
+    input_shape = check_declared_shapes(layers, input_shape, where)
+    check_initializers(layers, dtype, where)
     check_parameter_count(sequential_counts(layers, input_shape), where, stored_bytes)
     try:
         model = Sequential(

@@ -38,10 +38,10 @@ from typing import Any
 
 from glassnet.errors import GlassnetError, ModelFileError
 from glassnet.io import limits
-from glassnet.io.initial_weights import zero_initializers
+from glassnet.io.initial_weights import check_initializers, zero_initializers
 from glassnet.io.keras_compat import keras_entry, keras_layer_config
 from glassnet.io.layer_configs import LayerReader, Unknown
-from glassnet.io.parameter_count import check_parameter_count
+from glassnet.io.parameter_count import check_inner_shapes, check_parameter_count
 from glassnet.layers import InputLayer, Layer
 from glassnet.models.functional_config import node_indices
 from glassnet.models.graph_plan import GraphPlan, call_layers, read_graph_config
@@ -135,7 +135,9 @@ def functional_from_config(
         if isinstance(named, dict) and "name" not in named:
             entry = {**entry, "config": {**named, "name": name}}
         reader.read(position, entry)
-    created = reader.instantiate(None, reader.dtype(None))
+    dtype = reader.dtype(None)
+    created = reader.instantiate(None, dtype)
+    check_initializers(created, dtype, where)
     flags = [layer.trainable for layer in created]
     layers = dict(zip(plan.entries, created, strict=True))
     check_parameter_count(functional_counts(plan, layers, where), where, stored_bytes)
@@ -190,6 +192,14 @@ def functional_counts(
                 f"it {len(args)}."
             )
         shape = args if layer.takes_list else args[0]
+        declared = layer.declared_input_shape
+        if declared is not None and not layer.takes_list and tuple(declared) != shape:
+            raise ModelFileError(
+                f"{here}: {type(layer).__name__} declares the input shape "
+                f"{tuple(declared)}, but the call gives it {shape}; a file's shape "
+                "claims must agree."
+            )
+        check_inner_shapes(layer, here)
         try:
             if call.layer not in counted:
                 counted.add(call.layer)

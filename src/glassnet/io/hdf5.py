@@ -6,13 +6,16 @@ library open another file, anywhere on the disk), *external storage* (a dataset
 whose bytes live in a different file), *virtual datasets* (stitched from other
 files), and filter plugins loaded by id. glassnet's readers:
 
-- walk the whole file once (:func:`scan`) and refuse any link that is not a plain
-  hard link, a group reached twice (a cycle of hard links), any dataset with
-  external storage, and any virtual dataset;
+- walk the whole file once (:func:`scan`), at most
+  :data:`~glassnet.io.limits.MAX_HDF5_OBJECTS` links, and refuse any link that is
+  not a plain hard link, any object reached twice (a cycle of hard links, or a
+  dataset linked from several places), any dataset that is not numbers, with
+  external storage, or virtual (its type checked first, :func:`open_dataset`);
 - read only the groups and datasets they expect, by name;
 - check each dataset's dtype (floats only), shape (against the model), the bytes
-  actually stored (against the shape), its chunks (no larger than the weight) and
-  what each deflated chunk inflates to *before* reading it (:func:`read_weight`).
+  actually stored (against the shape), its filters, the number and size of its
+  chunks and what each deflated chunk inflates to *before* reading it
+  (:func:`read_weight`, with :mod:`glassnet.io.hdf5_chunks`).
 
 h5py is imported on first use, so ``import glassnet`` does not pay for it.
 
@@ -32,7 +35,6 @@ glassnet.errors.UnsafeFileError: weights.h5: /elsewhere is an external link; ...
 from __future__ import annotations
 
 import math
-import zlib
 from types import ModuleType
 from typing import Any
 
@@ -41,11 +43,13 @@ import numpy as np
 from glassnet._typing import Array
 from glassnet.errors import ModelFileError, UnsafeFileError
 from glassnet.io import limits
+from glassnet.io.hdf5_chunks import check_chunks, checked_filters, chunk_count
 
 __all__ = [
     "get_dataset",
     "get_group",
     "load_h5py",
+    "open_dataset",
     "read_int",
     "read_string",
     "read_string_list",
@@ -54,12 +58,6 @@ __all__ = [
     "write_string_list",
 ]
 
-# Filters whose decoding is built into HDF5: deflate (gzip), shuffle, fletcher32.
-_DEFLATE, _FLETCHER32 = 1, 3
-_ALLOWED_FILTERS = {_DEFLATE: "deflate", 2: "shuffle", _FLETCHER32: "fletcher32"}
-# Chunks up to this size are accepted for any weight (h5py's own chunk guesses for
-# a small dataset are never larger).
-_CHUNK_FLOOR = 2**20
 # Keras splits long name lists over several attributes below this size.
 _HEADER_LIMIT = 64512
 
@@ -79,13 +77,19 @@ def _a_link(link: Any) -> str:
 
 
 def scan(root: Any, where: str) -> None:
-    """Refuse files holding soft/external links, external storage or virtual datasets.
+    """Refuse links, objects reached twice, and datasets no weights file holds.
 
-    A group reached a second time is refused too: hard links can make a group its
+    An object reached a second time is refused: hard links can make a group its
     own descendant (or the root's), and a walk that followed such a cycle would go
-    round it until the object limit, however small the file. Keras never links a
-    group twice. Paths are spelled out only for an error message, so a deep file
-    costs no ever-longer strings.
+    round it until the object limit, however small the file; Keras never links a
+    group or a dataset twice. The walk visits at most
+    :data:`~glassnet.io.limits.MAX_HDF5_OBJECTS` links; each object's kind and
+    address come from its header (``H5Oget_info``) before it is opened, and each
+    dataset is opened once, its type checked before anything else
+    (:func:`open_dataset`: numbers only, no external storage, no virtual
+    dataset), so a file of 600 links to one dataset of a large compound type
+    costs one look at that type. Paths are spelled out only for an error
+    message, so a deep file costs no ever-longer strings.
     """
     h5py = load_h5py()
     seen = 0
@@ -106,19 +110,26 @@ def scan(root: Any, where: str) -> None:
                     f"{where}: {_path(group, name)} is {_a_link(link)}; glassnet "
                     "reads self-contained files with plain groups and datasets only."
                 )
-            item = group[name]
-            if isinstance(item, h5py.Group):
-                identity = _identity(item)
-                if identity in visited:
-                    raise UnsafeFileError(
-                        f"{where}: {_path(group, name)} is a hard link to a group "
-                        "already reached by another path (a cycle of links, or a "
-                        "shared group); glassnet reads trees of groups only."
-                    )
-                visited.add(identity)
-                stack.append(item)
-            elif isinstance(item, h5py.Dataset):
-                _check_storage(item, f"{where}: {_path(group, name)}")
+            info = h5py.h5o.get_info(group.id, _encoded(name))
+            identity = int(info.fileno), int(info.addr)
+            is_group = info.type == h5py.h5o.TYPE_GROUP
+            if identity in visited:
+                kind = "group" if is_group else "dataset"
+                raise UnsafeFileError(
+                    f"{where}: {_path(group, name)} is a hard link to a {kind} "
+                    "already reached by another path (a cycle of links, or a shared "
+                    f"{kind}); glassnet reads trees of groups only."
+                )
+            visited.add(identity)
+            if is_group:
+                stack.append(group[name])
+            elif info.type == h5py.h5o.TYPE_DATASET:
+                open_dataset(group, name, f"{where}: {_path(group, name)}")
+
+
+def _encoded(name: str) -> bytes:
+    """A link name as HDF5 stores it (h5py hands names over decoded)."""
+    return name.encode("utf-8", "surrogateescape")
 
 
 def _identity(group: Any) -> tuple[int, int]:
@@ -135,16 +146,33 @@ def _path(group: Any, name: str) -> str:
     return f"{(group.name or '').rstrip('/')}/{name}"
 
 
-def _check_storage(dataset: Any, where: str) -> None:
-    if dataset.is_virtual:
+def open_dataset(parent: Any, name: str, where: str) -> Any:
+    """The low-level id of the dataset ``parent[name]``, its type and storage checked.
+
+    Its type is looked at first: a weights file holds numbers only (floats, and
+    integer counts), and the creation properties read next convert the dataset's
+    fill value to its type, slow for a compound of thousands of fields. Then its
+    storage: no external files, no virtual dataset.
+    """
+    h5py = load_h5py()
+    dataset_id = h5py.h5d.open(parent.id, _encoded(name))
+    stored = dataset_id.dtype
+    if stored.fields or stored.kind not in "fiu" or stored.itemsize > 8:
+        raise ModelFileError(
+            f"{where} is stored as {str(stored)[:80]}; glassnet reads float16, "
+            "float32 or float64 weights and integer counts only."
+        )
+    plist = dataset_id.get_create_plist()
+    if plist.get_layout() == h5py.h5d.VIRTUAL:
         raise UnsafeFileError(
             f"{where} is a virtual dataset (its data lives in other files); refused."
         )
-    if dataset.id.get_create_plist().get_external_count() > 0:
+    if plist.get_external_count() > 0:
         raise UnsafeFileError(
             f"{where} keeps its data in an external file; glassnet reads "
             "self-contained files only."
         )
+    return dataset_id
 
 
 def get_group(parent: Any, name: str, where: str, required: bool = True) -> Any:
@@ -173,13 +201,13 @@ def _child(parent: Any, name: str, where: str, kind: str, required: bool) -> Any
         return None
     if not isinstance(link, h5py.HardLink):
         raise UnsafeFileError(f"{where}: '{name}' is {_a_link(link)}; refused.")
-    item = parent[name]
+    # the object's kind from its header, before opening it
     expected = h5py.Group if kind == "group" else h5py.Dataset
-    if not isinstance(item, expected):
+    if parent.get(name, getclass=True) is not expected:
         raise ModelFileError(f"{where}: '{name}' should be a {kind}.")
-    if kind == "dataset":
-        _check_storage(item, f"{where}: '{name}'")
-    return item
+    if kind == "group":
+        return parent[name]
+    return h5py.Dataset(open_dataset(parent, name, f"{where}: '{name}'"))
 
 
 def read_weight(
@@ -203,23 +231,15 @@ def read_weight(
             "float32 or float64 weights only."
         )
     plist = dataset.id.get_create_plist()
-    filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
-    unknown = [code for code in filters if code not in _ALLOWED_FILTERS]
-    if unknown:
-        raise UnsafeFileError(
-            f"{where}: the weight uses HDF5 filter(s) {unknown}; glassnet decodes "
-            f"only {sorted(_ALLOWED_FILTERS.values())} (no filter plugins)."
-        )
+    filters = checked_filters(plist, where)
     nbytes = math.prod(shape) * stored.itemsize
     storage = dataset.id.get_storage_size()
     chunked = plist.get_layout() == h5py.h5d.CHUNKED
     complete = storage >= nbytes if chunked and not filters else storage == nbytes
     if filters:
         complete = storage > 0 or nbytes == 0
-    if chunked and nbytes and hasattr(dataset.id, "get_num_chunks"):
-        expected = math.prod(
-            -(-n // c) for n, c in zip(shape, dataset.chunks, strict=True)
-        )
+    if chunked and nbytes:
+        expected = chunk_count(dataset, nbytes, where)
         complete = complete and dataset.id.get_num_chunks() == expected
     if not complete:
         raise ModelFileError(
@@ -227,7 +247,7 @@ def read_weight(
             "it is truncated or was never written."
         )
     if chunked:
-        _check_chunks(dataset, filters, nbytes, where)
+        check_chunks(dataset, filters, nbytes, where)
     values = np.asarray(dataset[()], dtype=dtype)
     if not allow_nonfinite and not np.isfinite(values).all():
         count = int(values.size - np.isfinite(values).sum())
@@ -236,64 +256,6 @@ def read_weight(
             "allow_nonfinite=True to load it anyway."
         )
     return values
-
-
-def _check_chunks(dataset: Any, filters: list[int], nbytes: int, where: str) -> None:
-    """Refuse chunks that would make HDF5 allocate or inflate more than the weight.
-
-    HDF5 reads a chunked dataset one whole chunk at a time, so a (3, 5) weight
-    stored in one 8192 x 8192 chunk costs 256 MiB to read. And its deflate filter
-    grows its buffer until the stream ends, whatever the chunk's size: a chunk of
-    the right shape can still hold a stream of 256 MiB of zeros in 260 KB. So
-    every deflated chunk is inflated here first, by zlib, never beyond its size.
-    """
-    shape, chunks = dataset.shape, dataset.chunks
-    itemsize = dataset.dtype.itemsize
-    chunk_bytes = math.prod(chunks) * itemsize
-    if any(c > max(n, 1) for c, n in zip(chunks, shape, strict=True)) or (
-        chunk_bytes > max(nbytes, _CHUNK_FLOOR)
-    ):
-        raise UnsafeFileError(
-            f"{where}: the weight of shape {shape} is stored in chunks of "
-            f"{chunks}, larger than the weight itself; refused (reading it would "
-            f"take {chunk_bytes} bytes)."
-        )
-    if _DEFLATE not in filters:
-        return
-    position = filters.index(_DEFLATE)
-    # Read in reverse, the pipeline must reach deflate's stream directly: only
-    # fletcher32 (which appends a 4-byte checksum) may follow it, as h5py writes
-    # [shuffle,] deflate[, fletcher32]. A second deflate would inflate the first's
-    # output beyond what is checked here.
-    if filters.count(_DEFLATE) > 1 or set(filters[position + 1 :]) - {_FLETCHER32}:
-        raise UnsafeFileError(
-            f"{where}: the weight's filters {filters} are in an order glassnet does "
-            "not read ([shuffle,] deflate[, fletcher32])."
-        )
-    limit = chunk_bytes + 4 * filters[:position].count(_FLETCHER32)
-    for index in range(dataset.id.get_num_chunks()):
-        info = dataset.id.get_chunk_info(index)
-        if info.filter_mask & (1 << position):
-            continue  # stored without deflate: HDF5 reads its stored bytes as they are
-        _, raw = dataset.id.read_direct_chunk(info.chunk_offset)
-        inflater = zlib.decompressobj()
-        try:
-            inflated = len(inflater.decompress(raw, limit + 1))
-        except zlib.error as error:
-            raise ModelFileError(
-                f"{where}: the chunk at {info.chunk_offset} is not valid deflate data "
-                f"({error})."
-            ) from None
-        if inflated > limit:
-            raise UnsafeFileError(
-                f"{where}: the chunk at {info.chunk_offset} inflates beyond the "
-                f"{chunk_bytes} bytes of a chunk: a decompression bomb?"
-            )
-        if not inflater.eof:
-            raise ModelFileError(
-                f"{where}: the chunk at {info.chunk_offset} holds a deflate stream "
-                "that is cut short."
-            )
 
 
 def read_int(dataset: Any, where: str) -> int:

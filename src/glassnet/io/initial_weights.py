@@ -24,14 +24,28 @@ import copy
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from glassnet import initializers
+from glassnet.errors import GlassnetError, ModelFileError
+from glassnet.io.library_errors import LIBRARY_ERRORS
 from glassnet.layers.wrappers import Wrapper
 
 if TYPE_CHECKING:
     from glassnet.layers import Layer
     from glassnet.models import Model
 
-__all__ = ["draw_initial_weights", "zero_initializers"]
+__all__ = [
+    "PROBE_SHAPE",
+    "check_drawn_weights",
+    "check_initializers",
+    "draw_initial_weights",
+    "zero_initializers",
+]
+
+#: The shape each initializer of a file's layers draws once, as a test.
+PROBE_SHAPE = (3, 4)
+_DRAW_ERRORS: tuple[type[BaseException], ...] = (GlassnetError, *LIBRARY_ERRORS)
 
 
 @contextlib.contextmanager
@@ -108,3 +122,43 @@ def _initializer_attributes(layer: Layer) -> list[str]:
         for key, value in vars(layer).items()
         if key.endswith("_initializer") and isinstance(value, initializers.Initializer)
     ]
+
+
+def check_initializers(layers: list[Layer], dtype: str, where: str) -> None:
+    """Refuse initializers whose settings cannot draw finite ``dtype`` values.
+
+    Each initializer of ``layers`` (and of the layers wrappers hold) draws once, a
+    small (3, 4) sample from a generator of its own (the model's is not touched):
+    extreme but finite settings (``RandomUniform(-1e308, 1e308)``, whose range
+    overflows; ``Constant(1e308)``, inf in float32) are refused here, naming the
+    layer, rather than failing inside NumPy or giving a model of inf weights.
+    """
+    for layer in _with_inner_layers(layers):
+        for key in _initializer_attributes(layer):
+            initializer = getattr(layer, key)
+            problem = ""
+            try:
+                with np.errstate(all="ignore"):
+                    values = initializer(PROBE_SHAPE, np.random.default_rng(0), dtype)
+                if not np.isfinite(values).all():
+                    problem = f"draws non-finite {dtype} values"
+            except _DRAW_ERRORS as error:
+                problem = f"cannot draw values ({type(error).__name__}: {error})"
+            if problem:
+                raise ModelFileError(
+                    f"{where}: layer {layer.name!r} ({type(layer).__name__}): "
+                    f"`{key}` {type(initializer).__name__}"
+                    f"({str(initializer.get_config())[:120]}) {problem}."
+                )
+
+
+def check_drawn_weights(model: Model, where: str) -> None:
+    """Refuse a model whose initial weights, just drawn, hold NaN or inf."""
+    for layer in model.layers:
+        for key, value in {**layer.params, **layer.state}.items():
+            if not np.isfinite(value).all():
+                raise ModelFileError(
+                    f"{where}: layer {layer.name!r} ({type(layer).__name__}): its "
+                    f"initial `{key}` holds NaN or inf (an initializer's settings "
+                    "overflow the model's dtype)."
+                )

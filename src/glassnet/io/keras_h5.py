@@ -135,10 +135,14 @@ def _holds_weights(group: Any) -> bool:
     h5py = hdf5.load_h5py()
     stack = [group]
     while stack:
-        for item in stack.pop().values():
-            if isinstance(item, h5py.Dataset):
+        parent = stack.pop()
+        for name in parent:
+            # the kind from the object's header: a dataset is not opened
+            kind = parent.get(name, getclass=True)
+            if kind is h5py.Dataset:
                 return True
-            stack.append(item)
+            if kind is h5py.Group:
+                stack.append(parent[name])
     return False
 
 

@@ -21,13 +21,15 @@ import math
 import mmap
 import stat
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from glassnet.errors import ModelFileError, UnsafeFileError
+from glassnet.errors import GlassnetError, ModelFileError, UnsafeFileError
 from glassnet.io import hdf5, limits, safe_json
 from glassnet.io.keras_layout import vars_groups
 from glassnet.io.slots import weight_slots
+from glassnet.io.zip_directory import check_end_record, present_bytes
 
 if TYPE_CHECKING:
     from glassnet.models import Model
@@ -57,12 +59,15 @@ def opened(
 ) -> Iterator[tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]]:
     """The open archive and its checked directory entries, by member name."""
     with open(path, "rb") as handle:
+        check_end_record(handle, where)
+        size = handle.seek(0, 2)
+        handle.seek(0)
         try:
             archive = zipfile.ZipFile(handle)
         except zipfile.BadZipFile as error:
             raise ModelFileError(f"{where}: not a zip archive ({error}).") from None
         with archive:
-            yield archive, checked_members(archive.infolist(), where)
+            yield archive, checked_members(archive.infolist(), where, size)
 
 
 def read_configs(
@@ -81,9 +86,13 @@ def read_configs(
 
 
 def checked_members(
-    infos: list[zipfile.ZipInfo], where: str
+    infos: list[zipfile.ZipInfo], where: str, archive_size: int | None = None
 ) -> dict[str, zipfile.ZipInfo]:
-    """The zip directory's entries by member name, each checked before any is read."""
+    """The zip directory's entries by member name, each checked before any is read.
+
+    With ``archive_size``, each member's declared sizes must be backed by bytes the
+    archive holds (:func:`~glassnet.io.zip_directory.present_bytes`).
+    """
     if len(infos) > limits.MAX_ARCHIVE_MEMBERS:
         raise UnsafeFileError(f"{where}: the archive has {len(infos)} members.")
     found: dict[str, zipfile.ZipInfo] = {}
@@ -131,6 +140,8 @@ def checked_members(
                 f"{where}: the member {name!r} would inflate {ratio:.0f}-fold "
                 f"(limit {limits.MAX_COMPRESSION_RATIO}): a decompression bomb?"
             )
+        if archive_size is not None:
+            present_bytes(info, archive_size, where)
         found[name] = info
     missing = [name for name in _MEMBERS if name not in found]
     if missing:
@@ -152,7 +163,7 @@ def inflate(
     whose stream goes on past its declared size is refused.
     """
     size, total = info.file_size, 0
-    with archive.open(info) as member:
+    with _member_errors(info, where), archive.open(info) as member:
         while total < size:
             piece = member.read(min(_PIECE, size - total))
             if not piece:
@@ -167,6 +178,21 @@ def inflate(
                 f"{where}: the member {info.filename!r} inflates beyond its declared "
                 f"{size} bytes."
             )
+
+
+@contextlib.contextmanager
+def _member_errors(info: zipfile.ZipInfo, where: str) -> Iterator[None]:
+    """A damaged member (a corrupt deflate stream, a bad CRC, a header that does
+    not match the directory) is named, whatever zipfile or zlib raised."""
+    try:
+        yield
+    except (zlib.error, zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        if isinstance(error, GlassnetError):
+            raise
+        raise ModelFileError(
+            f"{where}: the member {info.filename[:100]!r} could not be read "
+            f"({type(error).__name__}: {str(error)[:200]})."
+        ) from None
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:

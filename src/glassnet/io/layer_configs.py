@@ -20,7 +20,8 @@ Keras 2, or glassnet's own) and, for each:
   before their wrapper; a wrapped layer must be a layer config, not an InputLayer;
 - looks the class up in glassnet's layer registry (or ``custom_objects``), and
   accepts only the constructor arguments that class has (Keras 2's names, such as
-  LeakyReLU's ``alpha``, are read as Keras 3's);
+  LeakyReLU's ``alpha``, are read as Keras 3's; given both, the old name wins,
+  as in Keras 3's own ``LeakyReLU.__init__``);
 - resolves activations, initializers, regularizers and constraints in their
   registries (:mod:`~glassnet.io.config_objects`).
 
@@ -38,11 +39,17 @@ has compared the declared architecture with :data:`~glassnet.io.limits.MAX_PARAM
 from __future__ import annotations
 
 import inspect
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from glassnet._registry import did_you_mean
-from glassnet.errors import GlassnetError, GlassnetTypeError, ModelFileError
+from glassnet.errors import (
+    GlassnetError,
+    GlassnetTypeError,
+    GlassnetWarning,
+    ModelFileError,
+)
 from glassnet.io import limits
 from glassnet.io.config_objects import read_activation, read_initializer, read_penalty
 from glassnet.io.keras_compat import (
@@ -72,7 +79,9 @@ _SPEC_KEYS |= {"shared_object_id", "name", "inbound_nodes"}
 _INPUT_KEYS = {"name", "sparse", "ragged", "optional", "batch_size"}
 _INPUT_DTYPES = ("float32", "float64", "int32", "int64")
 
-#: Keras 2's names of settings Keras 3 renamed, by layer class.
+#: Keras 2's names of settings Keras 3 renamed, by layer class. Keras 3 still
+#: reads the old name, and prefers it: ``LeakyReLU(negative_slope=0.5, alpha=0.1)``
+#: has a slope of 0.1 there (keras/src/layers/activations/leaky_relu.py).
 _KERAS2_NAMES = {"LeakyReLU": {"alpha": "negative_slope"}}
 
 
@@ -161,8 +170,17 @@ class LayerReader:
         if class_name == "RepeatVector":
             check_repeat(config, where)
         for old, new in _KERAS2_NAMES.get(class_name, {}).items():
-            if old in config and new not in config:
-                config[new] = config.pop(old)
+            if old in config:  # Keras 3 takes the old name over the new one
+                value = config.pop(old)
+                if new in config and config[new] != value:
+                    warnings.warn(
+                        f"{where}: the config sets both `{old}` ({value!r}) and "
+                        f"`{new}` ({config[new]!r}); `{old}` is used, as Keras 3 "
+                        "does.",
+                        GlassnetWarning,
+                        stacklevel=2,
+                    )
+                config[new] = value
         cls = self._layer_class(class_name, where)
         return Pending(
             cls, self._translate(cls, config, where, depth), where, trainable

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_ATTRIBUTE_BYTES",
     "MAX_COMPRESSION_RATIO",
     "MAX_FILE_BYTES",
+    "MAX_HDF5_CHUNKS",
     "MAX_HDF5_OBJECTS",
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
@@ -34,6 +35,8 @@ __all__ = [
     "MAX_WEIGHT_BYTES_PER_PARAMETER",
     "MAX_WINDOW",
     "MAX_WRAPPER_DEPTH",
+    "MAX_ZIP_DIRECTORY_BYTES",
+    "MIN_HDF5_CHUNK_BYTES",
 ]
 
 #: Largest JSON document read (config.json, metadata.json, a safetensors header,
@@ -90,11 +93,25 @@ MAX_FILE_BYTES = 8 * 2**30
 #: stays short (a hard-link cycle is refused as soon as it closes).
 MAX_HDF5_OBJECTS = 100_000
 
+#: Most chunks one weight in an HDF5 file may be stored in: MAX_HDF5_CHUNKS, or
+#: one per MIN_HDF5_CHUNK_BYTES of the weight if that is more. Each deflated chunk
+#: is looked at before the weight is read (its stream inflated with a bound), so
+#: the work stays proportional to the weight's bytes: a 128 KiB kernel in 32,768
+#: one-value chunks is refused. Keras writes weights unchunked, and h5py's own
+#: chunking never makes a chunk below 8 KiB.
+MAX_HDF5_CHUNKS = 64
+MIN_HDF5_CHUNK_BYTES = 4096
+
 #: Largest HDF5 attribute read (``layer_names``, ``weight_names``, configs).
 MAX_ATTRIBUTE_BYTES = MAX_JSON_BYTES
 
 #: Most members in a ``.keras`` archive (Keras writes three).
 MAX_ARCHIVE_MEMBERS = 16
+
+#: Largest central directory a ``.keras`` archive may declare, checked in its
+#: end-of-directory record before ``zipfile`` parses a byte of it (``zipfile``
+#: makes an object for every entry first). Keras' three entries take about 200.
+MAX_ZIP_DIRECTORY_BYTES = 2**20
 
 #: Largest uncompressed / compressed size ratio of a compressed archive member.
 #: Deflate tops out near 1032:1, which only a decompression bomb (or a file of

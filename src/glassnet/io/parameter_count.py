@@ -29,7 +29,65 @@ from glassnet.io import limits
 if TYPE_CHECKING:
     from glassnet.layers import Layer
 
-__all__ = ["check_parameter_count", "sequential_counts"]
+__all__ = [
+    "check_declared_shapes",
+    "check_inner_shapes",
+    "check_parameter_count",
+    "sequential_counts",
+]
+
+
+def check_inner_shapes(layer: Layer, where: str) -> None:
+    """Refuse an input shape declared by a layer a wrapper holds (however deep).
+
+    A wrapped layer is built with the shape its wrapper hands it, so a shape of
+    its own is a claim the parameter count would not see.
+    """
+    from glassnet.layers.wrappers import Wrapper
+
+    stack = list(layer.inner_layers()) if isinstance(layer, Wrapper) else []
+    while stack:
+        inner = stack.pop()
+        if inner.declared_input_shape is not None:
+            raise ModelFileError(
+                f"{where}: layer {inner.name!r} ({type(inner).__name__}) inside "
+                f"wrapper {layer.name!r} declares the input shape "
+                f"{tuple(inner.declared_input_shape)}; a wrapped layer takes its "
+                "wrapper's input."
+            )
+        if isinstance(inner, Wrapper):
+            stack.extend(inner.inner_layers())
+
+
+def check_declared_shapes(
+    layers: list[Layer], input_shape: tuple[Any, ...] | None, where: str
+) -> tuple[Any, ...] | None:
+    """The input shape a Sequential model read from a file will be built with.
+
+    A layer's own ``input_dim``/``input_shape`` decides the shape it is built with,
+    so it must agree with the model's InputLayer, and only the first layer may
+    have one: otherwise the parameters would be counted for one shape and
+    allocated for another (``input_dim: 2**22`` behind an InputLayer of 2).
+    """
+    for index, layer in enumerate(layers):
+        check_inner_shapes(layer, where)
+        declared = layer.declared_input_shape
+        if declared is None:
+            continue
+        if index > 0:
+            raise ModelFileError(
+                f"{where}: layer #{index} ({layer.name!r}, {type(layer).__name__}) "
+                f"declares the input shape {tuple(declared)}; only the first layer of "
+                "a Sequential model may."
+            )
+        if input_shape is not None and tuple(declared) != tuple(input_shape):
+            raise ModelFileError(
+                f"{where}: layer {layer.name!r} ({type(layer).__name__}) declares the "
+                f"input shape {tuple(declared)}, but the model's input is "
+                f"{tuple(input_shape)}; a file's shape claims must agree."
+            )
+        input_shape = tuple(declared)
+    return input_shape
 
 
 def sequential_counts(

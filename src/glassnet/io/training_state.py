@@ -160,12 +160,36 @@ def restore_generator(generator: np.random.Generator, state: Any, where: str) ->
     """Set ``generator`` to a saved state after checking it has the same structure."""
     current = generator.bit_generator.state
     _check_same_structure(current, state, where)
+    if state.get("bit_generator") == "PCG64":
+        _check_pcg64(state, where)
     try:
         generator.bit_generator.state = state
     except (TypeError, ValueError, OverflowError) as error:
         raise ModelFileError(
             f"{where}: invalid random generator state ({error})."
         ) from None
+
+
+def _check_pcg64(state: dict[str, Any], where: str) -> None:
+    """Refuse a PCG64 state NumPy would accept but no seeding can produce.
+
+    PCG64's increment is always odd (NumPy sets ``inc = 2 * sequence + 1``): with
+    an even one the generator can fall into a fixed point (``{state: 0, inc: 0}``
+    draws 0.0 forever, so Dropout drops everything and shuffles never change).
+    The buffered half-word is a 32-bit value, flagged by 0 or 1.
+    """
+    inner = state["state"]
+    if inner["inc"] % 2 == 0:
+        raise ModelFileError(
+            f"{where}: invalid PCG64 state: its increment `inc` must be odd (NumPy "
+            f"sets 2 * sequence + 1). Received: inc={inner['inc']}"
+        )
+    if state["has_uint32"] not in (0, 1) or not 0 <= state["uinteger"] < 2**32:
+        raise ModelFileError(
+            f"{where}: invalid PCG64 state: `has_uint32` must be 0 or 1 and "
+            "`uinteger` a 32-bit value. Received: has_uint32="
+            f"{state['has_uint32']}, uinteger={state['uinteger']}"
+        )
 
 
 def _check_same_structure(reference: Any, value: Any, where: str) -> None:
