@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import math
 import pickle
 import sys
 import warnings
@@ -627,6 +628,58 @@ def test_divergence_is_reported_with_advice():
     reg = GlassRegressor(solver="sgd", learning_rate_init=1e6, max_iter=20, **SMALL)
     with pytest.raises(InvalidArgumentError, match="smaller learning_rate_init"):
         reg.fit(x * 1000, y * 1e6)
+
+
+# scikit-learn's test_mlp_diverging_loss (sklearn/neural_network/tests/test_mlp.py)
+DIVERGING = {
+    "hidden_layer_sizes": 100,
+    "activation": "identity",
+    "solver": "sgd",
+    "alpha": 0.0001,
+    "learning_rate": "constant",
+    "learning_rate_init": 1,
+    "shuffle": True,
+    "max_iter": 20,
+    "early_stopping": True,
+    "n_iter_no_change": 10,
+    "random_state": 0,
+}
+
+
+def test_a_diverging_loss_with_early_stopping_keeps_the_best_weights():
+    from sklearn.datasets import load_iris
+
+    x, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", SklearnConvergenceWarning)
+        reference = MLPRegressor(**DIVERGING).fit(x, y)
+    with pytest.warns(ConvergenceWarning, match="best validation epoch"):
+        reg = GlassRegressor(**DIVERGING).fit(x, y)
+    # what scikit-learn's test asserts, for both
+    for model in (reference, reg):
+        assert str(model.validation_scores_[-1]) == str(np.nan)
+        assert isinstance(model.validation_scores_[-1], float)
+    # a fitted model with the best epoch's weights, which predict finitely
+    assert not math.isfinite(reg.loss_curve_[-1])
+    best = int(np.nanargmax(reg.validation_scores_))
+    assert reg.best_validation_score_ == reg.validation_scores_[best]
+    assert all(np.isfinite(c).all() for c in reg.coefs_ + reg.intercepts_)
+    assert np.isfinite(reg.predict(x)).all()
+
+
+def test_a_diverging_loss_with_early_stopping_returns_a_fitted_classifier():
+    x, y = datasets.two_moons(60, seed=0)
+    clf = GlassClassifier(
+        **{**DIVERGING, "activation": "relu", "learning_rate_init": 1e8}
+    )
+    with pytest.warns(ConvergenceWarning, match="became NaN or inf"):
+        clf.fit(x * 1e3, y)
+    assert not math.isfinite(clf.loss_curve_[-1])
+    # the validation accuracy of labels is a number even for a diverged network
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert set(clf.predict(x)) <= {0, 1}
+    assert np.isfinite(clf.predict_proba(x)).all()
 
 
 @pytest.mark.parametrize(

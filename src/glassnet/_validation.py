@@ -31,7 +31,9 @@ __all__ = [
     "check_positive_float",
     "check_positive_int",
     "check_seed",
+    "is_integer",
     "normalize_dtype",
+    "refuse_masked",
 ]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -44,9 +46,21 @@ def _received(name: str, value: Any) -> str:
     return f"Received: {name}={text} ({type(value).__name__})"
 
 
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer: a Python ``int`` or a NumPy integer.
+
+    Every glassnet argument that takes an integer takes NumPy's too (a value
+    read from an array, ``np.int64(5)``); ``bool`` is refused, a flag is no count.
+
+    >>> is_integer(3), is_integer(np.int64(3)), is_integer(True), is_integer(3.0)
+    (True, True, False, False)
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_positive_int(value: Any, name: str) -> int:
     """Return ``value`` as ``int`` if it is an integer >= 1 (``bool`` is refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if not is_integer(value):
         raise GlassnetTypeError(
             f"Argument `{name}` must be a positive integer. {_received(name, value)}"
         )
@@ -136,7 +150,7 @@ def check_seed(value: Any, name: str = "seed") -> int | None:
     """Return ``value`` if it is ``None`` or a non-negative integer."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+    if not is_integer(value) or value < 0:
         raise GlassnetTypeError(
             f"Argument `{name}` must be None or a non-negative integer. "
             f"{_received(name, value)}"
@@ -155,6 +169,40 @@ def normalize_dtype(value: Any, name: str = "dtype") -> np.dtype:
             f"Argument `{name}` must be 'float32' or 'float64'. {_received(name, value)}"
         )
     return dtype
+
+
+def refuse_masked(value: Any, name: str) -> None:
+    """Raise a DataError if ``value`` is a NumPy masked array with masked entries.
+
+    glassnet refuses masked arrays rather than guess what a mask means: NumPy
+    would hand over the values under the mask as they are (a masked 1e20 would
+    be trained on). A masked array with nothing masked is its data. Arrays in a
+    list, tuple or dict (several inputs, or ``validation_data``) are looked at too.
+
+    >>> refuse_masked(np.ma.masked_array([1.0, 1e20], mask=[0, 1]), "y")
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.DataError: Argument `y` is a NumPy masked array (1 masked value). ...
+    """
+    masked = (
+        int(np.ma.count_masked(value)) if isinstance(value, np.ma.MaskedArray) else 0
+    )
+    if masked:
+        raise DataError(
+            f"Argument `{name}` is a NumPy masked array ({masked} masked value"
+            f"{'' if masked == 1 else 's'}). glassnet does not read masks: the "
+            f"values under them would be used as they are. Fill them "
+            f"({name}.filled(value)), drop their rows, or give those samples a "
+            f"sample_weight of 0; then pass a plain array ({name}.data)."
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, np.ma.MaskedArray):
+                refuse_masked(item, f"{name}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            if isinstance(item, np.ma.MaskedArray):
+                refuse_masked(item, f"{name}[{index}]")
 
 
 def all_finite(array: np.ndarray) -> bool:
@@ -199,6 +247,7 @@ def as_float_array(
         raise GlassnetTypeError(
             f"Argument `{name}` must be numeric array-like data. {_received(name, value)}"
         )
+    refuse_masked(value, name)
     try:
         array = np.asarray(value)
     except ValueError as error:  # ragged nested lists
@@ -220,12 +269,23 @@ def as_float_array(
         raise DataError(
             f"Argument `{name}` is empty. Received: {name}.shape={array.shape}"
         )
-    array = np.asarray(array, dtype=dtype)
+    source = array
+    with np.errstate(over="ignore"):  # float64 beyond float32's range: see below
+        array = np.asarray(array, dtype=dtype)
     if not all_finite(array):
         bad = np.argwhere(~np.isfinite(array))
+        first = tuple(int(i) for i in bad[0])
+        if np.isfinite(source[first]):
+            too_big = np.isfinite(source) & ~np.isfinite(array)
+            raise DataError(
+                f"Argument `{name}` holds values too large for {array.dtype.name} "
+                f"(largest {np.finfo(array.dtype).max:.4g}): {int(too_big.sum())} "
+                f"would overflow to inf, the first {float(source[first])!r} at index "
+                f"{first}. Scale the data (e.g. standardize it) or use a float64 model."
+            )
         raise DataError(
             f"Argument `{name}` contains NaN or inf ({len(bad)} non-finite value"
-            f"{'s' if len(bad) != 1 else ''}, first at index {tuple(int(i) for i in bad[0])}). "
+            f"{'s' if len(bad) != 1 else ''}, first at index {first}). "
             f"Clean or impute the data first."
         )
     return array

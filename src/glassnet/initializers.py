@@ -28,7 +28,12 @@ import numpy as np
 
 from glassnet._registry import Registry, check_config_keys
 from glassnet._typing import Array, Shape
-from glassnet._validation import check_one_of, check_positive_float, normalize_dtype
+from glassnet._validation import (
+    all_finite,
+    check_one_of,
+    check_positive_float,
+    normalize_dtype,
+)
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
 
 __all__ = [
@@ -59,6 +64,15 @@ registry = Registry("initializer")
 # the *truncated* draws have the intended standard deviation (Keras' constant).
 TRUNCATED_STD = 0.87962566103423978
 
+#: Largest weight an initializer may make: float32's largest finite value. Every
+#: initializer refuses, when made, arguments that could draw a value beyond it, so
+#: the weights it gives are finite in float32 (the default) and float64 alike.
+MAX_WEIGHT = float(np.finfo(np.float32).max)
+
+# How many standard deviations from the mean an untruncated normal draw is taken
+# to reach at most: the chance of one draw beyond 10 is about 1.5e-23.
+_NORMAL_REACH = 10.0
+
 
 def compute_fans(shape: Shape) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight tensor, as Keras computes them.
@@ -83,11 +97,27 @@ def _check_finite(value: Any, name: str) -> float:
         raise GlassnetTypeError(
             f"Argument `{name}` must be a finite number. Received: {name}={value!r}"
         )
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float64, such as 10**400
+        number = math.inf
+    if not abs(number) <= MAX_WEIGHT:  # also NaN
         raise InvalidArgumentError(
-            f"Argument `{name}` must be a finite number. Received: {name}={value!r}"
+            f"Argument `{name}` must be a finite number of magnitude at most "
+            f"{MAX_WEIGHT:.4g} (float32's largest), so the weights are finite. "
+            f"Received: {name}={value!r:.80}"
         )
-    return float(value)
+    return number
+
+
+def _check_reach(reach: float, arguments: str, received: str) -> None:
+    """Refuse arguments whose draws could reach beyond :data:`MAX_WEIGHT`."""
+    if not reach <= MAX_WEIGHT:  # also catches NaN and inf
+        raise InvalidArgumentError(
+            f"{arguments} weights up to about {reach:.4g}, beyond "
+            f"{MAX_WEIGHT:.4g} (float32's largest): the weights would be infinite. "
+            f"Received: {received}"
+        )
 
 
 def _check_shape(shape: Any) -> Shape:
@@ -135,7 +165,14 @@ class Initializer:
                 "a numpy.random.Generator, e.g. np.random.default_rng(42). "
                 f"Received: rng={rng!r}"
             )
-        return np.asarray(self.sample(shape, rng), dtype=dtype, order="C")
+        with np.errstate(over="ignore"):  # an overflowing cast is refused below
+            values = np.asarray(self.sample(shape, rng), dtype=dtype, order="C")
+        if not all_finite(values):  # a subclass's sample; the built-ins cannot
+            raise InvalidArgumentError(
+                f"{self!r} gave weights that are not finite in {dtype.name} for "
+                f"shape {shape}. Use smaller arguments."
+            )
+        return values
 
     def sample(self, shape: Shape, rng: Any) -> Array:
         """Float64 values of ``shape`` (subclasses override this)."""
@@ -205,6 +242,11 @@ class RandomNormal(Initializer):
     def __init__(self, mean: float = 0.0, stddev: float = 0.05) -> None:
         self.mean = _check_finite(mean, "mean")
         self.stddev = check_positive_float(stddev, "stddev")
+        _check_reach(
+            abs(self.mean) + _NORMAL_REACH * self.stddev,
+            "Arguments `mean` and `stddev` give",
+            f"mean={mean!r}, stddev={stddev!r}",
+        )
 
     def sample(self, shape: Shape, rng: np.random.Generator) -> Array:
         return self.mean + self.stddev * rng.standard_normal(shape)
@@ -276,6 +318,13 @@ class VarianceScaling(Initializer):
             "distribution",
             ("truncated_normal", "untruncated_normal", "uniform"),
         )
+        # the variance is at most `scale` (n >= 1); the widest draw of each kind:
+        reach = {
+            "uniform": math.sqrt(3.0),
+            "untruncated_normal": _NORMAL_REACH,
+            "truncated_normal": 2.0 / TRUNCATED_STD,
+        }[self.distribution] * math.sqrt(self.scale)
+        _check_reach(reach, "Argument `scale` gives", f"scale={scale!r}")
 
     def sample(self, shape: Shape, rng: np.random.Generator) -> Array:
         fan_in, fan_out = compute_fans(shape)
@@ -371,7 +420,7 @@ class Orthogonal(Initializer):
     """
 
     def __init__(self, gain: float = 1.0) -> None:
-        self.gain = _check_finite(gain, "gain")
+        self.gain = _check_finite(gain, "gain")  # orthonormal entries are <= 1
 
     def sample(self, shape: Shape, rng: np.random.Generator) -> Array:
         rows = math.prod(shape[:-1]) if len(shape) > 1 else 1

@@ -54,6 +54,14 @@ class ActivationFunction(Configurable):
         """Return ``dL/dx`` given ``dL/dy``; ``y`` must be ``forward(x)``."""
         raise NotImplementedError
 
+    def check_input_rank(self, rank: int, where: str) -> None:
+        """Raise a ShapeError if this function cannot take arrays of ``rank`` axes.
+
+        Elementwise functions take any rank (this default); an activation that
+        works along an axis (softmax) overrides it. Models call it when they are
+        built, so an axis the inputs lack is refused then, not at ``predict``.
+        """
+
     def __call__(self, x: Array) -> Array:
         """``forward(x)``, with NumPy's overflow warning silenced (see below).
 

@@ -13,9 +13,13 @@ import numpy as np
 
 from glassnet._typing import Array
 from glassnet.activations.base import ActivationFunction, registry
-from glassnet.errors import GlassnetTypeError
+from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 
-__all__ = ["Softmax"]
+__all__ = ["MAX_RANK", "Softmax"]
+
+#: NumPy's largest number of array dimensions (64 since NumPy 2): no array has an
+#: axis beyond it, so a larger ``axis`` is refused when the softmax is made.
+MAX_RANK = 64
 
 
 @registry.register("softmax")
@@ -25,12 +29,19 @@ class Softmax(ActivationFunction):
     Parameters
     ----------
     axis : int, default -1
-        The axis that is normalised (the class axis).
+        The axis that is normalised (the class axis), counted as NumPy counts
+        (negative from the end). Models check it against the rank of the arrays it
+        will see when they are built (:meth:`check_input_rank`), so a model never
+        accepts an axis that its inputs do not have.
 
     Examples
     --------
     >>> Softmax()(np.array([[0.0, np.log(3.0)]]))
     array([[0.25, 0.75]])
+    >>> Softmax(axis=2).check_input_rank(2, "Dense layer 'out'")
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.ShapeError: Dense layer 'out' applies a softmax along axis 2, ...
     """
 
     def __init__(self, axis: int = -1) -> None:
@@ -39,7 +50,23 @@ class Softmax(ActivationFunction):
                 f"Argument `axis` must be an integer. Received: axis={axis!r} "
                 f"({type(axis).__name__})"
             )
+        if not -MAX_RANK <= axis < MAX_RANK:
+            raise InvalidArgumentError(
+                f"Argument `axis` must lie in [-{MAX_RANK}, {MAX_RANK}): no NumPy "
+                f"array has more than {MAX_RANK} axes. Received: axis={axis!r}"
+            )
         self.axis: int = int(axis)
+
+    def check_input_rank(self, rank: int, where: str) -> None:
+        """Raise :class:`~glassnet.errors.ShapeError` unless ``axis`` exists on
+        arrays of ``rank`` dimensions (batch axis included), i.e.
+        ``-rank <= axis < rank``; ``where`` names the layer in the message."""
+        if not -rank <= self.axis < rank:
+            raise ShapeError(
+                f"{where} applies a softmax along axis {self.axis}, but the arrays it "
+                f"normalises have {rank} axes (valid: {-rank} to {rank - 1}; -1 is the "
+                f"last). Received: axis={self.axis}"
+            )
 
     def forward(self, x: Array) -> Array:
         # Subtracting the row max leaves y unchanged and keeps exp <= 1, so exp never

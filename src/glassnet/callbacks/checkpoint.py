@@ -20,7 +20,7 @@ import os
 import string
 from typing import Any
 
-from glassnet._validation import check_bool
+from glassnet._validation import check_bool, is_integer
 from glassnet.callbacks.base import Logs
 from glassnet.callbacks.monitor import MonitorCallback, validation_skipped
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
@@ -36,12 +36,12 @@ def check_save_freq(save_freq: Any) -> str | int:
     """
     if save_freq == "epoch":
         return "epoch"
-    if isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1:
+    if not is_integer(save_freq) or save_freq < 1:
         raise InvalidArgumentError(
             "Argument `save_freq` must be 'epoch' or a positive number of batches. "
             f"Received: save_freq={save_freq!r}"
         )
-    return save_freq
+    return int(save_freq)
 
 
 def template_keys(template: str, name: str = "filepath") -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._typing import Array
+from glassnet._validation import is_integer
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 from glassnet.metrics.base import EPSILON, Metric, PerSampleMean, registry
 from glassnet.metrics.inputs import (
@@ -155,7 +156,7 @@ class R2Score(Metric):
                 f"Argument `class_aggregation` must be one of {_AGGREGATIONS}. "
                 f"Received: class_aggregation={class_aggregation!r}"
             )
-        if isinstance(num_regressors, bool) or not isinstance(num_regressors, int):
+        if not is_integer(num_regressors):
             raise GlassnetTypeError(
                 "Argument `num_regressors` must be an integer >= 0. "
                 f"Received: num_regressors={num_regressors!r}"
@@ -166,7 +167,7 @@ class R2Score(Metric):
                 f"Received: num_regressors={num_regressors}"
             )
         self.class_aggregation = class_aggregation
-        self.num_regressors = num_regressors
+        self.num_regressors = int(num_regressors)
         self.num_samples = self.add_variable(name="num_samples")
         self._columns: int | None = None
         self._sum = self._squared_sum = self._residual = self._count = np.zeros(0)

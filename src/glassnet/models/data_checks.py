@@ -25,7 +25,12 @@ from typing import Any
 import numpy as np
 
 from glassnet._typing import Array
-from glassnet._validation import as_float_array, check_positive_int
+from glassnet._validation import (
+    as_float_array,
+    check_positive_int,
+    is_integer,
+    refuse_masked,
+)
 from glassnet.callbacks import Callback
 from glassnet.data_adapters import unpack_batch
 from glassnet.errors import (
@@ -89,6 +94,7 @@ def _check_one_input(
     model: Network, x: Any, name: str, expected: Any, dtype: Any
 ) -> Array:
     if np.dtype(dtype).kind in "iu":
+        refuse_masked(x, name)
         array = np.asarray(x)
         # floats holding whole numbers are ids too (Keras casts them)
         whole = array.dtype.kind == "f" and bool(np.all(np.rint(array) == array))
@@ -120,7 +126,9 @@ def _check_one_input(
             f"sample but the model was built for {describe_shape(expected)}. "
             f"Received: {name}.shape={array.shape}"
         )
-    return array
+    # Batches are rows: gathering them from a column-major array (a DataFrame's
+    # .to_numpy()) strides through memory and made fit ~20x slower. One copy here.
+    return np.ascontiguousarray(array)
 
 
 def rows(x: Any, index: Any) -> Any:
@@ -138,6 +146,7 @@ def check_inputs_and_targets(
 ) -> tuple[Any, Any]:
     """``(x, y)`` as arrays: x as :func:`check_inputs`, y as ``loss`` expects."""
     x_arr = check_inputs(model, x, x_name)
+    refuse_masked(y, y_name)  # sparse labels are read without as_float_array
     if not model.layers:
         raise InvalidArgumentError("The model has no layers; add some before training.")
     first = x_arr[0] if isinstance(x_arr, list) else x_arr
@@ -184,7 +193,7 @@ def _check_head_targets(
     targets = []
     for head, tensor, values in zip(heads, graph.outputs, y, strict=True):
         label = f"{name}['{head.name}']"
-        array = head.loss.validate_targets(
+        array = head.validate_targets(
             values, tensor.sample_shape, label, dtype=model.dtype
         )
         if len(array) != n:
@@ -221,6 +230,7 @@ def split_validation(
                 "(x_val, y_val, sample_weight_val), or a generator or PyDataset of "
                 f"batches. Received: {type(validation_data).__name__}{size}"
             )
+        refuse_masked(validation_data, "validation_data")
         x_val, y_val = validation_data[0], validation_data[1]
         xv, yv = check_inputs_and_targets(
             model, loss, x_val, y_val, x_name="x_val", y_name="y_val"
@@ -254,17 +264,17 @@ def check_batch_size(batch_size: Any) -> int:
 
 
 def check_initial_epoch(initial_epoch: Any, epochs: int) -> int:
-    """``initial_epoch`` as an int in ``[0, epochs)``."""
-    if (
-        isinstance(initial_epoch, bool)
-        or not isinstance(initial_epoch, int)
-        or not 0 <= initial_epoch < epochs
-    ):
+    """``initial_epoch`` as an int in ``[0, epochs)`` (NumPy integers too).
+
+    >>> check_initial_epoch(np.int64(2), 5)
+    2
+    """
+    if not is_integer(initial_epoch) or not 0 <= initial_epoch < epochs:
         raise InvalidArgumentError(
             "Argument `initial_epoch` must be an integer in [0, epochs). "
-            f"Received: initial_epoch={initial_epoch!r}"
+            f"Received: initial_epoch={initial_epoch!r}, epochs={epochs!r}"
         )
-    return initial_epoch
+    return int(initial_epoch)
 
 
 def check_verbose(verbose: Any) -> int:
@@ -309,6 +319,7 @@ def check_batch(
     """
     try:
         x, y, w = unpack_batch(batch)
+        refuse_masked(batch, "batch")
         if not targets:
             return check_inputs(model, x), None, None
         if y is None:

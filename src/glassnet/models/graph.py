@@ -17,6 +17,7 @@ False
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
@@ -128,8 +129,8 @@ class Graph:
         #: Keras' order (deepest first; see _keras_layer_order): weights and files
         #: follow it, so get_weights lines up with Keras' for the same graph
         self.layers: list[Layer] = _keras_layer_order(inputs, outputs)
-        names = [layer.name for layer in self.layers]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
+        names = Counter(layer.name for layer in self.layers)  # O(n), not list.count
+        duplicates = sorted(name for name, count in names.items() if count > 1)
         if duplicates:
             raise InvalidArgumentError(
                 f"All layers in a model need unique names; {duplicates} are used by "

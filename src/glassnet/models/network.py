@@ -88,9 +88,13 @@ class Network:
     def leaf_layers(self) -> list[Layer]:
         """Every layer that holds weights itself: a model used as a layer is opened."""
         leaves: list[Layer] = []
+        seen: set[int] = set()  # a layer shared by inner models is listed once
         for layer in self.layers:
             inner = layer.leaf_layers() if isinstance(layer, Network) else [layer]
-            leaves += [leaf for leaf in inner if not any(leaf is x for x in leaves)]
+            for leaf in inner:
+                if id(leaf) not in seen:
+                    seen.add(id(leaf))
+                    leaves.append(leaf)
         return leaves
 
     @property
@@ -276,21 +280,29 @@ class Network:
 
     # -- forward and backward ---------------------------------------------------------
     def forward(
-        self, x: Any, *, training: bool = False, keep_cache: bool = False
+        self,
+        x: Any,
+        *,
+        training: bool = False,
+        keep_cache: bool = False,
+        mask: Any = None,
     ) -> Any:
         """Run validated inputs through the graph (no checks: see ``predict``).
 
         ``x`` is an array for a one-input model, else a list of arrays; the result
-        is an array for a one-output model, else a list.
+        is an array for a one-output model, else a list. ``mask``: the inputs'
+        padding masks, likewise (a model used as a layer, see :meth:`compute_mask`).
         """
         walk = self._forward_walk
         if walk is None:
             walk = self._forward_walk = Walk(self._require_graph("forward"))
         graph = walk.graph
+        several = len(graph.inputs) > 1
         outputs = walk.forward(
-            x if len(graph.inputs) > 1 else [x],
+            x if several else [x],
             training=training,
             keep_cache=keep_cache,
+            masks=None if mask is None else list(mask) if several else [mask],
         )
         return outputs if len(outputs) > 1 else outputs[0]
 
@@ -324,6 +336,19 @@ class Network:
     has_output_activation = False
     output_activation = None
     input_kind = "float"
+    #: masks go in and come out as in Keras: forward(mask=) hands the inputs' to
+    #: the layers inside, compute_mask gives the outputs' of that forward
+    takes_mask = True
+
+    @property
+    def creates_mask(self) -> bool:
+        """Whether a layer inside makes a padding mask (then the outer walk does)."""
+        return self.graph is not None and self.graph.masking
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """The outputs' masks of the last forward (one, or a list for several)."""
+        masks = self._require_graph("compute_mask").output_masks
+        return masks if len(masks) > 1 else masks[0]
 
     @property
     def takes_list(self) -> bool:

@@ -7,7 +7,7 @@ layer's declared input shape, and its Keras config.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glassnet._typing import Shape
 from glassnet._validation import check_bool
@@ -17,6 +17,7 @@ from glassnet.layers import registry as layer_registry
 from glassnet.layers.input_layer import InputLayer
 from glassnet.layers.symbolic import Node, SymbolicTensor
 from glassnet.models.building import (
+    check_activation_ranks,
     check_and_name_new_layer,
     describe_shape,
     normalize_build_shape,
@@ -86,6 +87,11 @@ class Sequential(Model):
         self._layers: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._chain_nodes: list[Node] = []
+        #: the layers by name, so ``add`` checks a new layer in constant time
+        self._names: dict[str, Layer] = {}
+        #: layers were added to a built model since its graph was last made: the
+        #: graph and the flat buffer wait until first read (see ``__getattr__``)
+        self._graph_pending = False
         #: Keras 3 gives the weights of layers a Sequential builds the path
         #: "sequential/dense/kernel", but not those of one rebuilt from a config
         self._prefix_paths = True
@@ -96,10 +102,16 @@ class Sequential(Model):
                 )
             for layer in layers:
                 self.add(layer)
+            self._ensure_graph()
 
     @property
     def layers(self) -> list[Layer]:
-        """The layers in order (without the input layer, as in Keras)."""
+        """The layers in order (without the input layer, as in Keras).
+
+        A model whose graph waits (layers added since) makes it first, so the
+        weights of the layers read from here are already views into the flat buffer.
+        """
+        self._ensure_graph()
         return list(self._layers)
 
     # -- building ----------------------------------------------------------------
@@ -123,7 +135,7 @@ class Sequential(Model):
                 self.dtype = layer.dtype
             self._input_layer = layer
             return
-        check_and_name_new_layer(layer, self._layers)
+        check_and_name_new_layer(layer, self._names, first=not self._layers)
         if layer.multiple_outputs:
             raise InvalidArgumentError(
                 f"Layer '{layer.name}' ({type(layer).__name__}) gives several outputs "
@@ -139,17 +151,22 @@ class Sequential(Model):
                     "starts with an Input."
                 )
         self._layers.append(layer)
+        self._names[layer.name] = layer
         if self.built:
-            assert self.input_shape is not None
-            shape = self.compute_output_shape(
-                self.input_shape, upto=len(self._layers) - 1
-            )
+            # Constant work per layer, so building n layers costs O(n): the layer
+            # is built on the chain's last tensor and its call recorded; the graph,
+            # the walks and the flat buffer (O(n) each) wait until first needed.
+            tensor = self._chain_nodes[-1].outputs[0]
             try:
-                self._build_layer(layer, shape)
+                out_shape = layer.output_shape(tensor.sample_shape)
+                check_activation_ranks(layer, out_shape)
+                self._build_layer(layer, tensor.sample_shape)
             except Exception:
                 self._layers.pop()
+                del self._names[layer.name]
                 raise
-            self._make_graph()
+            self._chain_call(layer, tensor)
+            self._defer_graph()
         elif self._input_layer is not None and len(self._layers) == 1:
             self.build((None, *self._input_layer.sample_shape))
         elif layer.declared_input_shape is not None:
@@ -160,7 +177,12 @@ class Sequential(Model):
         if not self._layers:
             raise InvalidArgumentError("There are no layers to pop.")
         layer = self._layers.pop()
+        del self._names[layer.name]
+        if self._chain_nodes:
+            node = self._chain_nodes.pop()
+            layer.inbound_nodes = [n for n in layer.inbound_nodes if n is not node]
         if not self._layers:
+            self._graph_pending = False
             self.built, self.input_shape, self.flat, self.graph = (
                 False,
                 None,
@@ -168,7 +190,7 @@ class Sequential(Model):
                 None,
             )
         elif self.built:
-            self._make_graph()
+            self._defer_graph()
         return layer
 
     def build(self, input_shape: Any = None) -> None:
@@ -193,7 +215,10 @@ class Sequential(Model):
             raise InvalidArgumentError(
                 "Add at least one layer before building the model."
             )
-        self.compute_output_shape(shape)  # checks every layer before any weight exists
+        current = shape  # every layer is checked before any weight exists
+        for layer in self._layers:
+            current = layer.output_shape(current)
+            check_activation_ranks(layer, current)
         current = shape
         fresh = [layer for layer in self._layers if not layer.built]
         try:
@@ -241,14 +266,67 @@ class Sequential(Model):
         self._chain_nodes = []
         tensor = given.output
         for layer in self._layers:
-            node = Node(layer, [tensor], list_call=False)
-            shape = layer.output_shape(tensor.sample_shape)
-            node.outputs = [SymbolicTensor((None, *shape), self.dtype, node)]
-            layer.inbound_nodes.append(node)
-            self._chain_nodes.append(node)
-            tensor = node.outputs[0]
-        self.graph = Graph([given.output], [tensor])
+            tensor = self._chain_call(layer, tensor)
+        self._complete_graph()
+
+    def _chain_call(self, layer: Layer, tensor: SymbolicTensor) -> SymbolicTensor:
+        """Record ``layer`` called on ``tensor`` (the chain's last); its output."""
+        node = Node(layer, [tensor], list_call=False)
+        shape = layer.output_shape(tensor.sample_shape)
+        node.outputs = [SymbolicTensor((None, *shape), self.dtype, node)]
+        layer.inbound_nodes.append(node)
+        self._chain_nodes.append(node)
+        return node.outputs[0]
+
+    def _complete_graph(self) -> None:
+        """The graph of the recorded chain, then the walks and the flat buffer."""
+        assert self._input_layer is not None
+        self._graph_pending = False
+        last = self._chain_nodes[-1].outputs[0]
+        self.graph = Graph([self._input_layer.output], [last])
         self._flatten()
+
+    #: what :meth:`_complete_graph` sets (``graph``, then ``_flatten``'s attributes)
+    _deferred = frozenset(
+        {
+            "graph",
+            "flat",
+            "overflow_guard",
+            "_forward_walk",
+            "_backward_walks",
+            "activity_layers",
+            "weight_regularized",
+        }
+    )
+
+    def _ensure_graph(self) -> None:
+        """Make the graph now if layers were added since it was made."""
+        if self.__dict__.get("_graph_pending"):
+            self._complete_graph()
+
+    def _defer_graph(self) -> None:
+        """Drop the graph and what is made from it until one of them is next read.
+
+        ``add`` on a built model calls this instead of making the graph again, which
+        costs O(n) for n layers (O(n**2) to add them one by one): the attributes
+        leave the instance, and reading any of them finds none and falls through to
+        ``__getattr__``, which makes them all once. Reads of present attributes
+        (every read once the graph exists, the training hot path) cost nothing extra.
+        """
+        for name in self._deferred:
+            self.__dict__.pop(name, None)
+        self._graph_pending = True
+
+    if not TYPE_CHECKING:  # to mypy, attributes stay as declared in __init__
+
+        def __getattr__(self, name: str) -> Any:
+            # Python calls this only for an attribute the instance does not hold
+            if name in Sequential._deferred and self.__dict__.get("_graph_pending"):
+                self._ensure_graph()
+                return self.__dict__[name]
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}"
+            )
 
     def compute_output_shape(
         self, input_shape: Shape, upto: int | None = None
@@ -322,6 +400,7 @@ class Sequential(Model):
             model.build(tuple(shape))
         # the model's own flag, as saved: the layers' flags came with their configs
         model._trainable = check_bool(config.get("trainable", True), "trainable")
+        model._ensure_graph()
         return model
 
     def __repr__(self) -> str:

@@ -7,7 +7,11 @@ batch, records the epoch's loss (the batch losses, weighted by batch size, as
 scikit-learn reports them), then decides whether to stop: after
 ``n_iter_no_change`` epochs without improving by ``tol`` on the training loss, or,
 with ``early_stopping``, on the validation score or loss, whose best weights are
-restored at the end. :func:`fit_lbfgs` hands the same loss and gradients to SciPy.
+restored at the end. A loss that turns NaN or inf raises an error with advice;
+with ``early_stopping``, as in scikit-learn, it does not: the epoch's validation
+score is NaN, training stops there with a warning and the best weights are
+restored (scikit-learn runs on to ``max_iter``; weights that are NaN cannot
+improve). :func:`fit_lbfgs` hands the same loss and gradients to SciPy.
 """
 
 from __future__ import annotations
@@ -96,7 +100,9 @@ def _update_no_improvement_count(estimator: Any, validation: Validation | None) 
         return
     x_val, y_val, raw_val, w_val = validation
     out = forward(e.model_, x_val)
-    score = e._score_outputs(out, raw_val, w_val)
+    # a diverged network's score is NaN, as scikit-learn's _score_with_function
+    finite = bool(np.isfinite(out).all())
+    score = e._score_outputs(out, raw_val, w_val) if finite else math.nan
     val_loss = _weighted_mean(e._loss.per_sample(y_val, out), w_val)
     e.validation_scores_.append(score)
     e.validation_loss_curve_.append(val_loss)
@@ -197,11 +203,19 @@ def fit_stochastic(
                 e.t_ += n
                 e.loss_ = total / n
                 e.loss_curve_.append(e.loss_)
-                if not math.isfinite(e.loss_):
+                if not math.isfinite(e.loss_) and not e.early_stopping:
                     raise _diverged(e, optimizer)
                 if e.verbose:
                     print(f"Iteration {e.n_iter_}, loss = {e.loss_:.8f}")
                 _update_no_improvement_count(e, validation)
+                if not math.isfinite(e.loss_):
+                    warnings.warn(
+                        f"{_diverged(e, optimizer)} With early_stopping, the weights "
+                        "of the best validation epoch are kept (as scikit-learn).",
+                        ConvergenceWarning,
+                        stacklevel=4,
+                    )
+                    break
                 if schedule == "invscaling":
                     optimizer.learning_rate = (
                         e.learning_rate_init / (e.t_ + 1) ** e.power_t
