@@ -254,7 +254,9 @@ def _model_checks(
 
     if heads is not None:
         targets = [
-            head.loss.validate_targets(values, tensor.sample_shape, f"y[{i}]")
+            head.validate_targets(
+                values, tensor.sample_shape, f"y[{i}]", dtype=np.float64
+            )
             for i, (head, tensor, values) in enumerate(
                 zip(heads, copy.outputs, y, strict=True)
             )
@@ -266,13 +268,14 @@ def _model_checks(
             return penalty() + sum(
                 h.weight * float(h.loss.forward(t, o))
                 for h, t, o in zip(heads, targets, outs, strict=True)
+                if h.loss is not None  # an output without a loss adds nothing
             )
 
         rewind()
         outs = walk.forward(inputs, training=training, keep_cache=True)
         walk.backward(
             [
-                h.weight * h.loss.backward(t, o)
+                np.zeros_like(o) if h.loss is None else h.weight * h.loss.backward(t, o)
                 for h, t, o in zip(heads, targets, outs, strict=True)
             ]
         )

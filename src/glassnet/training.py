@@ -108,7 +108,10 @@ def _several_outputs_gradients(walk: Walk, heads: list[OutputHead]) -> TrainStep
     """``gradients(x, [y_1, ...]) -> [y_pred_1, ...]`` for L = sum_i w_i L_i.
 
     dL/d(y_pred_i) = w_i dL_i/d(y_pred_i) (or w_i dL_i/dz_i at the logits of a fused
-    output); the walk adds the parts where the outputs' paths meet.
+    output); the walk adds the parts where the outputs' paths meet. An output
+    compiled without a loss is no term of L: its gradient is zero (zeros rather
+    than none, so that the layers only it reaches get zero gradients, not the
+    last ones they had).
     """
     layers = [tensor.node.layer for tensor in walk.graph.outputs]
     flags = tuple(head.fused is not None for head in heads)
@@ -117,6 +120,9 @@ def _several_outputs_gradients(walk: Walk, heads: list[OutputHead]) -> TrainStep
         outs = walk.forward(x if isinstance(x, list) else [x], training=True)
         grads = []
         for head, layer, y, out in zip(heads, layers, ys, outs, strict=True):
+            if head.loss is None:
+                grads.append(np.zeros_like(out))
+                continue
             if head.fused is not None:
                 grad = head.fused.logits_gradient(y, layer.logits, out)
             else:
@@ -195,8 +201,8 @@ def compute_logs(
     sums, so this is the value Keras accumulates batch by batch over an epoch (for
     AUC or precision, not a mean of batch values). A model with several outputs logs
     the weighted total and each output's parts (``models/outputs.py``). With
-    ``sample_weight``, the loss is ``sum(w * loss_i) / n`` and each metric is given
-    the weights (:mod:`glassnet.training_logs`).
+    ``sample_weight``, the loss is ``sum(w * loss_i) / n`` and the metrics of
+    ``weighted_metrics`` are given the weights (:mod:`glassnet.training_logs`).
 
     The loss includes the regularization penalties, as Keras' does
     (``models/penalties.py``): with ``training=True`` (``fit``'s logs, ``y_pred``

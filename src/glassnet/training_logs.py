@@ -13,8 +13,9 @@ numbers here:
   that arrives batch by batch (generators), where there is no epoch array.
 
 With sample weights ``w`` (see :mod:`glassnet.models.sample_weights`), the loss
-over ``n`` samples is ``sum(w * loss_i) / n``; the compiled metrics are not
-weighted, as Keras 3 weighs only its ``weighted_metrics``.
+over ``n`` samples is ``sum(w * loss_i) / n``; of the compiled metrics, only those
+of ``weighted_metrics`` are given the weights, as in Keras 3
+(:mod:`glassnet.models.compiled_metrics`).
 
 >>> import numpy as np
 >>> from glassnet.losses import MeanSquaredError
@@ -29,10 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 from glassnet._typing import Array
 from glassnet.losses import Loss
-from glassnet.metrics import Metric
 from glassnet.metrics.inputs import log_value
+from glassnet.models.compiled_metrics import logged_metrics
 from glassnet.models.outputs import (
-    compute_head_logs,
     masked_loss_sum,
     metric_value,
     update_masked_metrics,
@@ -67,29 +67,59 @@ def data_logs(
     Each metric is reset, then given every sample at once: its state is a set of
     sums, so this is the value Keras accumulates batch by batch over an epoch (for
     AUC or precision, not a mean of batch values). A model with several outputs logs
-    the weighted total and each output's parts (``models/outputs.py``).
+    the weighted total and each output's parts (``models/outputs.py``); the
+    metrics of ``weighted_metrics`` get ``sample_weight``
+    (``models/compiled_metrics.py``).
 
     >>> import numpy as np
     >>> from glassnet.layers import Dense
     >>> from glassnet.models import Sequential
     >>> model = Sequential([Dense(1, input_dim=1)])
-    >>> model.compile(loss="mse")
+    >>> model.compile(loss="mse", weighted_metrics=["mae"])
     >>> y, p = np.zeros((2, 1)), np.array([[1.0], [3.0]])
     >>> data_logs(model, y, p), data_logs(model, y, p, np.array([1.0, 0.0]))
-    ({'loss': 5.0}, {'loss': 0.5})
+    ({'loss': 5.0, 'mae': 2.0}, {'loss': 0.5, 'mae': 1.0})
     """
-    _, loss = model.require_compiled("evaluate")
+    model.require_compiled("evaluate")
     if sample_weight is None:
-        if model.heads is not None:
-            return compute_head_logs(model.heads, y_true, y_pred)
-        logs: dict[str, Any] = {"loss": float(loss.forward(y_true, y_pred))}
-        for metric in model.metrics:
-            logs[metric.name] = metric_value(metric, y_true, y_pred)
+        ys = y_true if model.heads is not None else [y_true]
+        ps = y_pred if model.heads is not None else [y_pred]
+        parts = [
+            None if loss is None else float(loss.forward(y, p))
+            for (_, loss, _), y, p in zip(_losses(model), ys, ps, strict=True)
+        ]
+        logs = _loss_logs(model, parts)
+        for entry in logged_metrics(model):
+            o = entry.output
+            logs[entry.key] = metric_value(entry.metric, ys[o], ps[o])
         return logs
     running = RunningLogs(model, training=False)
     running.reset()
     running.update(y_true, y_pred, sample_weight)
     return running.result(penalties=False)
+
+
+def _losses(model: Model) -> list[tuple[str | None, Loss | None, float]]:
+    """(output name, loss, weight) per output; one ``(None, loss, 1.0)`` for one."""
+    if model.heads is None:
+        return [(None, model.require_compiled("fit")[1], 1.0)]
+    return [(h.name, h.loss, h.weight) for h in model.heads]
+
+
+def _loss_logs(model: Model, parts: list[float | None]) -> dict[str, Any]:
+    """``loss`` (the weighted sum over the outputs with a loss), then
+    ``<output>_loss`` when several outputs have one, as Keras 3 logs them."""
+    if model.heads is None:
+        return {"loss": parts[0]}
+    named = [
+        (name, weight, value)
+        for (name, _, weight), value in zip(_losses(model), parts, strict=True)
+        if value is not None
+    ]
+    logs: dict[str, Any] = {"loss": sum(weight * value for _, weight, value in named)}
+    if len(named) > 1:
+        logs.update({f"{name}_loss": value for name, _, value in named})
+    return logs
 
 
 class RunningLogs:
@@ -100,34 +130,28 @@ class RunningLogs:
     the loss is the sum of the (weighted) sample losses over the samples seen plus
     the regularization penalties (``models/penalties.py``: ``training`` says
     whether those of the train steps or of the prediction),
-    each metric its ``result()``.
+    each metric its ``result()``; the weighted metrics are given ``w``.
 
     >>> import numpy as np
     >>> from glassnet.models import Sequential
     >>> from glassnet.layers import Dense
     >>> model = Sequential([Dense(1, input_dim=1)])
-    >>> model.compile(loss="mse", metrics=["mae"])
+    >>> model.compile(loss="mse", metrics=["mae"], weighted_metrics=["mae"])
     >>> model.build((None, 1))
     >>> running = RunningLogs(model, training=False)
     >>> running.reset()
-    >>> running.update(np.array([[0.0]]), np.array([[2.0]]), None)
-    >>> running.update(np.array([[0.0]]), np.array([[1.0]]), None)
-    >>> running.result()
-    {'loss': 2.5, 'mae': 1.5}
+    >>> running.update(np.array([[0.0]]), np.array([[2.0]]), np.array([3.0]))
+    >>> running.update(np.array([[0.0]]), np.array([[1.0]]), np.array([1.0]))
+    >>> running.result()      # loss (3*4 + 1*1) / 2; weighted mae (3*2 + 1*1) / 4
+    {'loss': 6.5, 'mae': 1.5, 'weighted_mae': 1.75}
     """
 
     def __init__(self, model: Model, training: bool = True) -> None:
-        _, loss = model.require_compiled("fit")
+        model.require_compiled("fit")
         self.model, self.training = model, training
         self.heads = model.heads
-        if self.heads is None:
-            self.parts: list[tuple[str | None, Loss, list[Metric], float]] = [
-                (None, loss, list(model.metrics), 1.0)
-            ]
-        else:
-            self.parts = [
-                (h.name, h.loss, list(h.metrics), h.weight) for h in self.heads
-            ]
+        self.parts = _losses(model)
+        self.entries = logged_metrics(model)
         self.sums = [0.0] * len(self.parts)
         self.count = 0
 
@@ -135,9 +159,8 @@ class RunningLogs:
         """Forget the epoch so far; every compiled metric starts again."""
         self.sums = [0.0] * len(self.parts)
         self.count = 0
-        for _, _, metrics, _ in self.parts:
-            for metric in metrics:
-                metric.reset_state()
+        for entry in self.entries:
+            entry.metric.reset_state()
 
     def update(self, y_true: Any, y_pred: Any, w: Array | None) -> None:
         """Add one batch (lists of arrays for a model with several outputs), right
@@ -147,44 +170,39 @@ class RunningLogs:
         ps = y_pred if self.heads is not None else [y_pred]
         self.count += len(ps[0])
         graph = self.model.graph
-        if graph is not None and graph.masking:
-            for i, ((_, loss, metrics, _), y, p, mask) in enumerate(
-                zip(self.parts, ys, ps, graph.output_masks, strict=True)
-            ):
-                self.sums[i] += masked_loss_sum(loss, y, p, mask, w)
-                update_masked_metrics(metrics, y, p, mask)
-            return
-        for i, ((_, loss, metrics, _), y, p) in enumerate(
-            zip(self.parts, ys, ps, strict=True)
+        masks = (
+            graph.output_masks
+            if graph is not None and graph.masking
+            else [None] * len(self.parts)
+        )
+        for i, ((_, loss, _), y, p, mask) in enumerate(
+            zip(self.parts, ys, ps, masks, strict=True)
         ):
-            self.sums[i] += weighted_loss_sum(loss, y, p, w)
-            for metric in metrics:
-                metric.update_state(y, p)  # Keras weighs only `weighted_metrics`
+            if loss is None:
+                continue
+            if mask is None:
+                self.sums[i] += weighted_loss_sum(loss, y, p, w)
+            else:
+                self.sums[i] += masked_loss_sum(loss, y, p, mask, w)
+        for entry in self.entries:  # Keras weighs only `weighted_metrics`
+            o, weight = entry.output, w if entry.weighted else None
+            if masks[o] is None:
+                entry.metric.update_state(ys[o], ps[o], sample_weight=weight)
+            else:
+                update_masked_metrics([entry.metric], ys[o], ps[o], masks[o], weight)
 
     def result(self, penalties: bool = True) -> dict[str, Any]:
         """The logs so far: ``loss``, then the metrics (or each output's parts)."""
-        logs = self._data_logs()
+        count = self.count or 1
+        logs = _loss_logs(
+            self.model,
+            [
+                None if loss is None else total / count
+                for (_, loss, _), total in zip(self.parts, self.sums, strict=True)
+            ],
+        )
+        for entry in self.entries:
+            logs[entry.key] = log_value(entry.metric.result())
         if penalties:
             add_penalty(self.model, logs, self.count, training=self.training)
-        return logs
-
-    def _data_logs(self) -> dict[str, Any]:
-        count = self.count or 1
-        if self.heads is None:
-            _, _, metrics, _ = self.parts[0]
-            logs: dict[str, Any] = {"loss": self.sums[0] / count}
-            for metric in metrics:
-                logs[metric.name] = log_value(metric.result())
-            return logs
-        losses = [total / count for total in self.sums]
-        total = sum(
-            weight * value
-            for (_, _, _, weight), value in zip(self.parts, losses, strict=True)
-        )
-        logs = {"loss": total}
-        for (name, _, _, _), value in zip(self.parts, losses, strict=True):
-            logs[f"{name}_loss"] = value
-        for name, _, metrics, _ in self.parts:
-            for metric in metrics:
-                logs[f"{name}_{metric.name}"] = log_value(metric.result())
         return logs

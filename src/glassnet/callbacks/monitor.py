@@ -68,9 +68,14 @@ def check_monitor(monitor: Any) -> str:
 def _compiled_metrics(model: Any) -> dict[str, Any]:
     """Every compiled metric by the name it logs under (``<output>_<name>`` too)."""
     found = {metric.name: metric for metric in getattr(model, "metrics", None) or []}
+    for metric in getattr(model, "weighted_metrics", None) or []:  # either key
+        found.setdefault(metric.name, metric)
+        found[f"weighted_{metric.name}"] = metric
     for head in getattr(model, "heads", None) or []:
-        for metric in head.metrics:
-            found[f"{head.name}_{metric.name}"] = metric
+        for metric in [*head.metrics, *head.weighted_metrics]:
+            found.setdefault(f"{head.name}_{metric.name}", metric)
+        for metric in head.weighted_metrics:
+            found[f"{head.name}_weighted_{metric.name}"] = metric
     return found
 
 

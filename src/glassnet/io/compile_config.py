@@ -42,7 +42,6 @@ __all__ = ["compile_from_config", "compile_to_config", "training_config"]
 
 _IGNORED = {"run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"}
 _NEUTRAL = {
-    "weighted_metrics": (None,),
     "sample_weight_mode": (None,),
 }
 _ADVICE = " Pass compile=False to load the model without its training settings."
@@ -56,14 +55,23 @@ def compile_to_config(model: Model) -> dict[str, Any] | None:
     loss: Any = _keras_entry(losses.serialize(model.loss), "keras.losses")
     loss_weights: Any = None
     entries: Any = [_metric_entry(m) for m in model.metrics] or None
+    weighted: Any = [_metric_entry(m) for m in model.weighted_metrics] or None
     if model.heads is not None:  # several outputs: one of each per output, by name
         loss = {
-            h.name: _keras_entry(losses.serialize(h.loss), "keras.losses")
+            h.name: None
+            if h.loss is None  # an output compiled without a loss
+            else _keras_entry(losses.serialize(h.loss), "keras.losses")
             for h in model.heads
         }
         if any(h.weight != 1.0 for h in model.heads):
             loss_weights = {h.name: h.weight for h in model.heads}
         entries = {h.name: [_metric_entry(m) for m in h.metrics] for h in model.heads}
+        weighted = None
+        if any(h.weighted_metrics for h in model.heads):
+            weighted = {
+                h.name: [_metric_entry(m) for m in h.weighted_metrics]
+                for h in model.heads
+            }
     return {
         "optimizer": {
             "module": "keras.optimizers",
@@ -74,7 +82,7 @@ def compile_to_config(model: Model) -> dict[str, Any] | None:
         "loss": loss,
         "loss_weights": loss_weights,
         "metrics": entries,
-        "weighted_metrics": None,
+        "weighted_metrics": weighted,
         "run_eagerly": False,
         "steps_per_execution": 1,
         "jit_compile": False,
@@ -140,44 +148,59 @@ def compile_from_config(
         lambda v, here: _loss(v, here, custom_objects),
         f"{where}: loss",
     )
-    metrics_value = config.get("metrics") or []
-    if isinstance(metrics_value, dict):  # several outputs: a list per output name
-        wanted: Any = {
-            str(name): _metric_list(entries, f"{where}: metrics[{name!r}]")
-            for name, entries in list(metrics_value.items())[:100]
-        }
-    elif isinstance(metrics_value, list) and any(
-        isinstance(m, list) for m in metrics_value
-    ):  # several outputs: a list per output, in order
-        wanted = [
-            _metric_list(entries, f"{where}: metrics[{i}]")
-            for i, entries in enumerate(metrics_value[:1000])
-        ]
-    else:
-        entries = [*metrics_value, *(config.get("weighted_metrics") or [])]
-        wanted = _metric_list(entries, f"{where}: metrics")
+    wanted = _metrics_setting(config.get("metrics"), f"{where}: metrics")
+    weighted = _metrics_setting(
+        config.get("weighted_metrics"), f"{where}: weighted_metrics"
+    )
     weights = _per_output(loss_weights, _weight, f"{where}: loss_weights")
     try:
         model.compile(
-            optimizer=optimizer, loss=loss, metrics=wanted, loss_weights=weights
+            optimizer=optimizer,
+            loss=loss,
+            metrics=wanted,
+            loss_weights=weights,
+            weighted_metrics=weighted,
         )
     except GlassnetError as error:
         raise ModelFileError(f"{where}: {error}{_ADVICE}") from error
 
 
+def _metrics_setting(value: Any, where: str) -> Any:
+    """``metrics`` or ``weighted_metrics``: a list, or (several outputs) a dict of
+    lists by output name or a list of lists in output order."""
+    value = value or []
+    if isinstance(value, dict):  # several outputs: a list per output name
+        return {
+            str(name): _metric_list(entries, f"{where}[{name!r}]")
+            for name, entries in list(value.items())[:100]
+        }
+    if isinstance(value, list) and any(isinstance(m, list) for m in value):
+        return [  # several outputs: a list per output, in order
+            _metric_list(entries, f"{where}[{i}]")
+            for i, entries in enumerate(value[:1000])
+        ]
+    return _metric_list(value, where)
+
+
 def _per_output(value: Any, read: Any, where: str) -> Any:
     """One value, or (several outputs) a dict by output name or a list of them.
 
-    A dict holding ``class_name`` is one loss's config, not a dict of outputs.
+    A dict holding ``class_name`` is one loss's config, not a dict of outputs. An
+    output's loss may be None there (an output compiled without a loss).
     """
     if isinstance(value, dict) and "class_name" not in value:
         if len(value) > 1000:
             raise ModelFileError(f"{where}: too many outputs.")
-        return {str(k): read(v, f"{where}[{k!r}]") for k, v in value.items()}
+        return {
+            str(k): None if v is None else read(v, f"{where}[{k!r}]")
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         if len(value) > 1000:
             raise ModelFileError(f"{where}: too many outputs.")
-        return [read(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [
+            None if v is None else read(v, f"{where}[{i}]") for i, v in enumerate(value)
+        ]
     return None if value is None and read is _weight else read(value, where)
 
 

@@ -11,6 +11,7 @@ with several outputs counts the mean of its entries.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from glassnet.metrics.inputs import check_same_shape, same_rank
 
 __all__ = [
     "Accuracy",
+    "AccuracyByShape",
     "BinaryAccuracy",
     "CategoricalAccuracy",
     "SparseCategoricalAccuracy",
@@ -72,7 +74,7 @@ class BinaryAccuracy(PerSampleMean):
         self, name: str = "binary_accuracy", dtype: Any = None, threshold: float = 0.5
     ) -> None:
         super().__init__(name, dtype)
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
             raise GlassnetTypeError(
                 f"Argument `threshold` must be a number. Received: threshold={threshold!r}"
             )
@@ -80,7 +82,7 @@ class BinaryAccuracy(PerSampleMean):
             raise DataError(
                 f"Argument `threshold` must be finite. Received: threshold={threshold!r}"
             )
-        self.threshold = float(threshold)
+        self.threshold: float = float(threshold)
 
     def values(self, y_true: Array, y_pred: Array) -> Array:
         """True where ``(y_pred > threshold) == y_true``, per entry."""
@@ -161,6 +163,37 @@ class SparseCategoricalAccuracy(PerSampleMean):
             labels = labels.astype(y_pred.dtype)
         hits: Array = labels == y_pred.argmax(axis=-1)
         return hits
+
+
+class AccuracyByShape(PerSampleMean):
+    """``"accuracy"`` where no loss says which: the variant the data's shapes call for.
+
+    What ``compile(metrics=["accuracy"])`` gives an output compiled without a loss,
+    deciding as Keras 3's ``get_metric`` does from ``y_true`` and ``y_pred``: binary
+    (``y_pred > 0.5``) when ``y_pred`` has one column; sparse categorical when
+    ``y_true`` has fewer axes than ``y_pred``, or one column against several;
+    categorical (arg-max against arg-max) otherwise.
+
+    >>> m = AccuracyByShape()
+    >>> m([[2], [1]], [[0.1, 0.6, 0.3], [0.05, 0.95, 0]])  # labels: sparse
+    0.5
+    >>> m.reset_state(); m([[1], [0]], [[0.7], [0.6]])        # one column: binary
+    0.5
+    """
+
+    def __init__(self, name: str = "accuracy", dtype: Any = None) -> None:
+        super().__init__(name, dtype)
+        self._binary = BinaryAccuracy(name=name, dtype=dtype)
+        self._sparse = SparseCategoricalAccuracy(name=name, dtype=dtype)
+        self._categorical = CategoricalAccuracy(name=name, dtype=dtype)
+
+    def values(self, y_true: Array, y_pred: Array) -> Array:
+        """The hits of the variant these shapes call for, per sample."""
+        if y_pred.ndim and y_pred.shape[-1] == 1:
+            return self._binary.values(y_true, y_pred)
+        if y_true.ndim < y_pred.ndim or (y_true.ndim and y_true.shape[-1] == 1):
+            return self._sparse.values(y_true, y_pred)
+        return self._categorical.values(y_true, y_pred)
 
 
 def _in_top_k(labels: Array, y_pred: Array, k: int, metric: PerSampleMean) -> Array:

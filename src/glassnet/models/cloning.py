@@ -232,6 +232,12 @@ def _compile_like(copy: Model, model: Model) -> None:
             loss=[head.loss for head in model.heads],
             metrics=[list(head.metrics) for head in model.heads],
             loss_weights=[head.weight for head in model.heads],
+            weighted_metrics=[list(head.weighted_metrics) for head in model.heads],
         )
     else:
-        copy.compile(optimizer=fresh, loss=model.loss, metrics=list(model.metrics))
+        copy.compile(
+            optimizer=fresh,
+            loss=model.loss,
+            metrics=list(model.metrics),
+            weighted_metrics=list(model.weighted_metrics),
+        )

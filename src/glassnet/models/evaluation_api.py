@@ -18,6 +18,7 @@ from glassnet.callbacks import format_logs
 from glassnet.data_adapters import is_batch_stream
 from glassnet.errors import InvalidArgumentError
 from glassnet.eval_loops import EvalData, evaluate_data, predict_data
+from glassnet.models.compiled_metrics import logged_metrics, loss_keys
 from glassnet.models.data_checks import (
     check_batch_size,
     check_callbacks,
@@ -109,7 +110,7 @@ def evaluate(
             data.batches.close()
     if verbose:
         print(format_logs(logs))
-    return logs if return_dict else flatten_logs(logs)
+    return logs if return_dict else flatten_logs(logs, model)
 
 
 def predict(
@@ -150,13 +151,26 @@ def predict(
             data.batches.close()
 
 
-def flatten_logs(logs: dict[str, Any]) -> Any:
+def flatten_logs(logs: dict[str, Any], model: Model | None = None) -> Any:
     """Keras' return value: the loss alone, or ``[loss, metric, ...]``.
+
+    In Keras 3's order (``Trainer._flatten_metrics_in_order``): ``loss``, then the
+    logs named as a compiled metric's own name, then each output's ``<output>_loss``,
+    then the other keys sorted (``<output>_<metric>``, ``weighted_<metric>``).
+    Keras repeats a value whose metric name two compiled metrics share; glassnet
+    gives each value once.
 
     >>> flatten_logs({"loss": 0.5}), flatten_logs({"loss": 0.5, "mae": 0.25})
     (0.5, [0.5, 0.25])
     """
-    values = list(logs.values())
+    if model is None:
+        values = list(logs.values())
+    else:
+        names = ["loss", *(entry.metric.name for entry in logged_metrics(model))]
+        names += loss_keys(model)[1:]
+        ordered = [name for name in dict.fromkeys(names) if name in logs]
+        ordered += sorted(key for key in logs if key not in ordered)
+        values = [logs[key] for key in ordered]
     return values[0] if len(values) == 1 else values
 
 
@@ -217,7 +231,7 @@ def train_batch(
         out = step(x_arr, y_arr, w)
         running.update(y_arr, out, w)
     logs = running.result()
-    return logs if return_dict else flatten_logs(logs)
+    return logs if return_dict else flatten_logs(logs, model)
 
 
 def evaluate_batch(
@@ -242,7 +256,7 @@ def evaluate_batch(
     with np.errstate(over="ignore"):
         running.update(y_arr, model.forward(x_arr, training=False), w)
     logs = running.result()
-    return logs if return_dict else flatten_logs(logs)
+    return logs if return_dict else flatten_logs(logs, model)
 
 
 def predict_batch(model: Model, x: Any) -> Any:

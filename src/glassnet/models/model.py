@@ -18,7 +18,7 @@ import numpy as np
 from glassnet import optimizers
 from glassnet._naming import auto_name
 from glassnet._typing import Array, Shape
-from glassnet._validation import check_bool
+from glassnet._validation import check_bool, refuse_masked
 from glassnet.callbacks import Callback, History
 from glassnet.errors import (
     GlassnetTypeError,
@@ -34,6 +34,7 @@ from glassnet.layers.symbolic import (
 )
 from glassnet.losses import Loss
 from glassnet.metrics import Metric
+from glassnet.models.building import check_activation_ranks
 from glassnet.models.compiling import fused_logits_loss, resolve_compile_arguments
 from glassnet.models.data_checks import check_inputs
 from glassnet.models.graph import Graph, flatten_io
@@ -113,6 +114,8 @@ class Model(Network):
         input_list, _ = flatten_io(inputs, "inputs")
         output_list, _ = flatten_io(outputs, "outputs")
         graph = Graph(input_list, output_list)
+        for step in graph.steps:
+            check_activation_ranks(step.layer, step.node.outputs[0].sample_shape)
         floats = [t.dtype for t in output_list if t.dtype.kind == "f"]
         dtype = floats[0] if floats else np.dtype("float32")
         super().__init__(
@@ -137,6 +140,8 @@ class Model(Network):
         self.optimizer: Optimizer | None = None
         self.loss: Loss | None = None
         self.metrics: list[Metric] = []
+        #: the metrics given sample weights (``compile(weighted_metrics=...)``)
+        self.weighted_metrics: list[Metric] = []
         self.compiled = False
         #: loss, metrics and weight per output (several outputs only), from compile
         self.heads: list[OutputHead] | None = None
@@ -177,22 +182,26 @@ class Model(Network):
         loss: Any = None,
         metrics: Any = None,
         loss_weights: Any = None,
+        weighted_metrics: Any = None,
     ) -> None:
         """Choose the optimizer, the loss and the metrics reported during training.
 
         ``optimizer`` and ``loss`` take names (``"adam"``, ``"mse"``), config dicts or
         instances; ``metrics`` a list of names, classes or instances such as
         ``["accuracy", "auc", glassnet.metrics.Precision(thresholds=0.7)]``
-        (see :mod:`glassnet.metrics`). A model with
-        several outputs takes a loss, metrics and ``loss_weights`` per output, as a
-        list or a dict keyed by output name (see ``models/outputs.py``).
+        (see :mod:`glassnet.metrics`); ``weighted_metrics`` likewise, metrics given
+        ``sample_weight`` or ``class_weight`` (``models/compiled_metrics.py``). A
+        model with several outputs takes a loss, metrics and ``loss_weights`` per
+        output, as a list or a dict keyed by output name, and an output may have no
+        loss (None, or left out of the dict; see ``models/outputs.py``).
         """
         graph = self.graph
         if graph is not None and len(graph.outputs) > 1:
             resolved_optimizer = optimizers.get(optimizer)
-            heads = resolve_heads(self, loss, metrics, loss_weights)
+            heads = resolve_heads(self, loss, metrics, loss_weights, weighted_metrics)
             self.optimizer, self.heads = resolved_optimizer, heads
-            self.loss, self.metrics = heads[0].loss, []
+            self.loss = next(h.loss for h in heads if h.loss is not None)
+            self.metrics, self.weighted_metrics = [], []
             self.compiled = True
             return
         if loss_weights is not None:
@@ -200,9 +209,10 @@ class Model(Network):
                 "Argument `loss_weights` weighs the losses of a model with several "
                 f"outputs; model '{self.name}' has one. Received: {loss_weights!r}"
             )
-        self.optimizer, self.loss, self.metrics = resolve_compile_arguments(
-            optimizer, loss, metrics, self._output_layers()
+        resolved = resolve_compile_arguments(
+            optimizer, loss, metrics, self._output_layers(), weighted_metrics
         )
+        self.optimizer, self.loss, self.metrics, self.weighted_metrics = resolved
         self.heads = None
         self.compiled = True
 
@@ -275,6 +285,7 @@ class Model(Network):
         ``steps_per_epoch`` batches per epoch (see :mod:`glassnet.data_adapters`).
         The work is in :mod:`glassnet.models.training_api`.
         """
+        refuse_masked(sample_weight, "sample_weight")  # x and y: data_checks.py
         return _training_api()[0].fit(
             self,
             x,
@@ -313,6 +324,7 @@ class Model(Network):
         get the test hooks (``on_test_begin``, ``on_test_batch_end`` with the
         running logs, ...).
         """
+        refuse_masked(sample_weight, "sample_weight")
         return _training_api()[1].evaluate(
             self,
             x,
@@ -369,6 +381,7 @@ class Model(Network):
         >>> sorted(logs)
         ['loss', 'mae']
         """
+        refuse_masked(sample_weight, "sample_weight")
         return _training_api()[1].train_batch(
             self, x, y, sample_weight, class_weight, return_dict
         )
@@ -390,6 +403,7 @@ class Model(Network):
         >>> model.test_on_batch(np.ones((2, 1)), np.full((2, 1), 3.0))
         9.0
         """
+        refuse_masked(sample_weight, "sample_weight")
         return _training_api()[1].evaluate_batch(self, x, y, sample_weight, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:

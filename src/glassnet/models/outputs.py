@@ -9,7 +9,13 @@ order, or a dict keyed by the output layers' names. The model's loss is then::
 so dL/d(y_pred_i) = w_i * dL_i/d(y_pred_i): each output's gradient enters the one
 backward walk scaled by its weight, and where the branches meet, the walk adds them.
 Logs name each part after its output layer, as Keras 3 does: ``loss`` (the weighted
-sum), ``<output>_loss``, ``<output>_<metric>``.
+sum), ``<output>_loss``, ``<output>_<metric>`` (and ``weighted_metrics``' keys:
+``models/compiled_metrics.py``).
+
+An output may have no loss (``loss=[None, "mse"]``, or a dict that leaves it out):
+it is no term of ``L``, so nothing trains the layers only it reaches, and its
+metrics are still reported. Keras then logs ``<output>_loss`` only when more than
+one output has a loss.
 
 >>> from glassnet import Input, Model
 >>> from glassnet.layers import Dense
@@ -27,14 +33,15 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from glassnet import losses
 from glassnet._typing import Array
-from glassnet.errors import GlassnetError, GlassnetTypeError, InvalidArgumentError
+from glassnet._validation import as_float_array
+from glassnet.errors import GlassnetError, InvalidArgumentError
 from glassnet.losses import Loss
 from glassnet.losses.masked import (
     mask_weights,
@@ -45,7 +52,8 @@ from glassnet.losses.masked import (
 from glassnet.metrics import Metric
 from glassnet.metrics.base import PerSampleMean
 from glassnet.metrics.inputs import log_value
-from glassnet.models.compiling import fused_logits_loss, metrics_get, output_units
+from glassnet.models.compiled_metrics import check_metric_keys, logged_metrics
+from glassnet.models.compiling import fused_logits_loss, metric_list, output_units
 from glassnet.models.data_checks import rows
 
 if TYPE_CHECKING:
@@ -55,7 +63,6 @@ if TYPE_CHECKING:
 __all__ = [
     "OutputHead",
     "check_metric_targets",
-    "compute_head_logs",
     "masked_gradients",
     "masked_loss_sum",
     "metric_value",
@@ -66,14 +73,36 @@ __all__ = [
 
 @dataclass
 class OutputHead:
-    """One output of the model: its name, loss, metrics and weight in the total."""
+    """One output of the model: its name, loss, metrics and weight in the total.
+
+    ``loss`` is None for an output compiled without one (Keras' ``loss=[None, ...]``
+    or a loss dict that leaves it out): it adds nothing to the loss, no gradient
+    starts there, and its metrics are still reported.
+    """
 
     name: str
-    loss: Loss
+    loss: Loss | None
     metrics: list[Metric]
     weight: float
     #: the loss in its logits form when the output activation fuses with it
     fused: Loss | None = None
+    #: the metrics given each sample's weight (``compile(weighted_metrics=...)``)
+    weighted_metrics: list[Metric] = field(default_factory=list)
+
+    def validate_targets(
+        self, y: Any, output_shape: tuple[int, ...], name: str, *, dtype: Any
+    ) -> Array:
+        """The output's targets as its loss checks them; for an output without a
+        loss, any numbers, one row per sample (its metrics check them later).
+
+        >>> import numpy as np
+        >>> OutputHead("kind", None, [], 1.0).validate_targets(
+        ...     [0, 2], (3,), "y['kind']", dtype=np.float32)
+        array([0., 2.], dtype=float32)
+        """
+        if self.loss is not None:
+            return self.loss.validate_targets(y, output_shape, name, dtype=dtype)
+        return as_float_array(y, name, np.dtype(dtype))  # at least 1-D, finite
 
 
 def _per_output(value: Any, names: list[str], argument: str) -> list[Any]:
@@ -96,10 +125,33 @@ def _per_output(value: Any, names: list[str], argument: str) -> list[Any]:
     return [value] * len(names)
 
 
+def _metrics_per_output(metrics: Any, names: list[str], argument: str) -> list[Any]:
+    """``metrics`` or ``weighted_metrics`` per output: one flat list is every
+    output's, else as :func:`_per_output`. A metric object in a flat list watches
+    the first output; the others get copies, so that no state is shared."""
+    if isinstance(metrics, (list, tuple)) and not any(
+        isinstance(m, (list, tuple, dict)) for m in metrics
+    ):
+        fresh = [
+            [copy.deepcopy(m) if isinstance(m, Metric) else m for m in metrics]
+            for _ in names[1:]
+        ]
+        return [list(metrics), *fresh]
+    return _per_output(metrics, names, argument)
+
+
 def resolve_heads(
-    model: Model, loss: Any, metrics: Any, loss_weights: Any
+    model: Model,
+    loss: Any,
+    metrics: Any,
+    loss_weights: Any,
+    weighted_metrics: Any = None,
 ) -> list[OutputHead]:
-    """The checked loss, metrics and weight of every output (compile's arguments)."""
+    """The checked loss, metrics and weight of every output (compile's arguments).
+
+    An output whose loss is None (or that a loss dict leaves out) trains nothing;
+    at least one output needs a loss.
+    """
     graph = model._require_graph("compile")
     names = [tensor.node.layer.name for tensor in graph.outputs]
     if len(set(names)) != len(names):
@@ -113,22 +165,27 @@ def resolve_heads(
             "a dict keyed by output name."
         )
     output_losses = _per_output(loss, names, "loss")
-    if isinstance(metrics, (list, tuple)) and not any(
-        isinstance(m, (list, tuple, dict)) for m in metrics
-    ):
-        metrics = [list(metrics)] * len(names)  # one flat list: every output
-    output_metrics = _per_output(metrics, names, "metrics")
+    if all(out_loss is None for out_loss in output_losses):
+        raise InvalidArgumentError(
+            f"compile() needs a loss for at least one output. Outputs: {names}; "
+            f"received: loss={loss!r}"
+        )
+    output_metrics = _metrics_per_output(metrics, names, "metrics")
+    output_weighted = _metrics_per_output(weighted_metrics, names, "weighted_metrics")
     weights = _per_output(
         1.0 if loss_weights is None else loss_weights, names, "loss_weights"
     )
     heads = []
-    for tensor, name, out_loss, out_metrics, weight in zip(
-        graph.outputs, names, output_losses, output_metrics, weights, strict=True
+    for tensor, name, out_loss, out_metrics, out_weighted, weight in zip(
+        graph.outputs,
+        names,
+        output_losses,
+        output_metrics,
+        output_weighted,
+        weights,
+        strict=True,
     ):
-        if out_loss is None:
-            raise InvalidArgumentError(f"compile() has no loss for output '{name}'.")
-        resolved = losses.get(out_loss)
-        assert resolved is not None
+        resolved = None if out_loss is None else losses.get(out_loss)
         if (
             isinstance(weight, bool)
             or not isinstance(weight, (int, float))
@@ -138,28 +195,25 @@ def resolve_heads(
                 f"Argument `loss_weights` must hold non-negative numbers. Received: "
                 f"{weight!r} for output '{name}'"
             )
-        if out_metrics is None:
-            out_metrics = []
-        if isinstance(out_metrics, str) or not isinstance(out_metrics, (list, tuple)):
-            raise GlassnetTypeError(
-                f"The metrics of output '{name}' must be a list such as ['accuracy']. "
-                f"Received: {out_metrics!r}"
-            )
         layer = tensor.node.layer
         width = tensor.shape[-1]
         units = width if isinstance(width, int) else output_units([layer])
-        resolved_metrics = [metrics_get(m, resolved, units) for m in out_metrics]
-        metric_names = [m.name for m in resolved_metrics]
-        if len(set(metric_names)) != len(metric_names):
-            raise InvalidArgumentError(
-                f"Metric names of output '{name}' must be unique. Received: {metric_names}"
-            )
         alone = (
             not graph.consumers(tensor)
             and sum(node.layer is layer for node in graph.nodes) == 1
         )
         fused = fused_logits_loss(resolved, [layer]) if alone else None
-        heads.append(OutputHead(name, resolved, resolved_metrics, float(weight), fused))
+        heads.append(
+            OutputHead(
+                name,
+                resolved,
+                metric_list(out_metrics, resolved, units, "metrics", name),
+                float(weight),
+                fused,
+                metric_list(out_weighted, resolved, units, "weighted_metrics", name),
+            )
+        )
+    check_metric_keys(heads, [], [])
     return heads
 
 
@@ -182,12 +236,7 @@ def check_metric_targets(model: Model, x: Any, y: Any) -> None:
     ...
     glassnet.errors.ShapeError: Metric 'f1_score' cannot use these targets ...
     """
-    if model.heads is not None:
-        pairs = [
-            (metric, i) for i, head in enumerate(model.heads) for metric in head.metrics
-        ]
-    else:
-        pairs = [(metric, 0) for metric in model.metrics]
+    pairs = [(entry.metric, entry.output) for entry in logged_metrics(model)]
     if not pairs:
         return
     ys = y if isinstance(y, list) else [y]
@@ -224,24 +273,6 @@ def metric_value(metric: Metric, y_true: Any, y_pred: Any) -> Any:
     return log_value(metric.result())
 
 
-def compute_head_logs(
-    heads: list[OutputHead], y_true: list[Array], y_pred: list[Array]
-) -> dict[str, Any]:
-    """``loss`` (the weighted sum), then ``<output>_loss`` and ``<output>_<metric>``."""
-    parts = {
-        head.name: float(head.loss.forward(y, p))
-        for head, y, p in zip(heads, y_true, y_pred, strict=True)
-    }
-    logs: dict[str, Any] = {
-        "loss": sum(head.weight * parts[head.name] for head in heads)
-    }
-    logs.update({f"{name}_loss": value for name, value in parts.items()})
-    for head, y, p in zip(heads, y_true, y_pred, strict=True):
-        for metric in head.metrics:
-            logs[f"{head.name}_{metric.name}"] = metric_value(metric, y, p)
-    return logs
-
-
 # -- outputs that carry a padding mask (losses/masked.py) -------------------------------
 def masked_gradients(walk: Walk, model: Model, loss: Loss) -> Any:
     """The training step's ``gradients(x, y, w=None) -> predictions`` for a model
@@ -267,6 +298,7 @@ def masked_gradients(walk: Walk, model: Model, loss: Loss) -> Any:
     """
     graph, heads = walk.graph, model.heads
     layers = [tensor.node.layer for tensor in graph.outputs]
+    parts: list[tuple[Loss | None, Loss | None, float]]
     if heads is None:
         parts = [(loss, model.fused_loss(loss), 1.0)]
     else:
@@ -280,6 +312,9 @@ def masked_gradients(walk: Walk, model: Model, loss: Loss) -> Any:
         for (out_loss, fused, weight), layer, y_i, out, mask in zip(
             parts, layers, ys, outs, graph.output_masks, strict=True
         ):
+            if out_loss is None:  # an output without a loss: no gradient from it
+                grads.append(np.zeros_like(out))
+                continue
             grad = _output_gradient(out_loss, fused, layer, y_i, out, mask, w)
             grads.append(grad if weight == 1.0 else weight * grad)
         walk.backward(grads, logits=flags)
@@ -333,11 +368,16 @@ def masked_loss_sum(
 
 
 def update_masked_metrics(
-    metrics: list[Metric], y: Any, out: Array, mask: Array | None
+    metrics: list[Metric],
+    y: Any,
+    out: Array,
+    mask: Array | None,
+    w: Array | None = None,
 ) -> None:
     """Add a batch to the metrics; those that average one value per entry (Keras'
     ``MeanMetricWrapper``: accuracy, MAE...) count the real steps only, as Keras
-    weighs them by the mask; the others see every step, as in Keras.
+    weighs them by the mask; the others see every step, as in Keras. ``w``: the
+    sample weights of weighted metrics (times the mask for the mean-style ones).
 
     >>> import numpy as np
     >>> from glassnet.metrics import MeanAbsoluteError
@@ -349,6 +389,9 @@ def update_masked_metrics(
     """
     for metric in metrics:
         if mask is not None and isinstance(metric, PerSampleMean):
-            metric.update_state(y, out, sample_weight=np.asarray(mask, np.float64))
+            weight = np.asarray(mask, np.float64)
+            if w is not None:
+                weight = weight * w.reshape((-1,) + (1,) * (weight.ndim - 1))
+            metric.update_state(y, out, sample_weight=weight)
         else:
-            metric.update_state(y, out)
+            metric.update_state(y, out, sample_weight=w)

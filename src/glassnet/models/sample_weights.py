@@ -10,8 +10,8 @@ samples::
 Weights of 2 double the loss, and weights that are all 0 give a loss of 0. The
 gradient of that loss is each sample's gradient times its weight, still divided
 by the batch size. The metrics given to ``compile(metrics=...)`` are *not*
-weighted, as in Keras 3 (which weighs only a separate ``weighted_metrics`` list,
-not in glassnet yet).
+weighted, as in Keras 3; those given to ``compile(weighted_metrics=...)`` are
+(``models/compiled_metrics.py``): ``sum_i w_i * m_i / sum_i w_i`` for a mean.
 
 ``class_weight`` maps class indices to weights; each sample gets its class's
 weight (1 for classes not named), as Keras computes it: the label itself for

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from glassnet._validation import check_bool, check_in_range, check_positive_int
+from glassnet._validation import (
+    check_bool,
+    check_in_range,
+    check_positive_int,
+    is_integer,
+)
 from glassnet.callbacks import (
     BackupAndRestore,
     Callback,
@@ -38,6 +43,7 @@ from glassnet.data_adapters import (
 )
 from glassnet.errors import InvalidArgumentError
 from glassnet.eval_loops import EvalData
+from glassnet.models.compiled_metrics import log_names
 from glassnet.models.data_checks import (
     check_batch,
     check_batch_size,
@@ -90,12 +96,10 @@ def check_validation_freq(value: Any) -> int | frozenset[int]:
     """
     if isinstance(value, (list, tuple, set, frozenset)):
         epochs = list(value)
-        if epochs and all(
-            isinstance(e, int) and not isinstance(e, bool) and e >= 1 for e in epochs
-        ):
-            return frozenset(epochs)
-    elif isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return value
+        if epochs and all(is_integer(e) and e >= 1 for e in epochs):
+            return frozenset(int(e) for e in epochs)
+    elif is_integer(value) and value >= 1:
+        return int(value)
     raise InvalidArgumentError(
         "Argument `validation_freq` must be a positive integer (validate every that "
         "many epochs) or a non-empty list of epoch numbers counted from 1. "
@@ -193,11 +197,7 @@ def make_callbacks(
 
 def _log_names(model: Model, validation: bool, callbacks: list[Callback]) -> set[str]:
     """The keys of the epoch logs ``fit`` will produce (for ModelCheckpoint's check)."""
-    if model.heads is not None:
-        names = {"loss"} | {f"{h.name}_loss" for h in model.heads}
-        names |= {f"{h.name}_{m.name}" for h in model.heads for m in h.metrics}
-    else:
-        names = {"loss"} | {m.name for m in model.metrics}
+    names = set(log_names(model))
     if validation:
         names |= {f"val_{name}" for name in names}
     if any(
