@@ -57,6 +57,7 @@ def test_every_example_is_covered() -> None:
         "demo",
         "lenet_digits",
         "lstm_digits",
+        "padded_sequences",
         "seed_000_neuron",
         "seed_001_backprop",
         "seed_002_gradient_descent",
@@ -70,7 +71,7 @@ def test_every_example_is_covered() -> None:
 #: the convolutional examples train for seconds: their fixtures below run main() once
 CNN_EXAMPLES = ("cnn_digits", "conv1d_signals", "lenet_digits")
 #: the recurrent examples train for seconds to minutes: tested below in short runs
-RNN_EXAMPLES = ("char_lstm", "lstm_digits", "sine_forecast")
+RNN_EXAMPLES = ("char_lstm", "lstm_digits", "padded_sequences", "sine_forecast")
 
 
 @pytest.mark.parametrize(

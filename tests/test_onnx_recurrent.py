@@ -593,25 +593,15 @@ def test_float64_stack_on_many_lengths():
 
 
 # -- what is refused ------------------------------------------------------------------
-def test_masking_is_refused_by_name(tmp_path):
+def test_masked_models_export(tmp_path):
+    # more in test_masking_onnx.py: masks, Masking, states, and what is refused
     model = Sequential(
         [Input((None,)), Embedding(10, 3, mask_zero=True), LSTM(2)], seed=0
     )
-    with pytest.raises(ExportError, match="Embedding with mask_zero=True") as error:
-        to_onnx(model, tmp_path / "model.onnx")
-    assert "Layer 'embedding'" in str(error.value)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_masking_layer_is_refused_by_name():
-    import glassnet.layers
-
-    masking = getattr(glassnet.layers, "Masking", None)
-    if masking is None:
-        pytest.skip("glassnet.layers has no Masking layer yet")
-    model = Sequential([Input((None, 2)), masking(0.0), GRU(3)], seed=0)
-    with pytest.raises(ExportError, match="Masking layer: it makes a padding mask"):
-        to_onnx(model, None)
+    randomize(model)
+    ids = np.array([[3, 1, 4, 0, 0], [0, 0, 2, 7, 1]])
+    proto = check(model, [ids], tmp_path)
+    assert "Scan" in ops(proto)
 
 
 class MyLSTM(LSTM):

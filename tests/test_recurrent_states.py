@@ -479,10 +479,17 @@ def test_summary_clone_and_onnx(tmp_path):
         copy.predict(x, verbose=0), model.predict(x, verbose=0)
     )
     pytest.importorskip("onnx")
-    from glassnet.export import ExportError, to_onnx
+    ort = pytest.importorskip("onnxruntime")
+    from glassnet.export import to_onnx
 
-    with pytest.raises(ExportError, match=r"'encoder'.*return_state=True"):
-        to_onnx(model, tmp_path / "seq2seq.onnx")
+    # the states become the ONNX ops' initial_h/c and Y_h/c (test_masking_onnx.py)
+    path = to_onnx(model, tmp_path / "seq2seq.onnx")
+    sess = ort.InferenceSession(str(path))
+    feed = {
+        i.name: a.astype(np.float32) for i, a in zip(sess.get_inputs(), x, strict=True)
+    }
+    (got,) = sess.run(None, feed)
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 # -- softmax activations normalize over the units (Keras) --------------------------------

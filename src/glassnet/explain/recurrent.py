@@ -39,13 +39,16 @@ from glassnet.errors import (
 from glassnet.explain.layer_values import find_layer, layer_values, one_sample
 from glassnet.explain.recurrent_cells import RECURRENT_LAYERS, CellMath
 from glassnet.explain.recurrent_tables import RecurrentStepTable
+from glassnet.gradient_check import float64_copy
 from glassnet.layers import Bidirectional
 from glassnet.models.network import Network
+from glassnet.models.walk import Walk
 
 __all__ = [
     "RecurrentStepTable",
     "check_unit",
     "find_recurrent",
+    "input_and_padding",
     "layer_and_input",
     "reading_order",
     "recurrent_states",
@@ -87,40 +90,89 @@ def find_recurrent(model: Network, layer: Any) -> Any:
             "and recurrent_step(layer.backward_layer, x_seq), with the wrapper's "
             "input x_seq (glassnet.explain.layer_values(model, x, layer) gives it)."
         )
-    found = _built(find_layer(model, layer, kinds=RECURRENT_LAYERS, what=_WHAT))
-    graph = model._require_graph("explain")
-    if getattr(graph, "masking", False):
-        raise InvalidArgumentError(
-            f"Model '{model.name}' carries padding masks (a Masking layer or "
-            "Embedding(mask_zero=True)), and the recurrent explanations compute "
-            "every step: they do not follow masks. Explain the sequence without "
-            f"its padding, e.g. layer '{found.name}' on its own with its input "
-            "x_seq[:length] (glassnet.explain.layer_values gives x_seq)."
-        )
-    return found
+    return _built(find_layer(model, layer, kinds=RECURRENT_LAYERS, what=_WHAT))
 
 
 def layer_and_input(model: Any, x: Any, layer: Any) -> tuple[Any, Array]:
-    """The recurrent layer and its input sequence (T, features) for one sample."""
+    """The recurrent layer and its input sequence (T, features) for one sample:
+    the real steps only, when a padding mask reaches the layer (see
+    :func:`input_and_padding`)."""
+    rnn, sample, _ = input_and_padding(model, x, layer)
+    return rnn, sample
+
+
+def input_and_padding(
+    model: Any, x: Any, layer: Any
+) -> tuple[Any, Array, tuple[int, ...]]:
+    """The recurrent layer, its input's real steps (T, features) for one sample,
+    and the rows a padding mask left out (1 = the first row; empty without one).
+
+    In a model that makes padding masks (``Masking``, ``Embedding(mask_zero=True)``)
+    the layer skips the masked steps: its state is carried over them unchanged, so
+    the steps it computes are the real ones, in order, from the zero state. The
+    explanations show those and name the rows they skipped.
+    """
+    padding: tuple[int, ...] = ()
     if isinstance(model, RECURRENT_LAYERS):
         rnn = _built(model)
         width = rnn.params["W"].shape[0]
         sample = one_sample(x, (None, width), np.float64, f"layer '{rnn.name}'")[0]
     elif isinstance(model, Network):
         rnn = find_recurrent(model, layer)
-        given, _ = layer_values(model, x, rnn)
-        sample = np.asarray(given, dtype=np.float64)
+        if model._require_graph("explain").masking:
+            sample, real = masked_layer_input(model, x, rnn)
+            if real is not None:
+                padding = tuple(int(t) + 1 for t in np.flatnonzero(~real))
+                sample = sample[real]
+        else:
+            given, _ = layer_values(model, x, rnn)
+            sample = np.asarray(given, dtype=np.float64)
     else:
         raise GlassnetTypeError(
             "Expected a glassnet model or a SimpleRNN, LSTM or GRU layer. Received: "
             f"{type(model).__name__}"
         )
     if sample.ndim != 2 or len(sample) == 0:
+        what = "only padding (every step masked)" if padding else "an input"
         raise ShapeError(
             f"Layer '{rnn.name}' takes a sequence (time, features) per sample. "
-            f"Received: an input of shape {sample.shape}"
+            f"Received: {what} of shape {sample.shape}"
         )
-    return rnn, sample
+    return rnn, sample, padding
+
+
+def masked_layer_input(model: Any, x: Any, rnn: Any) -> tuple[Array, Array | None]:
+    """``rnn``'s input for one sample (T, features) in float64, and the padding
+    mask that reaches it ((T,) booleans, True where a step is real; None if no
+    mask does), from the model's masked walk on a float64 copy (inference mode)."""
+    graph = model._require_graph("explain")
+    if len(graph.inputs) != 1:
+        raise InvalidArgumentError(
+            f"Model '{model.name}' has {len(graph.inputs)} inputs; following one "
+            "sample through a layer needs a model with one input."
+        )
+    batch = one_sample(
+        x, graph.inputs[0].sample_shape, np.float64, f"model '{model.name}'"
+    )
+    copy = float64_copy(model, batch)
+    twin: Any = copy.layers[model.layers.index(rnn)]
+    seen: dict[str, Any] = {}
+    forward = twin.forward
+
+    def record_forward(inputs: Array, **options: Any) -> Any:
+        if "x" not in seen:  # the layer's first call
+            seen["x"] = np.array(inputs[0], dtype=np.float64)
+            mask = options.get("mask")
+            seen["mask"] = None if mask is None else np.asarray(mask[0], bool)
+        return forward(inputs, **options)
+
+    twin.forward = record_forward
+    try:
+        with np.errstate(over="ignore"):  # exp -> inf is harmless: see activations
+            Walk(copy.graph).forward([batch])  # type: ignore[arg-type]
+    finally:
+        del twin.forward
+    return seen["x"], seen["mask"]
 
 
 def reading_order(cell: CellMath, sample: Array) -> Array:
@@ -146,7 +198,8 @@ def recurrent_states(
     """The layer, its input (T, features) and every step's ``h`` and ``c``.
 
     ``c`` is None for a GRU or SimpleRNN. Rows are in the order the layer reads
-    the sequence (reversed for ``go_backwards``); all float64.
+    the sequence (reversed for ``go_backwards``); all float64. Under a padding
+    mask, the real steps only (the layer skips the others).
 
     >>> import numpy as np
     >>> from glassnet.layers import GRU
@@ -216,7 +269,8 @@ def recurrent_step(
     >>> bool(np.allclose(table["h_1"], (1 - table["z"]) * table["h~"]))
     True
     """
-    rnn, xs, h, c = recurrent_states(model, x, layer)
+    rnn, sample, padding = input_and_padding(model, x, layer)
+    rnn, xs, h, c = recurrent_states(rnn, sample)
     cell = CellMath(rnn)
     steps = len(xs)
     if step is None:
@@ -246,4 +300,5 @@ def recurrent_step(
         cell=cell,
         unit=unit,
         max_units=max_units,
+        padding=padding,
     )

@@ -77,6 +77,33 @@ def reading_note(cell: CellMath, steps: int) -> list[str]:
     return [f"  go_backwards: step t reads row {steps} - t of the sequence"]
 
 
+def padding_note(padding: tuple[int, ...], steps: int) -> list[str]:
+    """What a padding mask left out: the masked positions (1 = the first row of
+    the layer's input), which the layer skips, carrying its state over them.
+
+    >>> padding_note((4, 5, 6, 8), 4)[0]
+    '  padding: rows 4-6, 8 of the 8 are masked: skipped, the state carried over them'
+    """
+    if not padding:
+        return []
+    runs: list[list[int]] = []
+    for row in padding:
+        if runs and row == runs[-1][-1] + 1:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    rows = ", ".join(
+        str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs
+    )
+    word = "row" if len(padding) == 1 else "rows"
+    verb = "is" if len(padding) == 1 else "are"
+    return [
+        f"  padding: {word} {rows} of the {steps + len(padding)} {verb} masked: "
+        "skipped, the state carried over them",
+        f"  t = 1 .. {steps} counts the real rows only (x holds them)",
+    ]
+
+
 @dataclass
 class RecurrentStepTable:
     """One step of a recurrent layer for one sample: every gate, state and sum.
@@ -97,6 +124,9 @@ class RecurrentStepTable:
         Every step's hidden state (T, units), and an LSTM's cell states (else None).
     unit, max_units : int
         The unit worked out number by number, and how many units the table shows.
+    padding : tuple of int
+        The rows of the layer's input a padding mask left out (1 = the first;
+        empty without a mask): x, h and c hold the real steps only.
     """
 
     layer: str
@@ -110,6 +140,7 @@ class RecurrentStepTable:
     cell: CellMath
     unit: int = 0
     max_units: int = 8
+    padding: tuple[int, ...] = ()
 
     def __getitem__(self, name: str) -> Array:
         return self.quantities.values[name]
@@ -132,6 +163,7 @@ class RecurrentStepTable:
             ],
             "h": self.h.tolist(),
             "c": None if self.c is None else self.c.tolist(),
+            "padding": list(self.padding),
         }
 
     def __str__(self) -> str:
@@ -142,6 +174,7 @@ class RecurrentStepTable:
             f"{self.steps}, one sample (float64)",
             *cell_equations(cell),
             *reading_note(cell, self.steps),
+            *padding_note(self.padding, self.steps),
             f"  x_{t} = {vector(x_t)}",
             "",
             *quantity_table(self.quantities, cell.units, self.max_units),

@@ -28,6 +28,7 @@ from glassnet.explain.recurrent_bptt import walk_back
 from glassnet.explain.recurrent_cells import RECURRENT_LAYERS, CellMath
 from glassnet.explain.through_time_table import BPTTTable
 from glassnet.gradient_check import float64_copy
+from glassnet.losses.masked import mask_weights, masked_gradient, masked_loss
 from glassnet.models import Model
 from glassnet.models.walk import Walk
 
@@ -93,6 +94,7 @@ def bptt(
     array([[6., 0.]])
     """
     unit_count = None
+    padding: tuple[int, ...] = ()
     if isinstance(model, RECURRENT_LAYERS):
         if y is not None or loss is not None:
             raise InvalidArgumentError(
@@ -109,7 +111,7 @@ def bptt(
                 "grad_output is for a recurrent layer on its own; a model's "
                 "gradient comes from its loss and y."
             )
-        cell, sample, dy, loss_name, loss_value = _through_model(
+        cell, sample, dy, loss_name, loss_value, padding = _through_model(
             model, x, y, layer, loss
         )
     else:
@@ -136,6 +138,7 @@ def bptt(
         unit=unit,
         max_units=check_positive_int(max_units, "max_units"),
         max_steps=check_positive_int(max_steps, "max_steps"),
+        padding=padding,
     )
 
 
@@ -164,9 +167,10 @@ def _output_gradient(rnn: Any, grad_output: Any, steps: int) -> Array:
 
 def _through_model(
     model: Model, x: Any, y: Any, layer: Any, loss: Any
-) -> tuple[CellMath, Array, Array, str, float]:
+) -> tuple[CellMath, Array, Array, str, float, tuple[int, ...]]:
     """A float64 copy of ``model`` runs forward and backward; the recurrent layer's
-    input and the gradient arriving at its output are recorded on the way."""
+    input, its padding mask and the gradient arriving at its output are recorded
+    on the way. A masked output's loss weighs the real steps, as ``fit`` does."""
     target = find_recurrent(model, layer)
     if y is None:
         raise InvalidArgumentError("bptt of a model needs the sample's target y.")
@@ -195,11 +199,12 @@ def _through_model(
     # the copy's layer: its methods are replaced below to record what it sees
     twin: Any = copy.layers[model.layers.index(target)]
     twin.trainable = True  # so that the walk runs its backward and we see dL/dh
-    seen: dict[str, Array] = {}
+    seen: dict[str, Any] = {}
     forward, backward = twin.forward, twin.backward
 
     def record_forward(inputs: Array, **options: Any) -> Array:
         seen["x"] = np.array(inputs, dtype=np.float64)
+        seen["mask"] = options.get("mask")
         return forward(inputs, **options)
 
     def record_backward(grad: Array, **options: Any) -> Any:
@@ -218,15 +223,52 @@ def _through_model(
         walk = Walk(copy.graph)  # type: ignore[arg-type]
         with np.errstate(over="ignore"):
             [out] = walk.forward([batch], training=False, keep_cache=True)
-            value = float(chosen.forward(targets, out))
-            walk.backward([chosen.backward(targets, out)])
+            [out_mask] = walk.graph.output_masks if walk.masking else [None]
+            if out_mask is None:
+                value = float(chosen.forward(targets, out))
+                walk.backward([chosen.backward(targets, out)])
+            else:  # the real steps' mean, as fit weighs a masked output
+                weights = mask_weights(out_mask, None, np.float64)
+                value = masked_loss(chosen, targets, out, weights)
+                walk.backward([masked_gradient(chosen, targets, out, weights)])
     finally:
         del twin.forward, twin.backward
     cell = CellMath(twin)
     dy = seen["dy"][0]
-    steps = len(seen["x"][0])
+    sample = seen["x"][0]
     if not twin.return_sequences:
-        full = np.zeros((steps, twin.units))
+        full = np.zeros((len(sample), twin.units))
         full[-1] = dy
         dy = full
-    return cell, seen["x"][0], dy, chosen.name, value
+    if seen["mask"] is None:
+        return cell, sample, dy, chosen.name, value, ()
+    real = np.asarray(seen["mask"][0], bool)
+    if not real.any():
+        raise ShapeError(
+            f"Layer '{twin.name}' gets only padding for this sample (every step "
+            "is masked): there is no step to explain."
+        )
+    dy = _fold_masked_outputs(dy, real[::-1] if cell.go_backwards else real)
+    padding = tuple(int(t) + 1 for t in np.flatnonzero(~real))
+    return cell, sample[real], dy, chosen.name, value, padding
+
+
+def _fold_masked_outputs(dy: Array, real: Array) -> Array:
+    """dL/dh at the real steps (in reading order), from dL/d(output) at every step.
+
+    A masked step outputs the state of the last real step before it (Keras'
+    ``zero_output_for_mask=False``), so its gradient belongs to that step; before
+    the first real step the output is the zero start, which has no weights.
+
+    >>> _fold_masked_outputs(np.array([[1.0], [2.0], [4.0], [8.0]]),
+    ...                      np.array([False, True, False, True]))
+    array([[6.],
+           [8.]])
+    """
+    folded = np.zeros((int(real.sum()), dy.shape[1]))
+    k = -1
+    for t, is_real in enumerate(real):
+        k += bool(is_real)
+        if k >= 0:
+            folded[k] += dy[t]
+    return folded

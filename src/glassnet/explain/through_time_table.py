@@ -18,7 +18,12 @@ from glassnet.explain.matrix_text import fmt, matrix_lines, shown, wrapped
 from glassnet.explain.quantities import Quantities, quantity_table, worked_lines
 from glassnet.explain.recurrent_bptt import Backward
 from glassnet.explain.recurrent_cells import CellMath, suffixed
-from glassnet.explain.recurrent_tables import cell_equations, reading_note, vector
+from glassnet.explain.recurrent_tables import (
+    cell_equations,
+    padding_note,
+    reading_note,
+    vector,
+)
 
 __all__ = ["BPTTTable"]
 
@@ -57,6 +62,11 @@ class BPTTTable:
         dL/dx_t for every step (T, features).
     loss_name, loss : str or None, float or None
         The loss and its value when a model was explained.
+    padding : tuple of int
+        The rows of the layer's input a padding mask left out (1 = the first;
+        empty without a mask). The layer skips them, so x, dy and dx hold the
+        real steps only; dL/dh of a masked output is added to the real step
+        whose state it carried.
     """
 
     layer: str
@@ -71,6 +81,7 @@ class BPTTTable:
     unit: int = 0
     max_units: int = 8
     max_steps: int = 6
+    padding: tuple[int, ...] = ()
 
     @property
     def grads(self) -> dict[str, Array]:
@@ -97,6 +108,7 @@ class BPTTTable:
             ],
             "grads": {key: value.tolist() for key, value in self.grads.items()},
             "dx": self.dx.tolist(),
+            "padding": list(self.padding),
         }
 
     # -- text ------------------------------------------------------------------------
@@ -114,6 +126,7 @@ class BPTTTable:
             f"  dy_t = dL/dh_t from the layer's output reaches steps: {where}",
             *cell_equations(cell),
             *reading_note(cell, steps),
+            *padding_note(self.padding, steps),
             "  "
             + "   ".join(f"x_{t} = {vector(x)}" for t, x in enumerate(self.x, start=1)),
             "",

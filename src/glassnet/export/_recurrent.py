@@ -56,7 +56,12 @@ from glassnet.export._graph import GraphBuilder, LayerCall
 from glassnet.export._scan import scan_direction
 from glassnet.layers import GRU, LSTM, Bidirectional, Layer, SimpleRNN
 
-__all__ = ["RECURRENT_CONVERTERS", "RECURRENT_LAYERS", "onnx_activation", "uses_scan"]
+__all__ = [
+    "RECURRENT_CONVERTERS",
+    "RECURRENT_LAYERS",
+    "onnx_activation",
+    "uses_scan",
+]
 
 #: Each recurrent layer's ONNX op.
 _OPS: dict[type, str] = {SimpleRNN: "RNN", LSTM: "LSTM", GRU: "GRU"}

@@ -42,12 +42,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from glassnet._typing import Array
 from glassnet.export._activations import export_activation
 from glassnet.export._graph import GraphBuilder, Subgraph
 from glassnet.layers import GRU, LSTM
 
-__all__ = ["scan_direction"]
+__all__ = ["scan_direction", "scan_with_states"]
 
 
 class _Step:
@@ -168,36 +170,80 @@ def scan_direction(
     ``params`` are the layer's weights (its own, or those a Bidirectional holds
     for it).
     """
+    return scan_with_states(g, scope, x, layer, params, flip)[0]
+
+
+def scan_with_states(
+    g: GraphBuilder,
+    scope: str,
+    x: str,
+    layer: Any,
+    params: dict[str, Array],
+    flip: bool,
+    initial: list[str] | None = None,
+    mask: str | None = None,
+) -> list[str]:
+    """:func:`scan_direction`'s output, then the last states (``h``, and ``c`` for
+    an LSTM; each (N, U)): the loop's final state outputs. The loop starts from
+    ``initial`` (a layer's ``initial_state=`` tensors, (N, U) each), else zeros.
+
+    ``mask`` (time-major ``(steps, N, 1)``, 1 where a step is real, 0 where it is
+    padding, in the graph's float type) is read beside ``P_t``: a masked step keeps
+    the states as they were, ``h = Where(m_t, h_new, h)``, and outputs them (zeros
+    with ``zero_output_for_mask``), as the layer does.
+    """
     units = layer.units
     weights, input_bias = _weights(g, scope, layer, params)
     # P = x @ W + b for every step at once, before the loop
     p = g.node("MatMul", [x, g.weight(f"{scope}.W", params["W"])], scope=scope)
     if input_bias is not None:
         p = g.node("Add", [p, g.weight(f"{scope}.b", input_bias)], scope=scope)
-    zeros = _zero_state(g, scope, x, units)
+    count = 2 if type(layer) is LSTM else 1
+    starts = initial or [_zero_state(g, scope, x, units)] * count
 
     body = g.body()
-    count = 2 if type(layer) is LSTM else 1
     states = [body.input(f"{scope}/{name}") for name in ("h", "c")[:count]]
     p_t = body.input(f"{scope}/P_t")
     run = {LSTM: _lstm_step, GRU: _gru_step}.get(type(layer), _simple_rnn_step)
-    new_states = run(_Step(body, scope, units), layer, weights, states, p_t)
-    output = body.node("Identity", [new_states[0]], scope=scope)
-    state_dims: list[Any] = [None, units]
+    step = _Step(body, scope, units)
+    new_states = run(step, layer, weights, states, p_t)
+    loop_inputs = [(s, [None, units]) for s in states]
+    loop_inputs.append((p_t, [None, layer.gates * units]))
+    scan_inputs = [*starts, p]
+    if mask is None:
+        output = body.node("Identity", [new_states[0]], scope=scope)
+    else:  # h = where(m_t, h_new, h): a masked step carries the states over
+        m_t = body.input(f"{scope}/m_t")
+        loop_inputs.append((m_t, [None, 1]))
+        scan_inputs.append(mask)
+        real = step("Cast", m_t, to=np.dtype(bool))
+        fresh = new_states[0]
+        new_states = [
+            step("Where", real, new, old)
+            for new, old in zip(new_states, states, strict=True)
+        ]
+        if layer.zero_output_for_mask:
+            zero = body.constant(0.0, f"{scope}/zero_output")
+            output = step("Where", real, fresh, zero)
+        else:
+            output = body.node("Identity", [new_states[0]], scope=scope)
     loop = Subgraph(
         body,
-        [(s, state_dims) for s in states] + [(p_t, [None, layer.gates * units])],
-        [(s, state_dims) for s in [*new_states, output]],
+        loop_inputs,
+        [(s, [None, units]) for s in [*new_states, output]],
     )
-    return g.node(
+    main = count if layer.return_sequences else 0
+    scan = g.node(
         "Scan",
-        [zeros] * count + [p],
+        scan_inputs,
         scope=scope,
-        output_index=count if layer.return_sequences else 0,
+        output_index=main,
         outputs=count + 1,
         body=loop,
-        num_scan_inputs=1,
-        scan_input_directions=[int(layer.go_backwards)],
+        num_scan_inputs=len(scan_inputs) - count,
+        scan_input_directions=[int(layer.go_backwards)] * (len(scan_inputs) - count),
         # outputs are stacked in reading order; reversed, that is time order
         scan_output_directions=[int(layer.go_backwards != flip)],
     )
+    outputs = g.nodes[-1].outputs  # the last states, then the stacked outputs
+    return [scan, *outputs[:count]]

@@ -42,7 +42,19 @@ from glassnet.export._layout import (
     Value,
     in_layout,
 )
-from glassnet.layers import Embedding
+from glassnet.export._masks import (
+    MASKED_RECURRENT,
+    check_masked_call,
+    embedding_mask,
+    masked_average,
+    masking_layer,
+    output_mask,
+    time_major_mask,
+)
+from glassnet.export._recurrent import _refuse_softmax as refuse_softmax
+from glassnet.export._recurrent_states import recurrent_with_states
+from glassnet.export._scan import scan_with_states
+from glassnet.layers import Embedding, GlobalAveragePooling1D, Masking
 
 __all__ = ["Dims", "default_names", "export_graph"]
 
@@ -82,17 +94,9 @@ def export_graph(
     ``"{input}_dim{axis}"``. Output axes of unknown length are left unnamed.
     """
     graph = model.graph
-    _refuse_masking(graph)
-    for step in graph.steps:  # ONNX's LSTM has initial_h/Y_h; not written here yet
-        if step.state_inputs or len(step.outputs) > 1:
-            raise ExportError(
-                f"Layer '{step.layer.name}' is called with initial_state= or returns "
-                "its states (return_state=True), which glassnet.export does not "
-                "write to ONNX yet. Export the parts of the model that start from "
-                "zero states and return one output. Received: layer="
-                f"{type(step.layer).__name__}(name={step.layer.name!r})"
-            )
     values: dict[int, Value] = {}
+    #: each tensor's padding mask in the ONNX graph, or None (``_masks.py``)
+    masks: dict[int, str | None] = {}
     inputs: list[tuple[str, Dims]] = []
     for slot, tensor, name in zip(
         graph.input_slots, graph.inputs, input_names, strict=True
@@ -120,8 +124,14 @@ def export_graph(
             [tuple(t.shape) for t in step.node.inputs],
             layout,
         )
-        rank = len(step.node.outputs[0].shape)
-        values[step.output] = Value.of(export_layer(g, call), rank, layout)
+        names, out_mask = _write_call(
+            g, step, call, [masks.get(i) for i in step.inputs]
+        )
+        for slot, name, tensor in zip(
+            step.outputs, names, step.node.outputs, strict=False
+        ):
+            values[slot] = Value.of(name, len(tensor.shape), layout)
+        masks[step.output] = out_mask  # returned states carry no mask
     for name in output_names:
         if g.is_taken(name):
             raise InvalidArgumentError(
@@ -151,30 +161,46 @@ def _holds_token_ids(graph: Any, slot: int) -> bool:
     )
 
 
-def _refuse_masking(graph: Any) -> None:
-    """An ExportError for a model with a layer that makes a padding mask: the
-    recurrent layers after it skip masked steps wherever they are, while ONNX's
-    recurrent ops can only stop early (``sequence_lens``, padding at the end)."""
-    for step in graph.steps:
-        layer = step.layer
-        masking = getattr(layer, "creates_mask", False) or (
-            type(layer) is Embedding and layer.mask_zero
+def _write_call(
+    g: GraphBuilder, step: Any, call: LayerCall, given: list[str | None]
+) -> tuple[list[str], str | None]:
+    """Append one layer call: the names of its outputs (one, or a recurrent
+    layer's output and states) and its output's padding mask (``_masks.py``)."""
+    layer, scope = step.layer, call.scope
+    mask = given[0] if not step.list_call else None
+    if any(m is not None for m in given):
+        check_masked_call(layer, bool(step.state_inputs))
+    if type(layer) is Masking:
+        y, made = masking_layer(g, scope, call.x, layer.mask_value)
+        return [y], made
+    if type(layer) is GlobalAveragePooling1D and mask is not None:
+        first = call.layout == CHANNELS_FIRST
+        y = masked_average(
+            g, scope, call.x, mask, channels_first=first, keepdims=layer.keepdims
         )
-        if not masking:
-            continue
-        what = (
-            "an Embedding with mask_zero=True"
-            if type(layer) is Embedding
-            else f"a {type(layer).__name__} layer"
+        return [y], None
+    if type(layer) in MASKED_RECURRENT and mask is not None:
+        refuse_softmax(layer)
+        names = scan_with_states(
+            g,
+            scope,
+            call.x,
+            layer,
+            layer.params,
+            flip=layer.go_backwards,
+            mask=time_major_mask(g, scope, mask),
         )
-        raise ExportError(
-            f"Layer '{layer.name}' is {what}: it makes a padding mask, and the "
-            "layers after it skip the masked steps, which glassnet.export cannot "
-            "express exactly in ONNX yet. Export a copy of the model without the "
-            "mask (mask_zero=False, no Masking layer) if your sequences hold no "
-            "padding. Received: layer="
-            f"{type(layer).__name__}(name={layer.name!r})"
-        )
+        return names, output_mask(layer, mask)
+    if step.state_inputs or len(step.outputs) > 1:  # initial or returned states
+        names = recurrent_with_states(g, call, step.state_inputs)
+        return names, output_mask(layer, mask) if mask is not None else None
+    y = export_layer(g, call)
+    if type(layer) is Embedding:  # makes its own mask, or none (a mask ends)
+        if not layer.mask_zero:
+            return [y], None
+        ids_are_int = call.x in g.id_inputs
+        return [y], embedding_mask(g, scope, call.x, ids_are_int=ids_are_int)
+    return [y], None if mask is None else output_mask(layer, mask)
 
 
 def _layout_for(kind: str, sources: list[Value]) -> str:

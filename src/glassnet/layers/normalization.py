@@ -29,6 +29,12 @@ from glassnet._validation import check_bool, check_in_range, check_positive_floa
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 from glassnet.layers.base import Layer, registry
 from glassnet.layers.costs import Cost, arrays_kept, elementwise_flops, known_size
+from glassnet.layers.normalization_masks import (
+    check_mask_shape,
+    mask_weights,
+    masked_moments,
+    masked_standardize_backward,
+)
 from glassnet.layers.penalties import (
     constraint_argument,
     options_config,
@@ -151,7 +157,9 @@ class BatchNormalization(Layer):
     With ``training=False`` (prediction) the moving statistics take the place of
     the batch's. As in Keras 3, a layer whose ``trainable`` is False always runs in
     this inference mode, even with ``training=True``: fine-tuning a frozen model
-    keeps and uses the statistics it was trained with.
+    keeps and uses the statistics it was trained with. Under a padding mask
+    (``Embedding(mask_zero=True)``, ``Masking``) the batch statistics are taken
+    over the real steps only, as in Keras 3; every step is then normalized.
 
     Parameters
     ----------
@@ -194,6 +202,7 @@ class BatchNormalization(Layer):
 
     penalized_weights = ("gamma", "beta")
     supports_masking = True  # passes a padding mask on (Keras)
+    takes_mask = True  # and takes its statistics over the real steps
 
     def __init__(
         self,
@@ -274,13 +283,30 @@ class BatchNormalization(Layer):
         super().build(input_shape, rng, dtype)
 
     def forward(
-        self, x: Array, *, training: bool = False, keep_cache: bool = False
+        self,
+        x: Array,
+        *,
+        training: bool = False,
+        keep_cache: bool = False,
+        mask: Array | None = None,
     ) -> Array:
-        """Batch statistics (updating the moving ones) when training, else moving ones."""
+        """Batch statistics (updating the moving ones) when training, else moving ones.
+
+        With a padding ``mask`` (one axis fewer than ``x``) the batch statistics
+        are over the real steps only (:mod:`~glassnet.layers.normalization_masks`).
+        """
         axis, reduce = self._axes(x.ndim)
         batch_stats = training and self.trainable
+        if mask is not None:  # checked in inference too, as Keras does
+            check_mask_shape(self, x, mask)
+        real_steps = None  # (weights, their sum W) when the mask weighs the stats
         if batch_stats:
-            mean, variance = moments(x, reduce)
+            if mask is None:
+                mean, variance = moments(x, reduce)
+            else:
+                weights = mask_weights(mask, x)
+                mean, variance, total = masked_moments(x, weights, reduce)
+                real_steps = (weights, total)
             self._update_moving_statistics(mean, variance)
         else:
             mean = broadcastable(self.state["moving_mean"], x.ndim, (axis,))
@@ -290,7 +316,8 @@ class BatchNormalization(Layer):
         y = xhat * self._param("gamma", x.ndim) if self.scale else xhat
         if self.center:
             y = y + self._param("beta", x.ndim)
-        self._cache = (xhat, inv_std, batch_stats) if training or keep_cache else None
+        keep = training or keep_cache
+        self._cache = (xhat, inv_std, batch_stats, real_steps) if keep else None
         return y
 
     def _update_moving_statistics(self, mean: Array, variance: Array) -> None:
@@ -307,7 +334,8 @@ class BatchNormalization(Layer):
         #                              dxhat = dy * gamma
         # training: xhat = (x - mean(x)) * inv_std(x)  =>  dx = standardize_backward
         # inference: xhat = (x - moving_mean) * inv_std, affine  =>  dx = dxhat * inv_std
-        xhat, inv_std, batch_stats = self.cached()
+        # masked training: mean, var over the real steps  =>  masked_standardize_backward
+        xhat, inv_std, batch_stats, real_steps = self.cached()
         _, reduce = self._axes(grad_output.ndim)
         if self.trainable:
             if self.scale:
@@ -321,6 +349,11 @@ class BatchNormalization(Layer):
             grad_xhat = grad_output * self._param("gamma", grad_output.ndim)
         if not batch_stats:
             return grad_xhat * inv_std
+        if real_steps is not None:  # statistics over the real steps only
+            weights, total = real_steps
+            return masked_standardize_backward(
+                grad_xhat, xhat, inv_std, weights, total, reduce
+            )
         return standardize_backward(grad_xhat, xhat, inv_std, reduce)
 
     def output_shape(self, input_shape: Any) -> Any:

@@ -42,7 +42,9 @@ mask=)``, and ``compute_mask`` gives its output's (``layers/base.py``). The mask
 the outputs are kept in ``graph.output_masks`` for the loss and the metrics
 (``models/outputs.py``). Backward needs no masks from the walk: a layer that uses
 one keeps it in its cache. A graph without such a layer runs the plain loops, which
-never look at masks.
+never look at masks. A model used as a layer is given its inputs' masks
+(``forward(masks=)``) and runs masked whenever one is present; its outputs' masks
+are then its ``compute_mask`` (Keras' rule for nested models).
 
 >>> import numpy as np
 >>> from glassnet.layers import Input, Dense
@@ -105,6 +107,9 @@ class Walk:
         self._caches: dict[int, Any] = {}
         #: whether forward carries masks (a layer of the graph makes them)
         self.masking = graph.masking
+        #: whether the last forward carried masks (then a chain's backward takes
+        #: the general path too: its fused units did not run)
+        self._ran_masked = False
         #: a plain chain (every Sequential): no slots needed, see chain_forward
         self.chain = graph.is_chain and not self.shared and not self.masking
         if self.chain:
@@ -133,12 +138,19 @@ class Walk:
         *,
         training: bool = False,
         keep_cache: bool = False,
+        masks: Sequence[Array | None] | None = None,
     ) -> list[Array]:
-        """The outputs for ``inputs`` (one array per model input, already checked)."""
+        """The outputs for ``inputs`` (one array per model input, already checked).
+
+        ``masks`` (one per input, or None) are the inputs' padding masks, which a
+        model used as a layer receives from the model around it.
+        """
+        given = masks is not None and any(m is not None for m in masks)
+        self._ran_masked = given or self.masking
+        if self._ran_masked:
+            return self._masked_forward(inputs, training, keep_cache, masks)
         if self.chain:
             return [self.chain_forward(inputs[0], training, keep_cache)]
-        if self.masking:
-            return self._masked_forward(inputs, training, keep_cache)
         values: list[Any] = [None] * len(self.graph.slots)
         for slot, x in zip(self.graph.input_slots, inputs, strict=True):
             values[slot] = x
@@ -156,7 +168,11 @@ class Walk:
         return [values[slot] for slot in self.graph.output_slots]
 
     def _masked_forward(
-        self, inputs: Sequence[Array], training: bool, keep_cache: bool
+        self,
+        inputs: Sequence[Array],
+        training: bool,
+        keep_cache: bool,
+        input_masks: Sequence[Array | None] | None = None,
     ) -> list[Array]:
         """:meth:`forward` carrying a mask beside each tensor (see the module
         docstring); the outputs' masks go to ``graph.output_masks``."""
@@ -165,6 +181,9 @@ class Walk:
         masks: list[Any] = [None] * len(graph.slots)  # the data comes unmasked
         for slot, x in zip(graph.input_slots, inputs, strict=True):
             values[slot] = x
+        if input_masks is not None:  # a model inside a model: the outer masks
+            for slot, given in zip(graph.input_slots, input_masks, strict=True):
+                masks[slot] = given
         self._caches.clear()
         for index, step in enumerate(self.steps):
             args, options = step.arguments(values)
@@ -182,8 +201,8 @@ class Walk:
             step.store(
                 values, layer.forward(args, training=mode, keep_cache=keep, **options)
             )
-            # a model used as a layer carries its masks inside and gives none out;
-            # a call with several outputs gives a mask (or None) for each
+            # a model used as a layer takes its input's masks and gives its
+            # outputs' (Keras); a call with several outputs gives one for each
             compute_mask = getattr(layer, "compute_mask", None)
             if compute_mask is not None and (present or layer.creates_mask):
                 step.store(masks, compute_mask(args, mask if present else None))
@@ -211,7 +230,7 @@ class Walk:
         with ``input_grads=True``, else a None per input.
         """
         from_logits = list(logits) or [False] * len(output_grads)
-        if self.chain:
+        if self.chain and not self._ran_masked:
             return [self.chain_backward(output_grads[0], from_logits[0])]
         grads: list[Any] = [None] * len(self.graph.slots)
         grad: Any
