@@ -18,8 +18,10 @@ breakdown stays valid while the layers' code changes:
   whatever the sizes;
 - the products, each at its shape: the per-step ``U.T @ h`` (forward) and
   ``U @ dG[t]`` (backward), the input projection ``W.T @ x`` for every step, the
-  weight gradients ``as_matrix(x) @ as_matrix(dG).T`` and ``as_matrix(h) @ ...``, the
-  input gradient ``W @ dG`` (R3), and the ``as_matrix(dG)`` copy they read;
+  weight gradients with the long side inside (``layers/recurrent_ops.py``: the
+  LSTM's one product ``as_matrix(dG) @ [X; H_prev].T``, the GRU's two from its one
+  ``(4U, time x batch)`` gradient block), the input gradient ``W @ dG`` (R3), and the
+  ``as_matrix`` copy of the gradients they read;
 - ``epoch loss``: the loss's ``per_sample`` over one chunk's predictions, per batch.
 
 The rest of the layer's time (layer minus products, copy and call floor) is the
@@ -127,8 +129,11 @@ def product_calls(w: RnnWorkload) -> dict[str, Callable[[], Any]]:
     kernel, recurrent = normal(d, g), normal(u, g)
     xs, h, dg_seq = normal(t, d, n), normal(u, n), normal(t, g, n)
     step_out, state_out = np.empty((g, n), np.float32), np.empty((u, n), np.float32)
-    dg_matrix, x_matrix, h_matrix = normal(g, t * n), normal(d, t * n), normal(u, t * n)
-    grad_w, grad_u = np.empty((d, g), np.float32), np.empty((u, g), np.float32)
+    x_matrix, h_matrix = normal(d, t * n), normal(u, t * n)
+    xh_matrix = np.concatenate([x_matrix, h_matrix])  # the LSTM's [X; H_prev]
+    if w.cell == "gru":  # reset_after: one block E = [dN, dZ, dR_r, dN * r] per step
+        dg_seq = normal(t, 4 * u, n)
+    dg_matrix = normal(len(dg_seq[0]), t * n)
 
     def per_step_forward() -> None:
         for _ in range(t):
@@ -136,7 +141,7 @@ def product_calls(w: RnnWorkload) -> dict[str, Callable[[], Any]]:
 
     def per_step_backward() -> None:
         for step in range(1, t):
-            np.matmul(recurrent, dg_seq[step], out=state_out)
+            np.matmul(recurrent, dg_seq[step][-g:], out=state_out)  # GRU: E[t][U:]
 
     calls = {
         "product per step, forward: U.T @ h (x steps)": per_step_forward,
@@ -144,23 +149,22 @@ def product_calls(w: RnnWorkload) -> dict[str, Callable[[], Any]]:
         "product, input projection W.T @ x (all steps)": lambda: np.matmul(
             kernel.T, xs
         ),
-        "products, weight gradients dW and dU": lambda: (
-            np.matmul(x_matrix, dg_matrix.T, out=grad_w),
-            np.matmul(h_matrix[:, n:], dg_matrix[:, n:].T, out=grad_u),
+        "products, weight gradients dW and dU": lambda: np.matmul(
+            dg_matrix, xh_matrix.T
         ),
         "copy as_matrix(dG)": lambda: np.copyto(
-            dg_matrix.reshape(g, t, n), dg_seq.transpose(1, 0, 2)
+            dg_matrix.reshape(-1, t, n), dg_seq.transpose(1, 0, 2)
         ),
     }
+    if w.cell == "gru":  # dW from E's rows dX = [dN, dZ, dR_r], dU from dR = E[U:]
+        calls["products, weight gradients dW and dU"] = lambda: (
+            np.matmul(dg_matrix[: 3 * u], x_matrix.T),
+            np.matmul(dg_matrix[u:], h_matrix.T),
+        )
     if w.per_step_targets:
         calls["product, input gradient W @ dG (all steps)"] = lambda: np.matmul(
             kernel, dg_seq
         )
-    if w.cell == "gru":  # reset_after: dG of the input side and of the state side
-        calls["copy as_matrix(dG)"] = lambda: [
-            np.copyto(dg_matrix.reshape(g, t, n), dg_seq.transpose(1, 0, 2))
-            for _ in range(2)
-        ]
     return calls
 
 

@@ -53,6 +53,7 @@ from glassnet.layers import (
     Input,
     SimpleRNN,
 )
+from glassnet.layers.lstm_steps import keras_layout
 from glassnet.models import Sequential
 
 torch = pytest.importorskip("torch")
@@ -92,6 +93,13 @@ def blocks(layer: Any) -> dict[str, slice]:
     return {g.strip(): slice(k * u, (k + 1) * u) for k, g in enumerate(gates)}
 
 
+def kept_arrays(layer: Any) -> Any:
+    """The per-step arrays the layer's forward pass kept (the LSTM's in Keras'
+    gate order, as layers/lstm_steps.py reads them)."""
+    kept = layer._cache[2]
+    return keras_layout(kept) if isinstance(layer, LSTM) else kept
+
+
 def logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
@@ -103,7 +111,7 @@ def layer_forward(layer: Any, xs: np.ndarray) -> list[dict[str, np.ndarray]]:
     """Every quantity the step table shows, by name, from the layer itself."""
     every_h = twin(layer, return_sequences=True).forward(xs[None])[0]
     layer.forward(xs[None], keep_cache=True)
-    kept = [None if a is None else np.asarray(a)[..., 0] for a in layer._cache[2]]
+    kept = [None if a is None else np.asarray(a)[..., 0] for a in kept_arrays(layer)]
     W, U = layer.params["W"], layer.params["recurrent_kernel"]
     b = layer.params.get("b")
     kind, gate = type(layer).__name__, blocks(layer)
@@ -375,7 +383,7 @@ def test_every_number_of_a_step_is_the_layers(cls, kwargs, step) -> None:
     every_h = twin(layer, return_sequences=True).forward(X[None])[0]
     np.testing.assert_allclose(table.h, every_h, rtol=1e-12)
     if cls is LSTM:
-        np.testing.assert_allclose(table.c, layer._cache[2][2][..., 0], rtol=1e-12)
+        np.testing.assert_allclose(table.c, kept_arrays(layer)[2][..., 0], rtol=1e-12)
     else:
         assert table.c is None
 
@@ -421,7 +429,7 @@ def test_other_activations_use_the_layers_functions() -> None:
     layer = built(LSTM, activation="softplus", recurrent_activation="silu")
     table = recurrent_step(layer, X, step=2)
     layer.forward(X[None], keep_cache=True)
-    gates, gate_inputs = layer._cache[2][0][..., 0], layer._cache[2][1][..., 0]
+    gates, gate_inputs = (a[..., 0] for a in kept_arrays(layer)[:2])
     for k, g in enumerate("ifco"):
         cols = slice(3 * k, 3 * k + 3)
         np.testing.assert_allclose(table[f"G_{g}"], gate_inputs[1][cols], rtol=1e-12)
@@ -856,18 +864,19 @@ def test_bptt_of_a_character_model_with_a_label_per_step(y) -> None:
     )
 
 
-def test_models_with_padding_masks_are_refused_with_advice() -> None:
+def test_models_with_padding_masks_explain_the_real_steps() -> None:
+    # more in test_masking_explain.py: the masked steps are skipped and named
     model = Sequential(
         [Input((4,)), Embedding(5, 2, mask_zero=True), LSTM(2, name="lstm")], seed=0
     )
     ids = np.array([3, 1, 0, 0])
-    with pytest.raises(InvalidArgumentError, match="do not follow masks"):
-        recurrent_step(model, ids)
-    with pytest.raises(InvalidArgumentError, match="padding masks"):
-        bptt(model, ids, np.zeros(2), loss="mse")
-    # the advice: the layer on its own with the unpadded part of its input
+    masked = recurrent_step(model, ids)
+    assert masked.padding == (3, 4) and masked.steps == 2
+    # the same as the layer on its own with the unpadded part of its input
     x_seq = model.layers[0].params["embeddings"][ids]
     table = recurrent_step(model.layers[1], x_seq[:2])
+    np.testing.assert_allclose(masked["h_2"], table["h_2"], rtol=1e-12)
     np.testing.assert_allclose(
         table["h_2"], model.predict(ids[None], verbose=0)[0], rtol=1e-5, atol=1e-7
     )
+    assert bptt(model, ids, np.zeros(2), loss="mse").padding == (3, 4)

@@ -24,6 +24,7 @@ from glassnet.errors import (  # noqa: E402
     InvalidArgumentError,
     ShapeError,
 )
+from glassnet.layers.lstm_steps import keras_layout  # noqa: E402
 from glassnet.models import Sequential  # noqa: E402
 from glassnet.plot import plot_hidden_states  # noqa: E402
 
@@ -77,7 +78,7 @@ def test_an_lstm_on_a_digit_read_row_by_row() -> None:
     h = every_step(lstm, x)  # (8 steps, 16 units) in float32
     np.testing.assert_allclose(shown(panels[1]), h.T, rtol=1e-5, atol=1e-6)
     lstm.forward(x[None], keep_cache=True)
-    cells = lstm._cache[2][2][..., 0]  # (steps, units): the cell states it keeps
+    cells = keras_layout(lstm._cache[2])[2][..., 0]  # (steps, units): its cells
     np.testing.assert_allclose(shown(panels[2]), cells.T, rtol=1e-5, atol=1e-6)
     # a tanh layer's h on -1 .. 1; the cell state up to its largest magnitude
     assert panels[1].images[0].get_clim() == (-1.0, 1.0)

@@ -11,6 +11,7 @@ from glassnet._typing import Array
 from glassnet._validation import check_bool
 from glassnet.activations import ActivationFunction
 from glassnet.layers.base import registry
+from glassnet.layers.gru_steps import backward_reset_after, forward_reset_after
 from glassnet.layers.recurrent import Recurrent
 from glassnet.layers.recurrent_arguments import Masks, gate_flops
 from glassnet.layers.recurrent_masks import StepMask
@@ -173,13 +174,6 @@ class GRU(Recurrent):
             self.units, (2, self.recurrent_activation), (1, self.activation), (4, None)
         )
 
-    def _biases(self) -> tuple[Array | None, Array | None]:
-        """``(b_x, b_h)``: the input-side and recurrent-side biases (or None)."""
-        if not self.use_bias:
-            return None, None
-        bias = self.params["b"]
-        return (bias[0], bias[1]) if self.reset_after else (bias, None)
-
     # -- the recurrence ----------------------------------------------------------------
     def _run(
         self,
@@ -189,13 +183,15 @@ class GRU(Recurrent):
         start: list[Array] | None,
     ) -> tuple[Array, Any]:
         """Every step of the recurrence (see the class docstring); time-major. A
-        masked step keeps the state before it (``steps.carry``)."""
+        masked step keeps the state before it (``steps.carry``). With
+        ``reset_after`` the steps are in ``layers/gru_steps.py``."""
+        if self.reset_after:
+            return forward_reset_after(self, xs, masks, steps, start)
         length, _, batch = xs.shape
         units = self.units
-        input_bias, recurrent_bias = self._biases()
         gates = masked_matmul(self.params["W"], xs, masks.inputs)  # all steps at once
-        if input_bias is not None:
-            gates += input_bias[:, None]
+        if self.use_bias:
+            gates += self.params["b"][:, None]
         keep_inputs = self._gate.needs_input or self._squash.needs_input
         gate_inputs = np.empty_like(gates) if keep_inputs else None
         recurrent = np.empty((length, units, batch), dtype=gates.dtype)
@@ -203,10 +199,7 @@ class GRU(Recurrent):
         h = np.zeros((units, batch), dtype=gates.dtype) if start is None else start[0]
         for t in range(length):
             g, pre = gates[t], None if gate_inputs is None else gate_inputs[t]
-            if self.reset_after:
-                self._gates_reset_after(g, h, masks, recurrent_bias, recurrent[t], pre)
-            else:
-                self._gates_reset_before(g, h, masks, recurrent[t], pre)
+            self._gates_reset_before(g, h, masks, recurrent[t], pre)
             z, n = g[:units], g[2 * units :]
             np.subtract(h, n, out=outputs[t])  # h_t = n + z * (h_{t-1} - n)
             outputs[t] *= z
@@ -219,32 +212,6 @@ class GRU(Recurrent):
     def _final_states(self, kept: Any) -> list[Array]:
         """``[h]`` after the last step."""
         return [kept[3][-1]]
-
-    def _gates_reset_after(
-        self,
-        g: Array,
-        h: Array,
-        masks: Masks,
-        recurrent_bias: Array | None,
-        r_h: Array,
-        pre: Array | None,
-    ) -> None:
-        """z, r, n into ``g`` (in place) with ``R = h @ U + b_h``; keeps ``R_h``."""
-        units = self.units
-        both = slice(0, 2 * units)
-        product = masked_matmul(self.params["recurrent_kernel"], h, masks.recurrent)
-        if recurrent_bias is not None:
-            product += recurrent_bias[:, None]
-        g[both] += product[both]
-        if pre is not None:
-            pre[both] = g[both]
-        self._gate.apply(g[both])
-        r_h[...] = product[2 * units :]
-        candidate = g[2 * units :]
-        candidate += g[units : 2 * units] * r_h
-        if pre is not None:
-            pre[2 * units :] = candidate
-        self._squash.apply(candidate)
 
     def _gates_reset_before(
         self, g: Array, h: Array, masks: Masks, r_h: Array, pre: Array | None
@@ -274,17 +241,19 @@ class GRU(Recurrent):
         grad_cell: Array | None,
         input_grad: bool,
     ) -> tuple[Array | None, list[Array] | None]:
-        """Backpropagation through time (the recurrences in the class docstring)."""
-        # h_t = z * h_{t-1} + (1 - z) * n, with z, r, n gates of X = x W + b_x and of
-        # the state  =>  per step (t = T-1 .. 0): dX[t] (and dR[t]) from dh, then
-        # dh_next; then dW = X.T dX, dU = H_prev.T dR (blockwise when reset_before),
-        # the biases = sums, dx = dX @ W.T (one GEMM each, over every step).
+        """Backpropagation through time (the recurrences in the class docstring);
+        with ``reset_after`` in ``layers/gru_steps.py``."""
+        # h_t = z * h_{t-1} + (1 - z) * n, with z, r, n gates of X = x W + b and of
+        # the state  =>  per step (t = T-1 .. 0): dX[t] from dh, then dh_next;
+        # then dW = X.T dX, dU = H_prev.T dX blockwise, db = sum dX,
+        # dx = dX @ W.T (one GEMM each, over every step).
         # A padding mask: h_t = r h_new + (1 - r) h_{t-1}  =>  dh_new = r dh,
         #   dh_next += (1 - r) dh.  The initial state is h_{-1}: dh0 = dh_next after t = 0
+        if self.reset_after:
+            return backward_reset_after(self, run, grad_seq, grad_last, input_grad)
         xs, masks, (gates, gate_inputs, recurrent, outputs), steps, start = run
         units = self.units
         grad_gates = self._scratch_like("grad_gates", gates)
-        grad_rec = self._scratch_like("grad_rec", gates) if self.reset_after else None
         zeros = np.zeros(outputs.shape[1:], dtype=gates.dtype)
         h0 = zeros if start is None else start[0]
         want_start = start is not None and input_grad
@@ -306,44 +275,24 @@ class GRU(Recurrent):
             z_in = None if pre is None else pre[2 * units :]
             self._squash.grad_in_place(z_in, n, dg[2 * units :])
             dh_next = dh * z
-            if grad_rec is not None:
-                self._reset_after_back(dg, r, recurrent[t], grad_rec[t])
-            else:
-                dh_next += self._reset_before_back(dg, r, h_prev, masks)
+            dh_next += self._reset_before_back(dg, r, h_prev, masks)
             z_in = None if pre is None else pre[: 2 * units]
             self._gate.grad_in_place(z_in, g[: 2 * units], dg[: 2 * units])
-            if grad_rec is not None:  # dR = [dZ, dR_r, dR_h]
-                grad_rec[t][: 2 * units] = dg[: 2 * units]
             if t or want_start:  # the zero start needs no gradient
-                dh_next += self._state_grad(dg, grad_rec, t, masks)
+                dh_next += self._state_grad(dg, masks)
                 if carried is not None:
                     dh_next += carried
         grad_start = [dh_next] if want_start else None
         if not self.trainable:
             return self._input_side_grads(xs, grad_gates, masks, input_grad), grad_start
         grad_matrix = self._matrix("grad_matrix", grad_gates)  # for the GEMMs
-        self._fill_recurrent_grads(
-            grad_matrix, grad_rec, recurrent, outputs, masks, start
-        )
+        self._fill_recurrent_grads(grad_matrix, recurrent, outputs, masks, start)
         grad_xs = self._input_side_grads(xs, grad_gates, masks, input_grad, grad_matrix)
         return grad_xs, grad_start
 
-    def _reset_after_back(self, dg: Array, r: Array, r_h: Array, d_rec: Array) -> None:
-        """Through ``n = a(X_h + r * R_h)``: ``dr`` into ``dg``, ``dR_h`` into
-        ``d_rec`` (the state's gradient then flows through ``R``)."""
-        units = self.units
-        # X_h + r * R_h  =>  dr = dN * R_h,  dR_h = dN * r
-        np.multiply(dg[2 * units :], r_h, out=dg[units : 2 * units])
-        np.multiply(dg[2 * units :], r, out=d_rec[2 * units :])
-
-    def _state_grad(
-        self, dg: Array, grad_rec: Array | None, t: int, masks: Masks
-    ) -> Array:
-        """The gradient of ``h_{t-1}`` through the recurrent products of step t."""
+    def _state_grad(self, dg: Array, masks: Masks) -> Array:
+        """The gradient of ``h_{t-1}`` through the z and r products of step t."""
         kernel, both = self.params["recurrent_kernel"], slice(0, 2 * self.units)
-        if grad_rec is not None:
-            # R = h_prev @ U + b_h  =>  dh_prev = dR @ U.T
-            return masked_input_grad(kernel, grad_rec[t], masks.recurrent)
         # z, r: h_prev @ U_zr  =>  dh_prev = [dZ, dR_r] @ U_zr.T
         zr_masks = None if masks.recurrent is None else masks.recurrent[:2]
         return masked_input_grad(kernel[:, both], dg[both], zr_masks)
@@ -366,25 +315,15 @@ class GRU(Recurrent):
     def _fill_recurrent_grads(
         self,
         grad_matrix: Array,
-        grad_rec: Array | None,
         recurrent: Array,
         outputs: Array,
         masks: Masks,
         start: list[Array] | None,
     ) -> None:
-        """``dU`` and, with ``reset_after``, both bias rows (``grad_matrix`` is
-        ``as_matrix(dX)``); ``start`` holds ``h0`` (None: the zero start)."""
+        """``dU`` with ``reset_after=False`` (``grad_matrix`` is ``as_matrix(dX)``);
+        ``start`` holds ``h0`` (None: the zero start)."""
         units, d_kernel = self.units, self.grads["recurrent_kernel"]
         h0 = None if start is None else start[0]
-        if grad_rec is not None:
-            # R = h_prev @ U + b_h  =>  dU = H_prev.T @ dR,  db_h = sum of dR;
-            # X = x @ W + b_x  =>  db_x = sum of dX (dW in _input_side_grads)
-            rec_matrix = self._matrix("rec_matrix", grad_rec)
-            recurrent_kernel_grad(outputs, rec_matrix, masks.recurrent, d_kernel, h0)
-            if self.use_bias:
-                grad_matrix.sum(axis=1, out=self.grads["b"][0])
-                rec_matrix.sum(axis=1, out=self.grads["b"][1])
-            return
         # z, r: h_prev @ U_zr  =>  dU_zr = H_prev.T @ [dZ, dR_r];
         # n: (r * h_seen) @ U_h  =>  dU_h = (r * h_seen).T @ dN  (h0 at t = 0)
         both = slice(0, 2 * units)

@@ -11,17 +11,18 @@ from glassnet._typing import Array
 from glassnet._validation import check_bool
 from glassnet.activations import ActivationFunction
 from glassnet.layers.base import registry
+from glassnet.layers.lstm_steps import (
+    backward_steps,
+    final_states,
+    forward_steps,
+    keras_order,
+    step_kernels,
+    step_masks,
+)
 from glassnet.layers.recurrent import Recurrent
 from glassnet.layers.recurrent_arguments import Masks, gate_flops
 from glassnet.layers.recurrent_masks import StepMask
-from glassnet.layers.recurrent_ops import (
-    GateActivation,
-    halved_sigmoid_columns,
-    masked_input_grad,
-    masked_matmul,
-    one_tanh_gates,
-    recurrent_kernel_grad,
-)
+from glassnet.layers.recurrent_ops import GateActivation
 from glassnet.layers.recurrent_states import Run
 
 __all__ = ["LSTM"]
@@ -58,7 +59,8 @@ class LSTM(Recurrent):
     (``H_prev`` the states h_{t-1}), ``db = sum of dG`` and ``dX = dG @ W.T``: one GEMM
     each. The forward pass keeps the gates (overwritten in place by their values),
     the cell states, ``a(c)`` and the outputs in preallocated ``(time, ..., batch)``
-    arrays (feature-major, see ``layers/recurrent_ops.py``).
+    arrays (feature-major, see ``layers/recurrent_ops.py``; each step's cell state
+    and gates in one block, gates in the order g, i, f, o: ``layers/lstm_steps.py``).
 
     With a padding mask a masked step keeps ``h_{t-1}`` and ``c_{t-1}``
     (``layers/recurrent_masks.py``): its ``dG[t]`` is 0, and ``dh``, ``dc`` pass
@@ -227,6 +229,13 @@ class LSTM(Recurrent):
         )
 
     # -- the recurrence ----------------------------------------------------------------
+    # The steps themselves are in layers/lstm_steps.py: one (5U, batch) block per
+    # step, gates in the order g, i, f, o, few NumPy calls (its docstring says why).
+    def _one_tanh(self) -> bool:
+        """Whether all four gates can go through one tanh (sigmoid gates, tanh
+        activation: the defaults); see ``layers/lstm_steps.py``."""
+        return self._gate.kind == "sigmoid" and self._squash.kind == "tanh"
+
     def _run(
         self,
         xs: Array,
@@ -234,77 +243,21 @@ class LSTM(Recurrent):
         steps: StepMask | None,
         start: list[Array] | None,
     ) -> tuple[Array, Any]:
-        """Every step of the recurrence (see the class docstring); time-major, with
-        each step's gates as row blocks ``i, f, c, o`` of a ``(4U, batch)`` array.
-        A masked step keeps the states before it (``steps.carry``)."""
-        length, _, batch = xs.shape
-        units = self.units
-        kernel, recurrent, bias = self._kernels()
-        gates = masked_matmul(kernel, xs, masks.inputs)  # every step's W.T x at once
-        if bias is not None:
-            gates += bias[:, None]
-        keep_inputs = self._gate.needs_input or self._squash.needs_input
-        gate_inputs = np.empty_like(gates) if keep_inputs else None
-        cells = np.empty((length, units, batch), dtype=gates.dtype)
-        squashed, outputs = np.empty_like(cells), np.empty_like(cells)
-        h = c = np.zeros((units, batch), dtype=gates.dtype)
-        if start is not None:
-            h, c = start
-        for t in range(length):
-            g = gates[t]
-            g += masked_matmul(recurrent, h, masks.recurrent)
-            if gate_inputs is not None:
-                gate_inputs[t] = g
-            self._activate(g)
-            c_prev, h_prev = c, h
-            c, h = self._step(g, c, cells[t], squashed[t], outputs[t])
-            if steps is not None:  # c_t, h_t = where(real_t, new, before)
-                steps.carry(t, c, c_prev)
-                steps.carry(t, h, h_prev)
-        return outputs, (gates, gate_inputs, cells, squashed, outputs)
+        """Every step of the recurrence (see the class docstring); time-major. A
+        masked step keeps the states before it (``steps.carry``)."""
+        weights = step_kernels(
+            self.params["W"],
+            self.params["recurrent_kernel"],
+            self.params.get("b"),
+            self.units,
+            halve=self._one_tanh(),
+        )
+        activations = (self._gate, self._squash)
+        return forward_steps(xs, weights, step_masks(masks), steps, start, activations)
 
     def _final_states(self, kept: Any) -> list[Array]:
         """``[h, c]`` after the last step."""
-        cells, outputs = kept[2], kept[4]
-        return [outputs[-1], cells[-1]]
-
-    def _one_tanh(self) -> bool:
-        """Whether all four gates can go through one tanh (sigmoid gates, tanh
-        activation: the defaults); see :meth:`_kernels`."""
-        return self._gate.kind == "sigmoid" and self._squash.kind == "tanh"
-
-    def _kernels(self) -> tuple[Array, Array, Array | None]:
-        """``W``, ``U`` and ``b`` for the forward pass: with the default
-        activations, copies made for one tanh over all gates
-        (:func:`~glassnet.layers.recurrent_ops.halved_sigmoid_columns`)."""
-        kernel, recurrent = self.params["W"], self.params["recurrent_kernel"]
-        bias = self.params.get("b")
-        if not self._one_tanh():
-            return kernel, recurrent, bias
-        return halved_sigmoid_columns(kernel, recurrent, bias, self.units)
-
-    def _activate(self, g: Array) -> None:
-        """The gate values, in place: s on i and f (one block), a on c, s on o."""
-        units = self.units
-        if self._one_tanh():  # g holds z / 2 for i, f, o: see _kernels
-            one_tanh_gates(g, units)
-            return
-        self._gate.apply(g[: 2 * units])
-        self._squash.apply(g[2 * units : 3 * units])
-        self._gate.apply(g[3 * units :])
-
-    def _step(
-        self, g: Array, c_prev: Array, c: Array, a_c: Array, h: Array
-    ) -> tuple[Array, Array]:
-        """``c = f * c_prev + i * g`` and ``h = o * a(c)``, into the step's rows."""
-        units = self.units
-        i, f = g[:units], g[units : 2 * units]
-        candidate, o = g[2 * units : 3 * units], g[3 * units :]
-        np.multiply(f, c_prev, out=c)
-        c += i * candidate
-        self._squash.apply(c, out=a_c)
-        np.multiply(o, a_c, out=h)
-        return c, h
+        return final_states(kept)
 
     def _run_backward(
         self,
@@ -317,82 +270,38 @@ class LSTM(Recurrent):
         """Backpropagation through time (the recurrences in the class docstring)."""
         # h_t = o * a(c_t), c_t = f * c_{t-1} + i * g, gates = s or a of
         # G = x W + h_{t-1} U + b  =>  per step (t = T-1 .. 0): dG[t] from dh, dc;
-        # dh_next = dG[t] @ U.T, dc_next = dc * f; then dW = X.T dG,
-        # dU = H_prev.T dG, db = sum dG, dX = dG @ W.T (one GEMM each, all steps).
-        # A padding mask: h_t = r h_new + (1 - r) h_{t-1} (c_t likewise)  =>
-        #   dh_new = r dh, dc_new = r dc;  dh_next += (1 - r) dh, dc_next += (1 - r) dc
+        # dh_next = dG[t] @ U.T, dc_next = dc * f (lstm_steps.backward_steps);
+        # then dW = X.T dG, dU = H_prev.T dG, db = sum dG, dX = dG @ W.T (one GEMM
+        # each, all steps: _shared_grads). dG's rows are in the order g, i, f, o:
+        # the gradients go back to Keras' i, f, c, o columns (keras_order).
         # The initial states are h_{-1}, c_{-1}: dh0, dc0 are dh_next, dc_next after t = 0
-        xs, masks, (gates, gate_inputs, cells, squashed, outputs), steps, start = run
-        kernel = self.params["recurrent_kernel"]
-        grad_gates = self._scratch_like("grad_gates", gates)
-        zeros = np.zeros(cells.shape[1:], dtype=gates.dtype)
-        h0, c0 = (zeros, zeros) if start is None else start
-        want_start = start is not None and input_grad
-        dh_next = zeros if grad_last is None else grad_last
-        dc_next = zeros if grad_cell is None else grad_cell
-        carried_h = carried_c = None
-        for t in range(len(cells) - 1, -1, -1):
-            dh = dh_next if grad_seq is None else dh_next + grad_seq[t]
-            if steps is not None:
-                dh, carried_h = steps.split(t, dh)
-                dc_next, carried_c = steps.split(t, dc_next)
-            c_prev = cells[t - 1] if t else c0
-            pre = None if gate_inputs is None else gate_inputs[t]
-            dc_next = self._step_backward(
-                gates[t], pre, cells[t], squashed[t], c_prev, dh, dc_next, grad_gates[t]
-            )
-            if t or want_start:  # the zero start needs no gradient
-                dh_next = masked_input_grad(kernel, grad_gates[t], masks.recurrent)
-                if carried_h is not None:
-                    dh_next += carried_h
-                    dc_next += carried_c
-        grad_start = [dh_next, dc_next] if want_start else None
-        if not self.trainable:
-            return self._input_side_grads(xs, grad_gates, masks, input_grad), grad_start
-        grad_matrix = self._matrix("grad_matrix", grad_gates)  # for the GEMMs
-        recurrent_kernel_grad(
-            outputs,
-            grad_matrix,
-            masks.recurrent,
-            self.grads["recurrent_kernel"],
-            None if start is None else h0,
+        kernel, recurrent, _ = step_kernels(
+            self.params["W"], self.params["recurrent_kernel"], None, self.units, False
         )
-        grad_xs = self._input_side_grads(xs, grad_gates, masks, input_grad, grad_matrix)
+        masks = step_masks(run.masks)
+        outputs = run.kept[3]
+        grad_gates = self._scratch_like("grad_gates", run.kept[0][:-1, self.units :])
+        grad_start = backward_steps(
+            run.kept,
+            grad_seq,
+            grad_last,
+            grad_cell,
+            recurrent,
+            masks,
+            run.steps,
+            run.start is not None and input_grad,
+            (self._gate, self._squash),
+            grad_gates,
+        )
+        grad_xs = self._shared_grads(
+            run._replace(masks=masks),
+            outputs,
+            grad_gates,
+            input_grad,
+            kernel,
+            keras_order(self.units),
+        )
         return grad_xs, grad_start
-
-    def _step_backward(
-        self,
-        g: Array,
-        pre: Array | None,
-        c: Array,
-        a_c: Array,
-        c_prev: Array,
-        dh: Array,
-        dc: Array,
-        dg: Array,
-    ) -> Array:
-        """One step back: fills ``dg`` (the step's dG) and returns ``dc_next``."""
-        units = self.units
-        i, f = g[:units], g[units : 2 * units]
-        candidate, o = g[2 * units : 3 * units], g[3 * units :]
-        # h = o * a(c)  =>  do = dh * a(c),  dc += a'(c) * (dh * o)
-        np.multiply(dh, a_c, out=dg[3 * units :])
-        through_h = dh * o
-        self._squash.grad_in_place(c, a_c, through_h)
-        dc = dc + through_h
-        # c = f * c_prev + i * g  =>  di = dc * g,  df = dc * c_prev,  dg = dc * i
-        np.multiply(dc, candidate, out=dg[:units])
-        np.multiply(dc, c_prev, out=dg[units : 2 * units])
-        np.multiply(dc, i, out=dg[2 * units : 3 * units])
-        # gate = s(G) or a(G)  =>  dG = s'(G) * d(gate)
-        for function, block in (
-            (self._gate, slice(0, 2 * units)),
-            (self._squash, slice(2 * units, 3 * units)),
-            (self._gate, slice(3 * units, 4 * units)),
-        ):
-            z = None if pre is None else pre[block]
-            function.grad_in_place(z, g[block], dg[block])
-        return dc * f
 
     def get_config(self) -> dict[str, Any]:
         """Keras' LSTM config."""

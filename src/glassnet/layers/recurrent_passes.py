@@ -11,8 +11,9 @@ happens around the steps, forward and back:
   the dropout masks are drawn (only while training), and the initial states
   (``initial_state=``) are checked and laid out like a step's state;
 - the subclass runs the steps (``_run``) and back-propagates through them
-  (``_run_backward``), and the input side of every step's products finishes with
-  one GEMM each (:meth:`RecurrentPasses._input_side_grads`);
+  (``_run_backward``), and the weight and input gradients of every step's
+  products finish with one GEMM each (:meth:`RecurrentPasses._shared_grads` when
+  both kernels see the same dG, :meth:`RecurrentPasses._input_side_grads`);
 - ``return_sequences`` and ``return_state`` pick what comes out, and backward
   routes each output's gradient to the steps that made it
   (``layers/recurrent_states.py``).
@@ -34,6 +35,8 @@ from glassnet.layers.recurrent_ops import (
     as_matrix,
     masked_input_grad,
     masked_weight_grad,
+    recurrent_kernel_grad,
+    stacked_kernel_grads,
 )
 from glassnet.layers.recurrent_states import (
     Run,
@@ -242,3 +245,52 @@ class RecurrentPasses(RandomLayer):
         if not input_grad:
             return None
         return masked_input_grad(self.params["W"], grad_gates, masks.inputs)
+
+    def _shared_grads(
+        self,
+        run: Run,
+        states: Array,
+        grad_gates: Array,
+        input_grad: bool,
+        kernel: Array,
+        order: Array | None = None,
+    ) -> Array | None:
+        """From ``dG`` (time, gates*U, batch), the gradients of ``G[t] = (x_t * m)
+        @ W + (h_{t-1} * m') @ U + b`` when both products feed the same ``dG``
+        (SimpleRNN, LSTM): fill ``dW``, ``dU`` and ``db`` (when trainable) and
+        return ``dx`` (when asked). ``states`` are the h ``(time, U, batch)``,
+        ``kernel`` is ``W`` with its columns in dG's row order and ``run.masks``
+        in that order too; ``order`` maps Keras' columns to dG's rows (None: the
+        same order), so that ``dW[:, j] = (gradient in dG's order)[:, order[j]]``."""
+        # G[t] = (x_t * m) @ W + (h_{t-1} * m') @ U + b  =>
+        #   dW = sum over t of (x_t * m).T @ dG[t],  dU = sum of (h_{t-1} * m').T @ dG[t]
+        #   (h_{-1} the initial state, or 0),  db = sum over time and batch of dG,
+        #   dx_t = (dG[t] @ W.T) * m
+        xs, masks, start = run.xs, run.masks, run.start
+        h0 = None if start is None else start[0]
+        if self.trainable:
+            grad_w, grad_u = self.grads["W"], self.grads["recurrent_kernel"]
+            grad_matrix = self._matrix("grad_matrix", grad_gates)
+            if masks.inputs is None and masks.recurrent is None:
+                width, columns = xs.shape[1], grad_matrix.shape[1]
+                stacked = self._scratch.empty(
+                    "stacked", (width + states.shape[1], columns), xs.dtype
+                )
+                both = stacked_kernel_grads(xs, states, h0, grad_matrix, stacked)
+                both = both if order is None else both[order]
+                grad_w[...] = both[:, :width].T
+                grad_u[...] = both[:, width:].T
+            else:
+                masked_weight_grad(xs, grad_matrix, masks.inputs, grad_w)
+                recurrent_kernel_grad(states, grad_matrix, masks.recurrent, grad_u, h0)
+                if order is not None:  # the right side is a copy: safe in place
+                    grad_w[...] = grad_w[:, order]
+                    grad_u[...] = grad_u[:, order]
+            if self.use_bias:
+                grad_b = self.grads["b"]
+                grad_matrix.sum(axis=1, out=grad_b)
+                if order is not None:
+                    grad_b[...] = grad_b[order]
+        if not input_grad:
+            return None
+        return masked_input_grad(kernel, grad_gates, masks.inputs)

@@ -15,7 +15,6 @@ from glassnet.layers.recurrent_ops import (
     GateActivation,
     masked_input_grad,
     masked_matmul,
-    recurrent_kernel_grad,
 )
 from glassnet.layers.recurrent_states import Run
 
@@ -181,7 +180,7 @@ class SimpleRNN(Recurrent):
         # dX = dZ @ W.T (one GEMM each, over every step). A padding mask:
         # h_t = r h_new + (1 - r) h_{t-1}  =>  dh_new = r dh, dh_next += (1 - r) dh.
         # The initial state is h_{-1}: dh0 = dh_next after t = 0
-        xs, masks, (inputs, outputs), steps, start = run
+        _, masks, (inputs, outputs), steps, start = run
         kernel = self.params["recurrent_kernel"]
         grad_z = self._scratch_like("grad_z", outputs)
         want_start = start is not None and input_grad
@@ -199,17 +198,8 @@ class SimpleRNN(Recurrent):
                 if carried is not None:
                     dh_next += carried
         grad_start = [dh_next] if want_start else None
-        if not self.trainable:
-            return self._input_side_grads(xs, grad_z, masks, input_grad), grad_start
-        grad_matrix = self._matrix("grad_matrix", grad_z)  # for the GEMMs
-        recurrent_kernel_grad(
-            outputs,
-            grad_matrix,
-            masks.recurrent,
-            self.grads["recurrent_kernel"],
-            None if start is None else start[0],
-        )
-        grad_xs = self._input_side_grads(xs, grad_z, masks, input_grad, grad_matrix)
+        kernel = self.params["W"]
+        grad_xs = self._shared_grads(run, outputs, grad_z, input_grad, kernel)
         return grad_xs, grad_start
 
     def get_config(self) -> dict[str, Any]:
