@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from test_cli import glassnet, ok, one_error, write_csv
 
+from glassnet.cli.app import CliError
 from glassnet.cli.info import ModelInfo
 from glassnet.cli.prep import Plan, fit_plan
 from glassnet.cli.tables import ReadOptions, read_table
@@ -253,3 +254,35 @@ def test_version_1_column_data_still_loads(tmp_path: Path) -> None:
     assert np.allclose(
         [[float(v) for v in row[1:]] for row in rows], expected, atol=1e-7
     )
+
+
+def test_transform_in_row_blocks_is_the_whole_column_transform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of 3 rows give the same matrix and counts as one block of all rows."""
+    import glassnet.cli.prep.plan as plan_module
+
+    table = read_table(str(cars(tmp_path)), ReadOptions(progress=False))
+    plan, _ = fit_plan(
+        table, ["mpg", "horsepower", "weight", "origin", "year"], named=()
+    )
+    (tmp_path / "new.csv").write_text(
+        CARS.replace("usa,1970", "mars,1970").replace(",130,", ",?,")
+    )
+    new = read_table(str(tmp_path / "new.csv"), ReadOptions(progress=False))
+    (tmp_path / "typo.csv").write_text(CARS.replace("2130", "heavy"))
+    typo = read_table(str(tmp_path / "typo.csv"), ReadOptions(progress=False))
+    whole = [plan.transform(table), plan.transform(new)]
+    monkeypatch.setattr(plan_module, "_BLOCK_ROWS", 3)
+    for (x_whole, report_whole), t in zip(whole, [table, new], strict=True):
+        x_blocks, report_blocks = plan.transform(t)
+        np.testing.assert_array_equal(x_blocks, x_whole)
+        assert report_blocks == report_whole
+    report = plan.transform(new)[1]
+    assert report.unknown == {"origin": {"mars": 2}}
+    assert report.imputed == {"mpg": 2, "horsepower": 3, "origin": 1}
+    # row 4, in the second block of 3, is line 6 of the file
+    with pytest.raises(
+        CliError, match=r"'weight' has 1 cell .*'heavy' x1\) on line 6\."
+    ):
+        plan.transform(typo)

@@ -299,7 +299,7 @@ def test_features_and_exclude(tmp_path: Path) -> None:
             "surplus.csv",
             b"a,b,y\n1,2,p,9\n3,4,q,8\n",
             "train surplus.csv --target y",
-            ["more values than the header's 3 columns"],
+            ["surplus.csv, line 2: 4 values, but the header has 3 columns", "2 and 3"],
         ),
         (
             "nul.csv",
@@ -343,3 +343,28 @@ def test_unreadable_tables(
     else:
         (tmp_path / name).write_bytes(content)
     one_error(glassnet(command, cwd=tmp_path), *fragments)
+
+
+# -- a table handed to fit column-major, as DataFrame.to_numpy() returns it -----------
+def test_fit_on_a_column_major_table_is_fit_on_the_same_rows() -> None:
+    import pandas as pd
+
+    from glassnet.layers import Dense
+    from glassnet.models import Sequential
+    from glassnet.models.data_checks import check_inputs
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 5)), columns=list("abcde"))
+    x_f = frame.to_numpy(dtype=np.float32)
+    assert x_f.flags.f_contiguous and not x_f.flags.c_contiguous
+    y = (frame["a"] + frame["b"] > 0).to_numpy(dtype=np.float32)
+
+    def trained(x: np.ndarray) -> list[np.ndarray]:
+        model = Sequential([Dense(8, activation="relu", input_dim=5), Dense(1)], seed=1)
+        model.compile(optimizer="adam", loss="mse")
+        assert check_inputs(model, x).flags.c_contiguous  # batches are rows
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        return model.get_weights()
+
+    for got, want in zip(trained(x_f), trained(np.ascontiguousarray(x_f)), strict=True):
+        np.testing.assert_array_equal(got, want)

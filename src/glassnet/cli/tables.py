@@ -43,6 +43,7 @@ from glassnet.cli.dialect import (
     sniff_decimal,
     sniff_separator,
 )
+from glassnet.cli.lines import LineFinder, parser_problem, too_many_values
 
 __all__ = [
     "EXTRA_NA",
@@ -82,20 +83,39 @@ class Table:
     columns: dict[str, Array]
     n_rows: int
     notices: list[str] = field(default_factory=list)
+    #: finds the file's line of a row (CSV and JSON lines; None for other formats)
+    finder: LineFinder | None = None
+    #: after :meth:`take`, the row in the file of each row here
+    file_rows: Array | None = None
 
     @property
     def names(self) -> list[str]:
         return list(self.columns)
 
     def where(self, row: int) -> str:
-        """``data.csv, row 7`` (rows count from 0, as ``--row`` does)."""
-        return f"{self.name}, row {row}"
+        """``data.csv, row 7 (line 9)`` (rows count from 0, as ``--row`` does)."""
+        line = self.lines([row]).get(row)
+        return f"{self.name}, row {row}" + ("" if line is None else f" (line {line})")
+
+    def lines(self, rows: Sequence[int]) -> dict[int, int]:
+        """The file's line (from 1) where each of ``rows`` starts, when it has lines."""
+        if self.finder is None or not len(rows):
+            return {}
+        in_file = {
+            row: int(row if self.file_rows is None else self.file_rows[row])
+            for row in rows
+        }
+        found = self.finder.lines(in_file.values())
+        return {row: found[at] for row, at in in_file.items() if at in found}
 
     def take(self, rows: Array) -> Table:
         """The rows selected by the boolean mask or indices ``rows``."""
         columns = {name: values[rows] for name, values in self.columns.items()}
         n_rows = len(next(iter(columns.values()))) if columns else 0
-        return Table(self.name, columns, n_rows, list(self.notices))
+        here = np.arange(self.n_rows) if self.file_rows is None else self.file_rows
+        return Table(
+            self.name, columns, n_rows, list(self.notices), self.finder, here[rows]
+        )
 
 
 def import_pandas() -> Any:
@@ -174,6 +194,9 @@ def _read_csv(
         "skiprows": options.skip_rows or None,
         "dtype": None,
     }
+    finder = LineFinder(
+        source, sep, options.encoding, options.skip_rows, options.header
+    )
     parts: dict[str, list[Array]] = {name: [] for name in names}
     with (
         source.raw() as raw,
@@ -183,13 +206,13 @@ def _read_csv(
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
             for chunk in pd.read_csv(stream, **reader_args):
-                for name, values in zip(names, _chunk_columns(chunk), strict=True):
+                read = _chunk_columns(chunk, decimal)
+                for name, values in zip(names, read, strict=True):
                     parts[name].append(values)
                 progress.update(raw)
         except pd.errors.ParserWarning:
             raise CliError(
-                f"{source.name}: the rows have more values than the header's "
-                f"{len(names)} columns; fix the header, or pass the separator with --sep"
+                too_many_values(finder, len(names), options.header)
             ) from None
         except UnicodeDecodeError as error:
             raise CliError(
@@ -197,10 +220,12 @@ def _read_csv(
                 "the file's encoding, such as --encoding latin-1"
             ) from None
         except (ValueError, OSError, EOFError) as error:
-            raise CliError(_parser_problem(source, error, len(names))) from None
+            raise CliError(
+                parser_problem(finder, error, len(names), options.header)
+            ) from None
     columns = {name: _merge(values) for name, values in parts.items()}
     n_rows = len(next(iter(columns.values()))) if columns else 0
-    return Table(source.name, columns, n_rows, notices)
+    return Table(source.name, columns, n_rows, notices, finder)
 
 
 def _csv_rows(lines: list[str], sep: str) -> list[list[str]]:
@@ -231,24 +256,12 @@ def _chunk_rows(lines: list[str], sep: str) -> int:
     return max(1000, int(_CHUNK_BYTES / width))
 
 
-def _parser_problem(source: Source, error: BaseException, n_columns: int) -> str:
-    message = " ".join(str(error).split())
-    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-    if fields:
-        _, line, saw = fields.groups()
-        return (
-            f"{source.name}, line {line}: {saw} values, but the header has "
-            f"{n_columns} columns"
-        )
-    return f"{source.name}: unreadable as a table ({message[:200]})"
-
-
 # -- columns -----------------------------------------------------------------------
-def _chunk_columns(frame: Any) -> list[Array]:
-    return [_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+def _chunk_columns(frame: Any, decimal: str = ".") -> list[Array]:
+    return [_column(frame.iloc[:, i], decimal) for i in range(frame.shape[1])]
 
 
-def _column(series: Any) -> Array:
+def _column(series: Any, decimal: str = ".") -> Array:
     """float64 for numbers and booleans, else strings and None."""
     from pandas.api import types
 
@@ -262,8 +275,27 @@ def _column(series: Any) -> Array:
         return np.asarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
     if types.is_datetime64_any_dtype(dtype):
         series = series.dt.strftime("%Y-%m-%d %H:%M:%S")
-    values = series.to_numpy(dtype=object, na_value=None)
-    return strip_cells(values)
+    values = strip_cells(series.to_numpy(dtype=object, na_value=None))
+    if decimal == ",":
+        _point_decimals(values)
+    return values
+
+
+_COMMA_DECIMAL = re.compile(r"[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?")
+
+
+def _point_decimals(values: Array) -> None:
+    """``3,5`` -> ``3.5`` in a column pandas left as text (for a cell that is not a
+    number), so that its numbers still read as numbers and the odd cell stands out.
+
+    >>> cells = np.array(["1,5", "-2,25e3", "n.v.", None, "a,b"], dtype=object)
+    >>> _point_decimals(cells)
+    >>> cells.tolist()
+    ['1.5', '-2.25e3', 'n.v.', None, 'a,b']
+    """
+    for i, value in enumerate(values):
+        if isinstance(value, str) and _COMMA_DECIMAL.fullmatch(value):
+            values[i] = value.replace(",", ".")
 
 
 def strip_cells(values: Array) -> Array:
@@ -317,7 +349,10 @@ def _read_json(source: Source, pd: Any, options: ReadOptions) -> Table:
             raise CliError(
                 f"{source.name}: unreadable as {shape} ({message})"
             ) from None
-    return _frame_table(source, frame, [])
+    finder = (
+        LineFinder(source, ",", options.encoding, json_lines=True) if lines else None
+    )
+    return _frame_table(source, frame, [], finder)
 
 
 def _read_parquet(source: Source, pd: Any) -> Table:
@@ -338,7 +373,9 @@ def _read_parquet(source: Source, pd: Any) -> Table:
     return _frame_table(source, frame, [])
 
 
-def _frame_table(source: Source, frame: Any, notices: list[str]) -> Table:
+def _frame_table(
+    source: Source, frame: Any, notices: list[str], finder: LineFinder | None = None
+) -> Table:
     names = [str(name).strip() for name in frame.columns]
     seen: set[str] = set()
     for name in names:
@@ -349,7 +386,7 @@ def _frame_table(source: Source, frame: Any, notices: list[str]) -> Table:
         columns = dict(zip(names, _chunk_columns(frame), strict=True))
     except CliError as error:
         raise CliError(f"{source.name}: {error}") from None
-    return Table(source.name, columns, len(frame), notices)
+    return Table(source.name, columns, len(frame), notices, finder)
 
 
 # -- progress ----------------------------------------------------------------------

@@ -34,6 +34,10 @@ from glassnet.cli.network import (
     make_optimizer,
 )
 from glassnet.cli.prep import fit_plan
+from glassnet.cli.prep.encoders import as_numbers, as_texts, count_cells, first_rows
+from glassnet.cli.prep.fit import NUMERIC_SHARE
+from glassnet.cli.prep.plan import not_numbers_message
+from glassnet.cli.tables import Table
 from glassnet.cli.targets import (
     class_indices,
     encode,
@@ -75,9 +79,10 @@ def run_train(args: argparse.Namespace) -> int:
             )
         notices.append(f"{dropped_rows} rows without a target {target!r} left out")
         table, y = table.take(present), y[present]
-    info = _target_info(args, table.name, target, y, plan)
+    info = _target_info(args, table, target, y, plan)
     x, _ = plan.transform(table, np.float64 if args.dtype == "float64" else np.float32)
     table.columns.clear()  # the inputs live on in x: free the table before training
+    table.finder = None  # and standard input's bytes, which it keeps to find lines
     schedule = plan_schedule(args, len(x))
     verbose = args.verbose
     if verbose:
@@ -140,9 +145,14 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 
 def _target_info(
-    args: argparse.Namespace, where: str, target: str, y: Any, plan: Any
+    args: argparse.Namespace, table: Table, target: str, y: Any, plan: Any
 ) -> ModelInfo:
-    task = infer_task(y, args.task)
+    where = table.name
+    try:
+        task = infer_task(y, args.task)
+    except CliError:  # --task regression on a text target: typos in numbers?
+        _refuse_stray_text(table, target)
+        raise
     if task == "regression":
         values = y.astype(np.float64)
         if not np.isfinite(values).all():
@@ -156,12 +166,32 @@ def _target_info(
             f"every row; classification needs 2 or more"
         )
     if len(classes) > max(20, len(y) // 2):
+        _refuse_stray_text(table, target)  # numbers with a typo, as a regression?
         raise CliError(
             f"{where}: the target {target!r} has {len(classes)} different labels in "
             f"{len(y)} rows, too few rows per class to learn; is it the right column? "
             "(--task regression for numbers)"
         )
     return ModelInfo(task, target, plan, classes)
+
+
+def _refuse_stray_text(table: Table, target: str) -> None:
+    """A target of numbers but for a few cells: an error naming those cells' lines."""
+    values = table.columns[target]
+    if values.dtype == np.float64:
+        return
+    _, bad = as_numbers(values)
+    present = int(sum(value is not None for value in values))
+    if bad.any() and bad.sum() <= (1 - NUMERIC_SHARE) * present:
+        counts = count_cells(as_texts(values), bad)
+        raise CliError(
+            not_numbers_message(
+                table,
+                {target: counts},
+                {target: first_rows(bad)},
+                advice="otherwise fix them, or pick another --target",
+            ).replace(f"{target!r} has", f"the target {target!r} has", 1)
+        )
 
 
 def _print_block(info: ModelInfo, notices: list[str]) -> None:

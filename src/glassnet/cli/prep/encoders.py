@@ -42,7 +42,9 @@ __all__ = [
     "Report",
     "as_numbers",
     "as_texts",
+    "count_cells",
     "encoder_from_json",
+    "first_rows",
 ]
 
 #: what a date column can become, in this order
@@ -57,8 +59,38 @@ class Report:
     imputed: dict[str, int] = field(default_factory=dict)
     refused_missing: dict[str, int] = field(default_factory=dict)
     not_numbers: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: the first rows of each column's cells in ``not_numbers``
+    bad_rows: dict[str, list[int]] = field(default_factory=dict)
     unknown: dict[str, dict[str, int]] = field(default_factory=dict)
     not_dates: dict[str, int] = field(default_factory=dict)
+
+    def add(self, part: Report, offset: int) -> None:
+        """Count ``part``, the report on the rows from ``offset`` on, into this one.
+
+        >>> total, part = Report(imputed={"a": 2}), Report(imputed={"a": 1})
+        >>> part.bad_rows["b"] = [0, 3]
+        >>> total.add(part, offset=100)
+        >>> total.imputed, total.bad_rows
+        ({'a': 3}, {'b': [100, 103]})
+        """
+        for counts, more in (
+            (self.imputed, part.imputed),
+            (self.refused_missing, part.refused_missing),
+            (self.not_dates, part.not_dates),
+        ):
+            for name, count in more.items():
+                counts[name] = counts.get(name, 0) + count
+        for by_value, more_by_value in (
+            (self.not_numbers, part.not_numbers),
+            (self.unknown, part.unknown),
+        ):
+            for name, values in more_by_value.items():
+                into = by_value.setdefault(name, {})
+                for value, count in values.items():
+                    into[value] = into.get(value, 0) + count
+        for name, rows in part.bad_rows.items():
+            known = self.bad_rows.setdefault(name, [])
+            known.extend(offset + row for row in rows[: max(0, 4 - len(known))])
 
 
 def as_numbers(values: Array) -> tuple[Array, Array]:
@@ -96,7 +128,21 @@ def _number_text(value: Any) -> str:
     )
 
 
-def _count(texts: Array, mask: Array, limit: int = 5) -> dict[str, int]:
+def first_rows(mask: Array, limit: int = 4) -> list[int]:
+    """The first ``limit`` rows where ``mask`` is true (to name their lines).
+
+    >>> first_rows(np.array([False, True, True, False, True]), limit=2)
+    [1, 2]
+    """
+    return [int(row) for row in np.flatnonzero(mask)[:limit]]
+
+
+def count_cells(texts: Array, mask: Array, limit: int | None = None) -> dict[str, int]:
+    """The ``limit`` most frequent cells where ``mask`` is true (None: all), counted.
+
+    >>> count_cells(np.array(["a", "b", "b", "c"]), np.array([True, True, True, False]))
+    {'b': 2, 'a': 1}
+    """
     found, counts = np.unique(np.asarray(texts[mask], dtype=str), return_counts=True)
     order = np.argsort(-counts, kind="stable")[:limit]
     return {str(found[i])[:40]: int(counts[i]) for i in order}
@@ -120,7 +166,8 @@ class NumberInput:
     def transform(self, values: Array, block: Array, report: Report) -> None:
         numbers, bad = as_numbers(values)
         if bad.any():
-            report.not_numbers[self.name] = _count(values, bad)
+            report.not_numbers[self.name] = count_cells(values, bad)
+            report.bad_rows[self.name] = first_rows(bad)
         _fill_scaled(self, numbers.reshape(-1, 1), block, report, [self.fill])
 
     def to_json(self) -> dict[str, Any]:
@@ -250,7 +297,7 @@ class CategoryInput:
         codes = pd.Index(self.categories).get_indexer(texts)
         unknown = codes < 0
         if unknown.any():
-            report.unknown[self.name] = _count(texts, unknown)
+            report.unknown[self.name] = count_cells(texts, unknown)
         rows = np.flatnonzero(~unknown)
         block[:, : len(self.categories)] = 0
         block[rows, codes[rows]] = 1

@@ -45,15 +45,22 @@ from glassnet.cli.prep.encoders import (
     as_numbers,
     as_texts,
     date_parts,
+    first_rows,
 )
 
-__all__ = ["HARD_MAX_CATEGORIES", "MAX_CATEGORIES", "Fitted", "fit_encoder"]
+__all__ = [
+    "HARD_MAX_CATEGORIES",
+    "MAX_CATEGORIES",
+    "NUMERIC_SHARE",
+    "Fitted",
+    "fit_encoder",
+]
 
 #: text columns with more distinct values are dropped as free text (unless named)
 MAX_CATEGORIES = 100
 #: and refused even when named in --features
 HARD_MAX_CATEGORIES = 2000
-_NUMERIC_SHARE = 0.8
+NUMERIC_SHARE = 0.8
 _DATE_SHARE = 0.95
 _MIN_ROWS_FOR_ROW_NUMBER = 10
 #: columns longer than this take the median of as many evenly spaced rows
@@ -68,6 +75,8 @@ class Fitted:
     dropped: str | None = None
     #: cells that should be numbers but are not, by value (an error for the caller)
     not_numbers: dict[str, int] = field(default_factory=dict)
+    #: the first rows holding such cells, to name their lines
+    bad_rows: list[int] = field(default_factory=list)
     notice: str | None = None
 
 
@@ -85,11 +94,14 @@ def fit_encoder(
     readable = int(present.sum() - bad.sum())
     if not bad.any():
         return _fit_numbers(name, numbers, named, standardize, missing)
-    if readable >= _NUMERIC_SHARE * present.sum():
+    if readable >= NUMERIC_SHARE * present.sum():
         texts = as_texts(values)
         found, counts = np.unique(np.asarray(texts[bad], dtype=str), return_counts=True)
         order = np.argsort(-counts, kind="stable")
-        return Fitted(not_numbers={str(found[i])[:40]: int(counts[i]) for i in order})
+        return Fitted(
+            not_numbers={str(found[i])[:40]: int(counts[i]) for i in order},
+            bad_rows=first_rows(bad),
+        )
     date = _try_dates(name, values, present, standardize, missing)
     if date is not None:
         return date

@@ -28,13 +28,15 @@ import numpy as np
 
 from glassnet._typing import Array
 from glassnet.cli.app import CliError
+from glassnet.cli.lines import say_lines
 from glassnet.cli.prep.encoders import Encoder, Report, encoder_from_json
 from glassnet.cli.prep.fit import fit_encoder
 from glassnet.cli.tables import Table
 
-__all__ = ["MISSING_MODES", "Plan", "fit_plan", "report_notices"]
+__all__ = ["MISSING_MODES", "Plan", "fit_plan", "not_numbers_message", "report_notices"]
 
 MISSING_MODES = ("impute", "error")
+_BLOCK_ROWS = 1 << 15
 
 
 @dataclass
@@ -67,14 +69,22 @@ class Plan:
             )
         x = np.empty((table.n_rows, len(self.input_names)), dtype=dtype)
         report = Report()
-        start = 0
-        for encoder in self.encoders:
-            width = len(encoder.outputs)
-            encoder.transform(
-                table.columns[encoder.name], x[:, start : start + width], report
-            )
-            start += width
-        _refuse(report, table.name)
+        # Row blocks that stay in the cache: each encoder writes a strided column
+        # block of x, which for whole columns of a million rows took 4x longer.
+        for top in range(0, table.n_rows, _BLOCK_ROWS):
+            rows = slice(top, min(top + _BLOCK_ROWS, table.n_rows))
+            part = Report()
+            start = 0
+            for encoder in self.encoders:
+                width = len(encoder.outputs)
+                encoder.transform(
+                    table.columns[encoder.name][rows],
+                    x[rows, start : start + width],
+                    part,
+                )
+                start += width
+            report.add(part, top)
+        _refuse(report, table)
         return x, report
 
     def describe(self) -> list[str]:
@@ -156,6 +166,7 @@ def fit_plan(
     dropped: list[tuple[str, str]] = []
     notices: list[str] = []
     not_numbers: dict[str, dict[str, int]] = {}
+    bad_rows: dict[str, list[int]] = {}
     for name in features:
         fitted = fit_encoder(
             name,
@@ -166,6 +177,7 @@ def fit_plan(
         )
         if fitted.not_numbers:
             not_numbers[name] = fitted.not_numbers
+            bad_rows[name] = fitted.bad_rows
         elif fitted.encoder is None:
             dropped.append((name, str(fitted.dropped)))
         else:
@@ -173,7 +185,7 @@ def fit_plan(
         if fitted.notice:
             notices.append(fitted.notice)
     if not_numbers:
-        raise CliError(_not_numbers_message(table.name, not_numbers))
+        raise CliError(not_numbers_message(table, not_numbers, bad_rows))
     if missing == "error":
         _refuse_missing(table, features)
     if not encoders:
@@ -200,11 +212,11 @@ def _refuse_missing(table: Table, features: Sequence[str]) -> None:
         raise CliError(_missing_message(table.name, counts))
 
 
-def _refuse(report: Report, where: str) -> None:
+def _refuse(report: Report, table: Table) -> None:
     if report.not_numbers:
-        raise CliError(_not_numbers_message(where, report.not_numbers))
+        raise CliError(not_numbers_message(table, report.not_numbers, report.bad_rows))
     if report.refused_missing:
-        raise CliError(_missing_message(where, report.refused_missing))
+        raise CliError(_missing_message(table.name, report.refused_missing))
 
 
 def _missing_message(where: str, counts: dict[str, int]) -> str:
@@ -216,18 +228,43 @@ def _missing_message(where: str, counts: dict[str, int]) -> str:
     )
 
 
-def _not_numbers_message(where: str, found: dict[str, dict[str, int]]) -> str:
+def not_numbers_message(
+    table: Table,
+    found: dict[str, dict[str, int]],
+    bad_rows: dict[str, list[int]],
+    advice: str = "otherwise fix them or --exclude the column",
+) -> str:
+    """Per column: how many cells are not numbers, which, and on which lines.
+
+    ``found`` counts the cells by value, ``bad_rows`` holds the first rows of each
+    column's (:func:`~.encoders.first_rows`).
+
+    >>> table = Table("t.json", {}, 10)  # no lines in the file: rows are named
+    >>> not_numbers_message(table, {"w": {"x": 2, "?!": 1}}, {"w": [2, 5, 6]})[:72]
+    "t.json: 'w' has 3 cells that are not numbers ('x' x2, '?!' x1) in rows 2"
+    """
+    columns = list(found.items())[:10]
+    rows = sorted({row for name, _ in columns for row in bad_rows.get(name, [])})
+    lines = table.lines(rows)  # one pass over the file for every column
     parts = []
-    for name, values in list(found.items())[:10]:
+    for name, values in columns:
         total = sum(values.values())
-        shown = ", ".join(
-            f"{value!r} x{count}" for value, count in list(values.items())[:3]
-        )
+        common = sorted(values.items(), key=lambda item: -item[1])[:3]
+        shown = ", ".join(f"{value!r} x{count}" for value, count in common)
         verb = "is not a number" if total == 1 else "are not numbers"
-        parts.append(f"{name!r} has {_count(total, 'cell')} that {verb} ({shown})")
+        where = bad_rows.get(name, [])
+        if where and all(row in lines for row in where):
+            place = " on " + say_lines([lines[row] for row in where], total)
+        elif where:
+            place = " in " + say_lines(where, total, word="row")
+        else:
+            place = ""
+        parts.append(
+            f"{name!r} has {_count(total, 'cell')} that {verb} ({shown}){place}"
+        )
     return (
-        f"{where}: " + "; ".join(parts) + ". If they mean 'missing', add them to "
-        "--na-values; otherwise fix them or --exclude the column"
+        f"{table.name}: " + "; ".join(parts) + ". If they mean 'missing', add them to "
+        f"--na-values; {advice}"
     )
 
 
@@ -238,7 +275,10 @@ def report_notices(report: Report) -> list[str]:
         shown = ", ".join(f"{name} {count}" for name, count in report.imputed.items())
         notices.append(f"filled missing cells as in training ({shown})")
     for name, values in report.unknown.items():
-        shown = ", ".join(f"{value!r} x{count}" for value, count in values.items())
+        common = sorted(values.items(), key=lambda item: -item[1])
+        shown = ", ".join(f"{value!r} x{count}" for value, count in common[:5])
+        if len(common) > 5:
+            shown += f" and {len(common) - 5} more"
         notices.append(
             f"{name!r} holds categories unseen in training ({shown}): encoded as all "
             "zeros, as scikit-learn's handle_unknown='ignore'"
