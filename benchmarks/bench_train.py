@@ -1,7 +1,9 @@
-"""Training and inference speed of glassnet against PyTorch, scikit-learn and NumPy.
+"""Training and inference speed of glassnet against PyTorch, JAX, Keras, scikit-learn
+and NumPy.
 
 Run: ``make bench``, or ``python benchmarks/bench_train.py [--rounds R]
-[--threads 1,2] [--workloads tiny,small,medium,wide] [--quick] [--json PATH]``.
+[--threads 1,2] [--workloads tiny,small,medium,wide] [--peers glassnet,torch,...]
+[--quick] [--json PATH]``.
 It prints Markdown tables (the README's Speed section is one run of it); ``--json``
 also writes every number to PATH. ``--quick`` is a smoke run on small data that
 checks the machinery, not the speed.
@@ -31,6 +33,13 @@ Peers, each in its own persistent process (one per peer and workload):
   their default implementation, and per batch ``zero_grad(); loss.backward();
   step()``. Each epoch shuffles with ``torch.randperm`` and slices batches.
 - ``torch fused``: the same with ``fused=True`` (PyTorch's fastest CPU optimizer).
+- ``jax`` (dense_jax.py, when JAX and optax are installed: the ``bench`` extra): one
+  ``jax.jit``-compiled step of forward, loss, ``value_and_grad`` and an optax update
+  (``optax.sgd`` with momentum, or ``optax.adam`` with eps 1e-7), parameters and
+  state donated; each epoch a seeded NumPy permutation, then batch slices.
+- ``keras``: Keras 3 on the JAX backend, glassnet's twin: ``keras.Sequential`` of
+  Dense layers, compiled (XLA by default) and trained by ``fit(x, y, batch_size,
+  epochs, verbose=0)`` per chunk.
 - ``sklearn``: ``MLPClassifier`` fed float32 (it keeps float32 weights), alpha=0,
   the same solver, learning rate, momentum and batch size. Whole-epoch chunks call
   ``fit`` with ``warm_start=True, max_iter=epochs`` (its own epoch loop; its SGD
@@ -49,7 +58,8 @@ What is measured, and how:
   (medium: 100 steps, wide: 10 steps; each round trains the next slice, the same for
   every peer). Samples per second is samples seen / wall-clock time of the chunk,
   timed inside the peer's process (``fit`` included whole: its input checks, the
-  shuffle, storing predictions, the epoch's loss and the History callback).
+  shuffle, storing predictions, the epoch's loss and the History callback; JAX and
+  Keras wait for their queued work, ``block_until_ready``, before the clock stops).
 - The machine is shared and its speed swings by tens of percent for seconds at a
   time, so the peers alternate chunk by chunk in rounds (who goes first rotates),
   and every ratio is the median over rounds of that round's ratio; the min-max range
@@ -58,18 +68,29 @@ What is measured, and how:
   last call, and other programs may be running); a round is quiet when every chunk
   in it started on an idle machine, and the medians are over the quiet rounds when
   there are at least five ("quiet rounds" in the table), else over all rounds.
-  Two-thread PyTorch suffers most from a busy machine: every parallel operation
-  waits for its slower thread. One warm-up chunk per peer runs first; then every
-  peer's weights, gradients and optimizer state are checked to be float32.
+  CPU-seconds per wall-second of each peer's chunks (every thread of its process)
+  show who used more than its share: XLA queues the next step while computing.
+  Two-thread PyTorch and OpenBLAS suffer most from a busy machine: every parallel
+  operation waits for its slower thread. Before any timing, every peer takes one
+  step on the same first batch, and the loss on that batch before and after the
+  step must match glassnet's (``FIRST_STEP_TOLERANCE``; scikit-learn's tiny network
+  trains log-loss and is left out), or the run stops. Then one warm-up chunk per
+  peer (JAX and Keras compile there); then every peer's weights, gradients and
+  optimizer state are checked to be float32.
 - Threads: each thread count runs separately; every process gets
   ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` before it
   imports NumPy or torch, then ``threadpoolctl.threadpool_limits`` and
-  ``torch.set_num_threads`` once.
+  ``torch.set_num_threads`` once; the JAX and Keras processes get ``PJRT_NPROC``
+  (and with one thread ``XLA_FLAGS=--xla_cpu_multi_thread_eigen=false``).
+  ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` are unset in every worker (users'
+  machines do not set them), and each worker reports the BLAS libraries it loaded
+  and the kernels they picked (threadpoolctl) for the machine line.
 - Peak memory is each training process's resident-set high-water mark (VmHWM),
   reset after the imports and the data are loaded, so it is what the process holds
   while training: libraries, the data (the same for every peer) and what the peer
   allocates. The final accuracy and loss are over the whole training set.
-- ``predict`` latency: one sample and 1,024 samples (one batch), through glassnet's
+- ``predict`` latency (when glassnet, numpy and torch are all among the peers):
+  one sample and 1,024 samples (one batch), through glassnet's
   ``model.predict(x, verbose=0)`` (``batch_size=1024`` for 1,024 samples, one batch
   like the others), a hand-written NumPy forward pass
   and torch's ``softmax(net(x))`` under ``torch.inference_mode()``, interleaved in
@@ -98,11 +119,29 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import driver
+
 SEED = 0
 PEERS = ("glassnet", "torch", "torch_fused", "sklearn", "numpy", "floor")
-TRAINERS = PEERS[:-1]
+JAX_PEERS = ("jax", "keras")  # when the bench extra is installed (driver.py)
+ALL_PEERS = (
+    "glassnet",
+    "torch",
+    "torch_fused",
+    *JAX_PEERS,
+    "sklearn",
+    "numpy",
+    "floor",
+)
 LATENCY_PEERS = ("glassnet", "numpy", "torch")
-LABEL = {"torch_fused": "torch fused"}
+LABEL = {"torch_fused": "torch fused", "jax": "jax jit", "keras": "keras (jax)"}
+# The first step of every peer on the same batch: the loss before it must agree to
+# float32 rounding; after it, Adam's epsilon sits in a different place in
+# Keras-style implementations (glassnet, Keras, the numpy peer) than in PyTorch's,
+# optax's and scikit-learn's, which moves weights with tiny gradients differently.
+FIRST_STEP_TOLERANCE = {"sgd": 2e-5, "adam": 1e-3}
 # QuietGate: seconds to let BLAS threads stop spinning, seconds to watch the CPUs,
 # the busy share of all CPUs that still counts as quiet, the most to wait per workload
 SETTLE, WINDOW, QUIET, BUDGET = 0.15, 0.1, 0.1, 10.0
@@ -241,6 +280,9 @@ class Peer:
 
     def train(self, x: Any, y: Any, epochs: int) -> None:
         raise NotImplementedError
+
+    def sync(self) -> None:
+        """Wait for work still queued (JAX dispatches asynchronously)."""
 
     def arrays(self) -> list[Any]:  # weights, gradients, optimizer state (dtype check)
         return []
@@ -550,6 +592,11 @@ def limit_threads(threads: int, torch: bool) -> None:
 
 def make_peer(name: str, w: Workload, data: dict[str, Any]) -> Peer:
     weights = [data[f"w{i}"] for i in range(2 * (len(w.units) - 1))]
+    if name in JAX_PEERS:
+        import dense_jax
+
+        cls = dense_jax.JaxPeer if name == "jax" else dense_jax.KerasPeer
+        return cls(w, weights)
     if name == "glassnet":
         return GlassnetPeer(w, weights)
     if name in ("torch", "torch_fused"):
@@ -566,6 +613,8 @@ def run_worker(name: str, threads: int, path: str) -> None:
     import numpy as np
 
     limit_threads(threads, torch=name.startswith("torch"))
+    if name in JAX_PEERS:  # dense_jax imports this script: one module, not two
+        sys.modules.setdefault("bench_train", sys.modules[__name__])
     with np.load(path) as npz:
         data = {key: npz[key] for key in npz.files}
     w = Workload(**json.loads(str(data.pop("workload"))))
@@ -580,9 +629,19 @@ def run_worker(name: str, threads: int, path: str) -> None:
             start, stop, epochs = w.chunk(command["chunk"])
             xs, ys = x[start:stop], y[start:stop]
             with np.errstate(over="ignore"):  # the plain sigmoid may overflow
-                began = time.perf_counter()
+                began, cpu = time.perf_counter(), time.process_time()
                 peer.train(xs, ys, epochs)
+                peer.sync()
                 reply["seconds"] = time.perf_counter() - began
+                reply["cpu_seconds"] = time.process_time() - cpu
+        elif command["op"] == "first_step":
+            # the first batch, unshuffled: the loss before and after one step on it
+            xb, yb = x[: w.batch_size], y[: w.batch_size]
+            with np.errstate(over="ignore"):
+                reply["before"] = quality(w, peer.predictions(xb), yb)["loss"]
+                peer.train(xb, yb, 1)
+                peer.sync()
+                reply["after"] = quality(w, peer.predictions(xb), yb)["loss"]
         elif command["op"] == "dtypes":
             reply["dtypes"] = sorted(
                 {str(a.dtype).removeprefix("torch.") for a in peer.arrays()}
@@ -605,6 +664,7 @@ def run_worker(name: str, threads: int, path: str) -> None:
             reply = {
                 "peak_rss_mb": memory_kb("VmHWM") / 1024,
                 "start_rss_mb": baseline_kb / 1024,
+                "blas": driver.blas_kernels(),
             }
             if name != "floor":
                 reply.update(quality(w, peer.predictions(x), y))
@@ -757,30 +817,72 @@ def clean(values: list[float], quiet: list[bool]) -> list[float]:
     return kept if len(kept) >= 5 else values
 
 
+class DenseWorker(Worker):
+    """A worker of this script in its peer's environment (driver.worker_env),
+    keeping its training replies (for the CPU-seconds per wall-second)."""
+
+    def __init__(self, name: str, threads: int, path: str, gate: QuietGate) -> None:
+        env = driver.worker_env(name, threads)
+        super().__init__(name, threads, path, gate, env=env)
+        self.trained: list[dict[str, Any]] = []
+
+    def ask(self, **command: Any) -> dict[str, Any]:
+        reply = super().ask(**command)
+        if command["op"] == "train":
+            self.trained.append(reply)
+        return reply
+
+
 def run_workload(
-    w: Workload, threads: int, rounds: int, path: str, wait: bool = True
+    w: Workload,
+    threads: int,
+    rounds: int,
+    path: str,
+    wait: bool = True,
+    peers: tuple[str, ...] = PEERS,
 ) -> dict[str, Any]:
     gate = QuietGate(threads, BUDGET if wait else 0.0)
-    workers = {name: Worker(name, threads, path, gate) for name in PEERS}
+    workers = {name: DenseWorker(name, threads, path, gate) for name in peers}
+    trainers = tuple(name for name in peers if name != "floor")
+    latency_peers = tuple(name for name in LATENCY_PEERS if name in peers)
     try:
+        # Every peer's first step on the same batch (sklearn's tiny network trains
+        # log-loss, not MSE: it is left out there).
+        checked = [n for n in trainers if not (n == "sklearn" and w.loss == "mse")]
+        first = {name: workers[name].ask(op="first_step") for name in checked}
+        tolerance = FIRST_STEP_TOLERANCE[w.optimizer]
+        driver.check_first_step(w.name, threads, first, tolerance)
         for name, worker in workers.items():  # warm-up: caches, lazy init, allocators
             worker.ask(op="train", chunk=0)
             if name != "floor":
                 dtypes = worker.ask(op="dtypes")["dtypes"]
                 if dtypes != ["float32"]:
                     raise SystemExit(f"{name} trains {w.name} in {dtypes}, not float32")
-        seconds, quiet = interleave(workers, PEERS, rounds, op="train")
-        latency = measure_latency(workers, max(5, rounds // 2), min(1024, w.samples))
-        reports = {name: workers[name].ask(op="report") for name in PEERS}
+            worker.trained.clear()
+        seconds, quiet = interleave(workers, peers, rounds, op="train")
+        latency = (
+            measure_latency(workers, max(5, rounds // 2), min(1024, w.samples))
+            if len(latency_peers) == len(LATENCY_PEERS)
+            else {}
+        )
+        reports = {name: workers[name].ask(op="report") for name in peers}
     finally:
         for worker in workers.values():
             worker.close()
-    rates = {name: [w.chunk_samples / s for s in seconds[name]] for name in PEERS}
+    rates = {name: [w.chunk_samples / s for s in seconds[name]] for name in peers}
+    # samples per CPU-second (every thread of the process): at one thread, what a
+    # peer computes per second of CPU it got, which other programs on a shared
+    # machine disturb less than wall time (with more threads it counts spinning)
+    cpu_rates = {
+        name: [w.chunk_samples / r["cpu_seconds"] for r in worker.trained]
+        for name, worker in workers.items()
+    }
 
-    def ratios(a: str, b: str) -> dict[str, float]:
-        per_round = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
+    def ratios(a: str, b: str, by: dict[str, list[float]] = rates) -> dict[str, float]:
+        per_round = [x / y for x, y in zip(by[a], by[b], strict=True)]
         return summarize(clean(per_round, quiet))
 
+    others = [name for name in trainers if name != "glassnet"]
     return {
         "workload": w.name,
         "threads": threads,
@@ -788,26 +890,38 @@ def run_workload(
         "samples_per_chunk": w.chunk_samples,
         "rounds": rounds,
         "quiet_rounds": sum(quiet),
+        "first_step": first,
         "samples_per_s": {
             name: statistics.median(clean(v, quiet)) for name, v in rates.items()
         },
         "rounds_samples_per_s": rates,
         "rounds_quiet": quiet,
         "ratio_vs_torch": {
-            "glassnet": ratios("glassnet", "torch"),
-            "glassnet_vs_fused": ratios("glassnet", "torch_fused"),
-            "torch_fused": ratios("torch_fused", "torch"),
-            "sklearn": ratios("sklearn", "torch"),
-            "numpy": ratios("numpy", "torch"),
+            name: ratios(name, "torch") for name in trainers if name != "torch"
+        },
+        "glassnet_vs": {name: ratios("glassnet", name) for name in others},
+        "glassnet_vs_by_cpu": {
+            name: ratios("glassnet", name, cpu_rates)
+            for name in (*others, "floor")
+            if name in peers
         },
         "share_of_floor": {
-            name: ratios(name, "floor") for name in ("glassnet", "torch", "torch_fused")
+            name: ratios(name, "floor")
+            for name in ("glassnet", "torch", "torch_fused", *JAX_PEERS)
+            if name in peers and "floor" in peers
+        },
+        "cpu_per_wall": {
+            name: statistics.median(
+                clean([r["cpu_seconds"] / r["seconds"] for r in worker.trained], quiet)
+            )
+            for name, worker in workers.items()
         },
         "latency": latency,
-        "memory_mb": {name: reports[name]["peak_rss_mb"] for name in PEERS},
-        "start_memory_mb": {name: reports[name]["start_rss_mb"] for name in PEERS},
-        "accuracy": {name: reports[name]["accuracy"] for name in TRAINERS},
-        "final_loss": {name: reports[name]["loss"] for name in TRAINERS},
+        "memory_mb": {name: reports[name]["peak_rss_mb"] for name in peers},
+        "start_memory_mb": {name: reports[name]["start_rss_mb"] for name in peers},
+        "accuracy": {name: reports[name]["accuracy"] for name in trainers},
+        "final_loss": {name: reports[name]["loss"] for name in trainers},
+        "blas": {name: reports[name]["blas"] for name in peers},
     }
 
 
@@ -876,59 +990,112 @@ def ratio_text(r: dict[str, float]) -> str:
     return f"{r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f})"
 
 
+def label(name: str) -> str:
+    return LABEL.get(name, name)
+
+
+def row0_cpu(rows: list[dict[str, Any]]) -> list[str]:
+    """The peers of the by-CPU-time table."""
+    return list(rows[0]["glassnet_vs_by_cpu"])
+
+
 def format_tables(rows: list[dict[str, Any]], imports: dict[str, float]) -> str:
+    peers = list(rows[0]["samples_per_s"])
+    others = list(rows[0]["glassnet_vs"])
+    floor = "floor" in peers
     lines = [
-        "Training speed: median over rounds of each round's ratio (min-max in brackets)",
+        "Training speed: median over rounds of each round's ratio (min-max in "
+        "brackets); > 1x means glassnet is faster",
         "",
-        "| workload | threads | glassnet samples/s | glassnet / torch "
-        "| glassnet / torch fused | glassnet / matmul floor | torch fused / torch "
-        "| sklearn / torch | numpy / torch | quiet rounds |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| workload | threads | glassnet samples/s | "
+        + " | ".join(f"glassnet / {label(name)}" for name in others)
+        + (" | glassnet / matmul floor" if floor else "")
+        + " | quiet rounds |",
+        "|---|---|---|" + "---|" * (len(others) + floor) + "---|",
     ]
     for row in rows:
-        ratio, floor = row["ratio_vs_torch"], row["share_of_floor"]
         cells = [
             row["workload"],
             str(row["threads"]),
             f"{row['samples_per_s']['glassnet']:,.0f}",
-            ratio_text(ratio["glassnet"]),
-            ratio_text(ratio["glassnet_vs_fused"]),
-            f"{floor['glassnet']['median']:.0%}",
-            ratio_text(ratio["torch_fused"]),
-            ratio_text(ratio["sklearn"]),
-            ratio_text(ratio["numpy"]),
+            *(ratio_text(row["glassnet_vs"][name]) for name in others),
+            *([f"{row['share_of_floor']['glassnet']['median']:.0%}"] if floor else []),
             f"{row['quiet_rounds']} of {row['rounds']}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Samples per second (medians), peak memory of each training process (MB) "
-        "and final training accuracy",
+        "The same ratios by CPU time (samples per CPU-second of each process, all "
+        "its threads): at one thread, what each peer computes per second of CPU it "
+        "got, less disturbed by other programs than wall time",
         "",
         "| workload | threads | "
-        + " | ".join(LABEL.get(name, name) for name in PEERS)
-        + " | peak MB: glassnet / torch / torch fused / sklearn / numpy "
-        "| accuracy: glassnet / torch / torch fused / sklearn / numpy |",
-        "|---|---|" + "---|" * len(PEERS) + "---|---|",
+        + " | ".join(f"glassnet / {label(name)}" for name in row0_cpu(rows))
+        + " |",
+        "|---|---|" + "---|" * len(row0_cpu(rows)),
     ]
     for row in rows:
-        rates = [f"{row['samples_per_s'][name]:,.0f}" for name in PEERS]
-        memory = " / ".join(f"{row['memory_mb'][name]:,.0f}" for name in TRAINERS)
-        accuracy = " / ".join(f"{row['accuracy'][name]:.1%}" for name in TRAINERS)
+        by_cpu = row["glassnet_vs_by_cpu"]
         lines.append(
             f"| {row['workload']} | {row['threads']} | "
-            + " | ".join(rates)
-            + f" | {memory} | {accuracy} |"
+            + " | ".join(ratio_text(by_cpu[name]) for name in row0_cpu(rows))
+            + " |"
         )
     lines += [
         "",
-        "predict latency in microseconds (medians) and the median per-round ratio to a "
-        "hand-written NumPy forward pass",
+        "Every peer: samples/s (median), speed relative to PyTorch's default, "
+        "CPU-seconds per wall-second of its chunks (all its threads), peak memory of "
+        "its process (MB), and its final training loss and accuracy",
         "",
-        "| workload | threads | samples | glassnet | numpy forward | torch "
-        "| glassnet / numpy | torch / numpy |",
-        "|---|---|---|---|---|---|---|---|",
+        "| workload | threads | peer | samples/s | / torch | CPU/wall | peak MB "
+        "| loss | accuracy |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    for row in rows:
+        for name in peers:
+            vs = row["ratio_vs_torch"].get(name)
+            trained = name in row["final_loss"]
+            lines.append(
+                f"| {row['workload']} | {row['threads']} | {label(name)} | "
+                f"{row['samples_per_s'][name]:,.0f} | "
+                f"{ratio_text(vs) if vs else '-'} | {row['cpu_per_wall'][name]:.2f} | "
+                f"{row['memory_mb'][name]:,.0f} | "
+                + (
+                    f"{row['final_loss'][name]:.4f} | {row['accuracy'][name]:.1%} |"
+                    if trained
+                    else "- | - |"
+                )
+            )
+    checked = [n for n in peers if any(n in row["first_step"] for row in rows)]
+    lines += [
+        "",
+        "First step on the same batch: the loss before and after it (each peer; "
+        "checked against glassnet's)",
+        "",
+        "| workload | threads | " + " | ".join(label(name) for name in checked) + " |",
+        "|---|---|" + "---|" * len(checked),
+    ]
+    for row in rows:
+        first = row["first_step"]
+        cells = [
+            f"{first[n]['before']:.6f} -> {first[n]['after']:.6f}"
+            if n in first
+            else "-"
+            for n in checked
+        ]
+        lines.append(
+            f"| {row['workload']} | {row['threads']} | " + " | ".join(cells) + " |"
+        )
+    if any(row["latency"] for row in rows):
+        lines += [
+            "",
+            "predict latency in microseconds (medians) and the median per-round "
+            "ratio to a hand-written NumPy forward pass",
+            "",
+            "| workload | threads | samples | glassnet | numpy forward | torch "
+            "| glassnet / numpy | torch / numpy |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
     for row in rows:
         for samples, lat in row["latency"].items():
             s, vs = lat["seconds"], lat["vs_numpy"]
@@ -938,9 +1105,10 @@ def format_tables(rows: list[dict[str, Any]], imports: dict[str, float]) -> str:
                 f"{s['torch'] * 1e6:,.1f} | {ratio_text(vs['glassnet'])} | "
                 f"{ratio_text(vs['torch'])} |"
             )
-    lines += ["", "Import time, fresh interpreter, median (seconds): " + ", ".join(
-        f"{label} {seconds:.3f}" for label, seconds in imports.items()
-    )]  # fmt: skip
+    if imports:
+        lines += ["", "Import time, fresh interpreter, median (seconds): " + ", ".join(
+            f"{label} {seconds:.3f}" for label, seconds in imports.items()
+        )]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -955,40 +1123,51 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def versions() -> dict[str, str]:
+def versions(peers: tuple[str, ...]) -> dict[str, str]:
+    """Library versions; torch, JAX and Keras read in a peer's own environment."""
     import numpy
     import sklearn
-    import threadpoolctl
 
-    blas = [
-        f"{pool['internal_api']} {pool['version']} ({pool.get('architecture', '?')})"
-        for pool in threadpoolctl.threadpool_info()
-        if pool["user_api"] == "blas" and "numpy" in pool["filepath"]
-    ]
-    done = subprocess.run(
-        [sys.executable, "-c", "import torch; print(torch.__version__)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {
+    v = {
         "python": platform.python_version(),
         "numpy": numpy.__version__,
-        "blas": ", ".join(blas),
-        "torch": done.stdout.strip(),
         "sklearn": sklearn.__version__,
     }
+    for key, module in (("torch", "torch"), ("jax", "jax"), ("keras", "keras")):
+        if any(name.startswith(key) for name in peers):
+            done = subprocess.run(
+                [sys.executable, "-c", f"import {module}; print({module}.__version__)"],
+                capture_output=True, text=True, check=True,
+                env=driver.worker_env(key, 1),
+            )  # fmt: skip
+            v[key] = done.stdout.strip()
+    return v
 
 
-def machine_line(v: dict[str, str]) -> str:
-    # OPENBLAS_CORETYPE overrides OpenBLAS's choice of kernels for the CPU, which can
-    # halve or double the speed of every matrix multiply in NumPy: say so.
+def machine_line(v: dict[str, str], rows: list[dict[str, Any]]) -> str:
+    """The CPU, the libraries, and the BLAS kernels the workers reported.
+
+    OPENBLAS_CORETYPE overrides OpenBLAS's choice of kernels for the CPU, which can
+    halve or double the speed of every matrix multiply: the workers run without it
+    (driver.worker_env), and the line says when the driver's environment had it.
+    """
+    blas = sorted(
+        {b for row in rows for kernels in row["blas"].values() for b in kernels}
+    )
     forced = os.environ.get("OPENBLAS_CORETYPE")
     return (
         f"{cpu_name()}, {os.cpu_count()} CPUs, Python {v['python']}, NumPy "
-        f"{v['numpy']} with {v['blas']}"
-        + (f" set by OPENBLAS_CORETYPE={forced}" if forced else "")
-        + f", PyTorch {v['torch']} (CPU), scikit-learn {v['sklearn']}"
+        f"{v['numpy']}; BLAS in the workers (threadpoolctl): "
+        f"{', '.join(blas) or 'none reported'}"
+        + (
+            f" (OPENBLAS_CORETYPE={forced} here, unset in the workers)"
+            if forced
+            else ""
+        )
+        + "; "
+        + ", ".join(
+            f"{k} {v[k]}" for k in ("torch", "jax", "keras", "sklearn") if k in v
+        )
     )
 
 
@@ -1008,11 +1187,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: small data, short chunks"
     )
+    parser.add_argument(
+        "--peers",
+        default=None,
+        help=f"a subset of {','.join(ALL_PEERS)} with glassnet and torch among them "
+        "(default: all; jax and keras when JAX, optax and Keras are installed)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     check_common_args(parser, args, [w.name for w in make_workloads(quick=True)])
+    if args.peers is None:
+        jax = driver.jax_peers_available()
+        args.peer_names = tuple(n for n in ALL_PEERS if jax or n not in JAX_PEERS)
+    else:
+        chosen = args.peers.split(",")
+        if not set(chosen) <= set(ALL_PEERS) or not {"glassnet", "torch"} <= set(
+            chosen
+        ):
+            parser.error(
+                f"--peers takes names from {','.join(ALL_PEERS)}, glassnet and torch "
+                f"among them; received {args.peers!r}"
+            )
+        args.peer_names = tuple(name for name in ALL_PEERS if name in chosen)
     return args
 
 
@@ -1052,23 +1250,26 @@ def main(argv: list[str] | None = None) -> None:
         for threads in args.thread_counts:
             for w in chosen:
                 row = run_workload(
-                    w, threads, args.rounds, paths[w.name], not args.quick
-                )
+                    w, threads, args.rounds, paths[w.name], not args.quick,
+                    args.peer_names,
+                )  # fmt: skip
                 rows.append(row)
     names = [w.name for w in chosen]
     rows.sort(key=lambda row: (names.index(row["workload"]), row["threads"]))
     imports = import_times(1 if args.quick else 7)
-    v = versions()
+    v = versions(args.peer_names)
     print(
-        f"glassnet vs PyTorch {v['torch']} (CPU), scikit-learn {v['sklearn']} and plain "
-        f"NumPy {v['numpy']}, float32, median of {args.rounds} alternating rounds"
+        "glassnet vs "
+        + ", ".join(label(name) for name in args.peer_names if name != "glassnet")
+        + f", float32, median of {args.rounds} alternating rounds"
     )
-    print(machine_line(v) + "\n")
+    print(machine_line(v, rows) + "\n")
     print(format_tables(rows, imports))
     print(f"\n({time.perf_counter() - started:.0f} s)")
     if args.json:
         report = {
-            "machine": machine_line(v),
+            "machine": machine_line(v, rows),
+            "peers": list(args.peer_names),
             "platform": platform.platform(),
             "versions": v,
             "rounds": args.rounds,

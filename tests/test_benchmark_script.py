@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,45 @@ def test_arguments_are_parsed_and_checked() -> None:
         bench.parse_args(["--rounds", "0"])
     with pytest.raises(SystemExit):
         bench.parse_args(["--workloads", "tiny,huge"])
+
+
+def test_peers_are_chosen_with_glassnet_and_torch_among_them() -> None:
+    bench = load_script()
+    args = bench.parse_args(["--quick", "--peers", "torch,glassnet,jax"])
+    assert args.peer_names == ("glassnet", "torch", "jax")  # in the table's order
+    for bad in ("glassnet,jax", "glassnet,torch,tensorflow"):
+        with pytest.raises(SystemExit):
+            bench.parse_args(["--peers", bad])
+
+
+def test_workers_run_without_the_forced_blas_kernels(monkeypatch: Any) -> None:
+    load_script()
+    import driver  # benchmarks/ is on sys.path once the script is loaded
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("OPENBLAS_L2_SIZE", "524288")
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    torch_env = driver.worker_env("torch", 2)
+    assert "OPENBLAS_CORETYPE" not in torch_env and "OPENBLAS_L2_SIZE" not in torch_env
+    assert torch_env["OPENBLAS_NUM_THREADS"] == torch_env["OMP_NUM_THREADS"] == "2"
+    assert "PJRT_NPROC" not in torch_env and "KERAS_BACKEND" not in torch_env
+    keras_env = driver.worker_env("keras", 1)
+    assert keras_env["PJRT_NPROC"] == "1" and keras_env["KERAS_BACKEND"] == "jax"
+    assert keras_env["XLA_FLAGS"] == driver.ONE_XLA_THREAD
+    assert "XLA_FLAGS" not in driver.worker_env("jax", 2)
+
+
+def test_a_first_step_that_differs_stops_the_run() -> None:
+    load_script()
+    import driver
+
+    same = {"before": 2.3, "after": 2.2}
+    close = {"before": 2.3 + 1e-6, "after": 2.2 - 1e-6}
+    driver.check_first_step("medium", 1, {"glassnet": same, "jax": close}, 2e-5)
+    with pytest.raises(SystemExit, match="jax after"):
+        driver.check_first_step(
+            "medium", 1, {"glassnet": same, "jax": {"before": 2.3, "after": 2.1}}, 2e-5
+        )
 
 
 def test_workloads_are_the_four_of_the_issue() -> None:
@@ -82,13 +122,20 @@ def test_a_quick_run_writes_the_tables_and_the_json(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "glassnet / torch fused" in done.stdout
     report = json.loads(out.read_text())
-    assert "CPUs" in report["machine"]
+    assert "CPUs" in report["machine"] and "BLAS in the workers" in report["machine"]
     assert set(report["import_seconds"]) >= {"import glassnet"}
     rows = {(row["workload"], row["threads"]): row for row in report["results"]}
     assert set(rows) == {("tiny", 1), ("medium", 1)}
     peers = {"glassnet", "torch", "torch_fused", "sklearn", "numpy", "floor"}
     for row in rows.values():
-        assert set(row["samples_per_s"]) == peers
+        # jax and keras too where the bench extra is installed
+        assert peers <= set(row["samples_per_s"]) <= peers | {"jax", "keras"}
+        assert set(row["cpu_per_wall"]) == set(row["samples_per_s"])
+        assert all(share > 0 for share in row["cpu_per_wall"].values())
+        assert any("openblas" in b for b in row["blas"]["glassnet"])
+        # every peer took the same first step: the driver checked the losses
+        first = row["first_step"]
+        assert first["torch"]["before"] == pytest.approx(first["glassnet"]["before"])
         assert all(rate > 0 for rate in row["samples_per_s"].values())
         for ratio in [*row["ratio_vs_torch"].values(), *row["share_of_floor"].values()]:
             assert ratio["min"] <= ratio["median"] <= ratio["max"]

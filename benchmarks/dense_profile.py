@@ -1,0 +1,208 @@
+"""Where glassnet's Dense training step goes: matmuls, optimizer update, the rest.
+
+Run: ``python benchmarks/dense_profile.py [--threads 1] [--workloads medium,wide]
+[--steps 200] [--rounds 7]``. For each workload of bench_train.py it builds
+glassnet's model (same weights, optimizer and batch size) and times, interleaved in
+rounds on the same batch (median over rounds of the per-step time):
+
+- ``step``: one training step as ``fit`` runs it (``training.make_train_step``:
+  forward, the fused softmax cross-entropy gradient, backward, the optimizer's
+  ``apply_flat`` over the flat buffer);
+- ``matmul floor``: the step's matrix multiplies alone, into preallocated outputs
+  (forward ``x @ W``, backward ``x.T @ dz`` and ``dz @ W.T``, none for the data's
+  gradient), as bench_train's ``floor`` peer;
+- ``gradients``: the step without the update (forward, loss gradient, backward);
+- ``update``: ``optimizer.apply_flat`` alone, on the model's flat buffers.
+
+``elementwise = gradients - matmul floor`` is the activations, bias adds and sums,
+softmax and the loss gradient. With ``--xla`` (JAX and optax installed) it also
+times, in the same rounds, what XLA does with the same shapes and threads: the
+JAX peer's whole jitted step (dense_jax.py), the same matrix multiplies jitted
+together, and optax's Adam or SGD update alone, jitted with donated buffers.
+It also prints the top functions of a cProfile of the step. With one thread the
+clock is the process's CPU time (other programs on a shared machine take wall
+time, not this process's CPU time), else wall time. The environment is the
+benchmark workers' (driver.worker_env), set before NumPy or JAX loads: the thread
+counts, ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+from typing import Any
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workloads", default="medium,wide")
+    parser.add_argument("--steps", type=int, default=100, help="steps per timing")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--xla", action="store_true", help="time XLA's peers too")
+    return parser.parse_args()
+
+
+CLOCK = time.perf_counter  # main() switches to CPU time for one thread
+
+
+def per_step(call: Any, steps: int) -> float:
+    began = CLOCK()
+    for _ in range(steps):
+        call()
+    return (CLOCK() - began) / steps
+
+
+def main() -> None:
+    global CLOCK
+    args = parse_args()
+    if args.threads == 1:  # CPU time: what a shared machine's other programs
+        CLOCK = time.process_time  # disturb less than wall time (one thread only)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import driver
+
+    # the benchmark's worker environment, before NumPy (or JAX) is imported
+    os.environ.clear()
+    os.environ.update(
+        driver.worker_env("jax" if args.xla else "glassnet", args.threads)
+    )
+    import bench_train as bt
+    import numpy  # noqa: F401  (loads OpenBLAS, for the kernel report below)
+
+    print(f"{args.threads} thread(s); BLAS: {', '.join(driver.blas_kernels())}")
+    for w in bt.make_workloads(quick=False):
+        if w.name in args.workloads.split(","):
+            profile_workload(bt, w, args)
+
+
+def step_calls(bt: Any, w: Any) -> tuple[dict[str, Any], int]:
+    """The four timed calls on glassnet's model of ``w``, and its weight count."""
+    import numpy as np
+
+    from glassnet.training import make_gradient_step, make_train_step
+
+    x, y = bt.make_data(w)
+    xb, yb = np.ascontiguousarray(x[: w.batch_size]), y[: w.batch_size]
+    model = bt.build_glassnet(w)
+    model.fit(xb, yb, batch_size=w.batch_size, epochs=1, verbose=0)  # builds it
+    step = make_train_step(model)
+    gradients = make_gradient_step(model, model.loss)
+    flat, optimizer = model.flat, model.optimizer
+    params, grads = flat.trainable_params, flat.trainable_grads
+    layout = flat.trainable_layout
+    floor = bt.FloorPeer(w, xb)
+    calls = {
+        "step": lambda: step(xb, yb),
+        "gradients": lambda: gradients(xb, yb),
+        "update": lambda: optimizer.apply_flat(params, grads, layout),
+        "matmul floor": lambda: floor.train(xb, yb, 1),
+    }
+    return calls, params.size
+
+
+def xla_calls(bt: Any, w: Any) -> dict[str, Any]:
+    """The JAX peer's step, the step's matmuls and the optax update, jitted."""
+    import dense_jax
+    import jax
+    import numpy as np
+    import optax
+
+    x, y = bt.make_data(w)
+    xb, yb = np.ascontiguousarray(x[: w.batch_size]), y[: w.batch_size]
+    weights = bt.build_glassnet(w).get_weights()
+    peer = dense_jax.JaxPeer(w, weights)
+    jax_y = yb if w.loss == "mse" else yb.astype("int32")
+
+    def jax_step() -> None:
+        peer.params, peer.state, _ = peer.step(peer.params, peer.state, xb, jax_y)
+        peer.sync()
+
+    def matmuls(kernels: list[Any], h: Any, dz: list[Any]) -> Any:
+        hs = [h]
+        for kernel in kernels:
+            hs.append(hs[-1] @ kernel)
+        out = [hs[i].T @ dz[i] for i in range(len(kernels))]
+        out += [dz[i] @ kernels[i].T for i in range(1, len(kernels))]
+        return out, hs
+
+    rng = np.random.default_rng(0)
+    kernels = [jax.numpy.asarray(a) for a in weights[::2]]
+    dz = [rng.uniform(-1, 1, (len(xb), k.shape[1])).astype(np.float32) for k in kernels]
+    jitted = jax.jit(matmuls)
+    if w.optimizer == "adam":
+        tx = optax.adam(w.learning_rate, eps=1e-7)
+    else:
+        tx = optax.sgd(w.learning_rate, momentum=w.momentum or None)
+
+    def apply(params: Any, state: Any, grads: Any) -> Any:
+        updates, state = tx.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+    update = jax.jit(apply, donate_argnums=(0, 1))
+    grads = [jax.numpy.asarray(a * 1e-2) for a in weights]
+    box = [[jax.numpy.asarray(a) for a in weights]]
+    box.append(tx.init(box[0]))
+
+    def optax_update() -> None:
+        box[0], box[1] = update(box[0], box[1], grads)
+        jax.block_until_ready(box[0])
+
+    return {
+        "jax step": jax_step,
+        "xla matmuls": lambda: jax.block_until_ready(jitted(kernels, xb, dz)),
+        "optax update": optax_update,
+    }
+
+
+def profile_workload(bt: Any, w: Any, args: argparse.Namespace) -> None:
+    import numpy as np
+
+    calls, weights = step_calls(bt, w)
+    if args.xla:
+        calls.update(xla_calls(bt, w))
+    with np.errstate(over="ignore"):
+        for call in calls.values():
+            per_step(call, 5)
+        times: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(args.rounds):
+            for name, call in calls.items():
+                times[name].append(per_step(call, args.steps))
+    median = {name: statistics.median(v) for name, v in times.items()}
+    elementwise = median["gradients"] - median["matmul floor"]
+    clock = "CPU" if CLOCK is time.process_time else "wall"
+    print(
+        f"\n{w.name} ({'-'.join(map(str, w.units))}, batch {w.batch_size}, "
+        f"{weights:,} weights, {w.optimizer}); microseconds per step ({clock} "
+        f"time), median of {args.rounds} rounds of {args.steps} steps"
+    )
+    for name, seconds in median.items():
+        share = seconds / median["step"]
+        print(f"  {name:>14}: {seconds * 1e6:9.1f} us  ({share:.0%} of the step)")
+    print(f"  {'elementwise':>14}: {elementwise * 1e6:9.1f} us  (gradients - floor)")
+    print(f"  share of the matmul floor: {median['matmul floor'] / median['step']:.0%}")
+    for ours, theirs in (
+        ("step", "jax step"),
+        ("matmul floor", "xla matmuls"),
+        ("update", "optax update"),
+    ):
+        if theirs in times:
+            ratios = [a / b for a, b in zip(times[ours], times[theirs], strict=True)]
+            print(
+                f"  {ours} / {theirs} (time): {statistics.median(ratios):.2f} "
+                f"({min(ratios):.2f}-{max(ratios):.2f})"
+            )
+    if not args.no_profile:
+        profile = cProfile.Profile()
+        with np.errstate(over="ignore"):
+            profile.runcall(per_step, calls["step"], args.steps * 2)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+
+
+if __name__ == "__main__":
+    main()

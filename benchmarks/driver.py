@@ -1,0 +1,94 @@
+"""What every benchmark driver here shares about its worker processes.
+
+bench_train.py (and, in their own copies, bench_conv.py and bench_rnn.py) runs each
+peer in its own process: ``worker_env`` is that process's environment, and
+``blas_kernels`` what it reports about the BLAS it loaded; ``check_first_step``
+stops a run whose peers did not start from the same network.
+
+>>> env = worker_env("jax", 1)
+>>> env["PJRT_NPROC"], env["JAX_PLATFORMS"], "OPENBLAS_CORETYPE" in env
+('1', 'cpu', False)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+# With one thread XLA's own pool has one worker (PJRT_NPROC=1), and this turns off
+# the Eigen thread pool its matrix multiplies would otherwise start.
+ONE_XLA_THREAD = "--xla_cpu_multi_thread_eigen=false"
+# Users' machines do not set these: OPENBLAS_CORETYPE=Haswell halves OpenBLAS's
+# matmul speed on an AVX-512 CPU, OPENBLAS_L2_SIZE changes its blocking.
+DROPPED = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "XLA_FLAGS", "PJRT_NPROC")
+
+
+def worker_env(name: str, threads: int) -> dict[str, str]:
+    """The environment of peer ``name``'s process, ``threads`` threads wide.
+
+    ``OMP/OPENBLAS/MKL_NUM_THREADS`` are set before the worker imports anything;
+    the peers named ``jax`` and ``keras`` also get XLA's thread settings, and
+    ``keras`` the JAX backend.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED}
+    env.pop("KERAS_BACKEND", None)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    if name in ("jax", "keras"):
+        env["JAX_PLATFORMS"] = "cpu"
+        env["PJRT_NPROC"] = str(threads)
+        if threads == 1:
+            env["XLA_FLAGS"] = ONE_XLA_THREAD
+    if name == "keras":
+        env["KERAS_BACKEND"] = "jax"
+    return env
+
+
+def jax_peers_available() -> bool:
+    """Whether JAX, optax and Keras can be imported (the ``bench`` extra)."""
+    return all(
+        importlib.util.find_spec(module) is not None
+        for module in ("jax", "optax", "keras")
+    )
+
+
+def blas_kernels() -> list[str]:
+    """The BLAS libraries loaded in this process, with the kernels they picked."""
+    import threadpoolctl
+
+    return [
+        f"{pool['internal_api']} {pool['version']} ({pool.get('architecture', '?')})"
+        for pool in threadpoolctl.threadpool_info()
+        if pool["user_api"] == "blas"
+    ]
+
+
+def check_first_step(
+    workload: str, threads: int, losses: dict[str, dict[str, float]], tolerance: float
+) -> None:
+    """Stop the run unless every peer's first-step losses match glassnet's.
+
+    ``losses[peer]`` holds ``before`` and ``after``: the loss on the first batch
+    before and after one training step on it. Each must be within ``tolerance *
+    max(1, |glassnet's|)`` of glassnet's.
+
+    >>> same = {"before": 2.30, "after": 2.25}
+    >>> check_first_step("w", 1, {"glassnet": same, "jax": same}, 1e-5)
+    >>> check_first_step("w", 1, {"glassnet": same, "jax": {"before": 2.3,
+    ...     "after": 2.0}}, 1e-5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    SystemExit: w (1 thread(s)): the peers do not train the same network: jax after ...
+    """
+    reference = losses["glassnet"]
+    wrong = [
+        f"{name} {key} {values[key]:.8f} vs {reference[key]:.8f}"
+        for name, values in losses.items()
+        for key in ("before", "after")
+        if abs(values[key] - reference[key]) > tolerance * max(1.0, abs(reference[key]))
+    ]
+    if wrong:
+        raise SystemExit(
+            f"{workload} ({threads} thread(s)): the peers do not train the same "
+            "network: " + "; ".join(wrong)
+        )
