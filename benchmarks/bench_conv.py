@@ -99,6 +99,7 @@ from conv_workloads import (
     make_data,
     make_workloads,
 )
+from driver import blas_kernels, worker_env  # the workers' environment, BLAS report
 
 PEERS = ("glassnet", "torch", "torch_cl", "torch_fused", "jax", "keras", "numpy")
 LAYER_PEERS = ("glassnet", "numpy", "torch", "torch_cl")
@@ -109,7 +110,6 @@ LABEL = {
     "keras": "keras (jax)",
 }
 LAYER_BURSTS, BURST_SECONDS = 5, 0.05  # per layer chunk: 5 bursts of about 50 ms
-ONE_XLA_THREAD = "--xla_cpu_multi_thread_eigen=false"  # with PJRT_NPROC=1
 
 
 # -- worker process ----------------------------------------------------------------
@@ -131,17 +131,6 @@ def make_peer(name: str, w: ConvWorkload, weights: list[Any]) -> Any:
     return conv_peers.TorchPeer(
         w, weights, channels_last=name == "torch_cl", fused=name == "torch_fused"
     )
-
-
-def blas_kernels() -> list[str]:
-    """The BLAS libraries loaded in this process, with the kernels they picked."""
-    import threadpoolctl
-
-    return [
-        f"{pool['internal_api']} {pool['version']} ({pool.get('architecture', '?')})"
-        for pool in threadpoolctl.threadpool_info()
-        if pool["user_api"] == "blas"
-    ]
 
 
 def time_layer(call: Any, bursts_wanted: int, burst_seconds: float) -> float:
@@ -214,22 +203,6 @@ def run_worker(name: str, threads: int, path: str) -> None:
 
 
 # -- driver ------------------------------------------------------------------------
-def worker_env(name: str, threads: int) -> dict[str, str]:
-    """The environment of peer ``name``'s process (bench_train.Worker adds the
-    OMP/OPENBLAS/MKL thread counts)."""
-    dropped = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "XLA_FLAGS", "PJRT_NPROC")
-    env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.pop("KERAS_BACKEND", None)
-    if name in ("jax", "keras"):
-        env["JAX_PLATFORMS"] = "cpu"
-        env["PJRT_NPROC"] = str(threads)
-        if threads == 1:
-            env["XLA_FLAGS"] = ONE_XLA_THREAD
-    if name == "keras":
-        env["KERAS_BACKEND"] = "jax"
-    return env
-
-
 class ConvWorker(bt.Worker):
     """A bench_train worker running this script, keeping its training replies."""
 

@@ -84,14 +84,8 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_train as bt  # the worker pipe, the quiet gate, interleaving, medians
-from bench_conv import (  # the same environment, BLAS report and timing rules
-    blas_kernels,
-    machine_line,
-    ratio,
-    time_layer,
-    versions,
-    worker_env,
-)
+from bench_conv import machine_line, ratio, time_layer, versions  # the same rules
+from driver import blas_kernels, worker_env  # the workers' environment, BLAS report
 from rnn_workloads import RnnWorkload, initial_weights, make_data, make_workloads
 
 PEERS = ("glassnet", "torch", "jax", "keras")
