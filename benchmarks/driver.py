@@ -1,8 +1,9 @@
 """What every benchmark driver here shares about its worker processes.
 
-bench_train.py, bench_conv.py and bench_rnn.py run each peer in its own process: ``worker_env`` is that process's environment, and
-``blas_kernels`` what it reports about the BLAS it loaded; ``check_first_step``
-stops a run whose peers did not start from the same network.
+bench_train.py, bench_conv.py and bench_rnn.py run each peer in its own process:
+``worker_env`` is that process's environment, and ``blas_kernels`` what it reports
+about the BLAS it loaded; ``check_first_step`` stops a run whose peers did not start
+from the same network.
 
 >>> env = worker_env("jax", 1)
 >>> env["PJRT_NPROC"], env["JAX_PLATFORMS"], "OPENBLAS_CORETYPE" in env
