@@ -203,21 +203,6 @@ def run_worker(name: str, threads: int, path: str) -> None:
 
 
 # -- driver ------------------------------------------------------------------------
-class ConvWorker(bt.Worker):
-    """A bench_train worker running this script, keeping its training replies."""
-
-    def __init__(self, name: str, threads: int, path: str, gate: bt.QuietGate) -> None:
-        env = worker_env(name, threads)
-        super().__init__(name, threads, path, gate, script=__file__, env=env)
-        self.trained: list[dict[str, Any]] = []
-
-    def ask(self, **command: Any) -> dict[str, Any]:
-        reply = super().ask(**command)
-        if command["op"] == "train":
-            self.trained.append(reply)
-        return reply
-
-
 def save_workload(w: ConvWorkload, folder: str) -> str:
     """Make the data and the initial weights once; every worker loads them."""
     import numpy as np
@@ -238,7 +223,7 @@ def run_workload(
     quick: bool = False,
 ) -> dict[str, Any]:
     gate = bt.QuietGate(threads, 0.0 if quick else bt.BUDGET)  # quick: never wait
-    workers = {name: ConvWorker(name, threads, path, gate) for name in peers}
+    workers = {name: bt.PeerWorker(name, threads, path, gate, script=__file__) for name in peers}
     layer_peers = tuple(name for name in LAYER_PEERS if name in peers)
     try:
         for name, worker in workers.items():  # warm-up: compilation, caches
@@ -299,7 +284,7 @@ def ratio(
 
 
 def measure_layers(
-    workers: dict[str, ConvWorker],
+    workers: dict[str, bt.PeerWorker],
     peers: tuple[str, ...],
     w: ConvWorkload,
     rounds: int,

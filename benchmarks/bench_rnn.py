@@ -85,7 +85,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_train as bt  # the worker pipe, the quiet gate, interleaving, medians
 from bench_conv import machine_line, ratio, time_layer, versions  # the same rules
-from driver import blas_kernels, worker_env  # the workers' environment, BLAS report
+from driver import blas_kernels  # the BLAS report (PeerWorker sets the environment)
 from rnn_workloads import RnnWorkload, initial_weights, make_data, make_workloads
 
 PEERS = ("glassnet", "torch", "jax", "keras")
@@ -171,21 +171,6 @@ def run_worker(name: str, threads: int, path: str) -> None:
 
 
 # -- driver ------------------------------------------------------------------------------
-class RnnWorker(bt.Worker):
-    """A bench_train worker running this script, keeping its training replies."""
-
-    def __init__(self, name: str, threads: int, path: str, gate: bt.QuietGate) -> None:
-        env = worker_env(name, threads)
-        super().__init__(name, threads, path, gate, script=__file__, env=env)
-        self.trained: list[dict[str, Any]] = []
-
-    def ask(self, **command: Any) -> dict[str, Any]:
-        reply = super().ask(**command)
-        if command["op"] == "train":
-            self.trained.append(reply)
-        return reply
-
-
 def save_workload(w: RnnWorkload, folder: str) -> str:
     """Make the data and the initial weights once; every worker loads them."""
     import numpy as np
@@ -225,7 +210,7 @@ def run_workload(
     quick: bool = False,
 ) -> dict[str, Any]:
     gate = bt.QuietGate(threads, 0.0 if quick else bt.BUDGET)  # quick: never wait
-    workers = {name: RnnWorker(name, threads, path, gate) for name in peers}
+    workers = {name: bt.PeerWorker(name, threads, path, gate, script=__file__) for name in peers}
     layer_peers = tuple(name for name in LAYER_PEERS if name in peers)
     try:
         first = {name: worker.ask(op="first_step") for name, worker in workers.items()}
@@ -298,7 +283,7 @@ def run_workload(
 
 
 def measure_layer(
-    workers: dict[str, RnnWorker], peers: tuple[str, ...], rounds: int, quick: bool
+    workers: dict[str, bt.PeerWorker], peers: tuple[str, ...], rounds: int, quick: bool
 ) -> dict[str, Any]:
     """The recurrent layer alone, forward and backward, interleaved."""
     if not peers:

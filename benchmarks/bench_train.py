@@ -817,13 +817,16 @@ def clean(values: list[float], quiet: list[bool]) -> list[float]:
     return kept if len(kept) >= 5 else values
 
 
-class DenseWorker(Worker):
-    """A worker of this script in its peer's environment (driver.worker_env),
-    keeping its training replies (for the CPU-seconds per wall-second)."""
+class PeerWorker(Worker):
+    """A worker of ``script`` (this one by default; bench_conv and bench_rnn pass
+    theirs) in its peer's environment (driver.worker_env), keeping its training
+    replies (for the CPU-seconds per wall-second)."""
 
-    def __init__(self, name: str, threads: int, path: str, gate: QuietGate) -> None:
+    def __init__(
+        self, name: str, threads: int, path: str, gate: QuietGate, script: str = __file__
+    ) -> None:
         env = driver.worker_env(name, threads)
-        super().__init__(name, threads, path, gate, env=env)
+        super().__init__(name, threads, path, gate, script=script, env=env)
         self.trained: list[dict[str, Any]] = []
 
     def ask(self, **command: Any) -> dict[str, Any]:
@@ -842,7 +845,7 @@ def run_workload(
     peers: tuple[str, ...] = PEERS,
 ) -> dict[str, Any]:
     gate = QuietGate(threads, BUDGET if wait else 0.0)
-    workers = {name: DenseWorker(name, threads, path, gate) for name in peers}
+    workers = {name: PeerWorker(name, threads, path, gate) for name in peers}
     trainers = tuple(name for name in peers if name != "floor")
     latency_peers = tuple(name for name in LATENCY_PEERS if name in peers)
     try:
