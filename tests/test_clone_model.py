@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from glassnet_as_keras import GlassnetAsKeras
 
 from glassnet import Input, Model
 from glassnet import layers as gl
@@ -18,13 +19,6 @@ RNG = np.random.default_rng(5)
 XA = RNG.normal(size=(16, 4)).astype(np.float32)
 XB = RNG.normal(size=(16, 3)).astype(np.float32)
 Y = RNG.normal(size=(16, 1)).astype(np.float32)
-
-
-class _Glassnet:
-    Input = staticmethod(Input)
-    Model = staticmethod(Model)
-    Sequential = staticmethod(Sequential)
-    layers = gl
 
 
 def branched(lib: Any) -> Any:
@@ -54,7 +48,7 @@ def same_values(first: list[np.ndarray], second: list[np.ndarray]) -> bool:
 
 # -- functional models -----------------------------------------------------------------
 def test_functional_clone_has_new_layers_of_the_same_classes_and_configs() -> None:
-    model = branched(_Glassnet)
+    model = branched(GlassnetAsKeras)
     model.compile(optimizer="sgd", loss="mse")
     model.fit([XA, XB], Y, epochs=3, verbose=0)
     clone = clone_model(model)
@@ -77,7 +71,7 @@ def test_functional_clone_has_new_layers_of_the_same_classes_and_configs() -> No
 
 
 def test_shared_layers_stay_shared_and_predictions_match_with_copied_weights() -> None:
-    model = branched(_Glassnet)
+    model = branched(GlassnetAsKeras)
     clone = clone_model(model)
     shared = clone.get_layer("shared")
     calls = [node for node in clone.graph.nodes if node.layer is shared]
@@ -90,7 +84,7 @@ def test_shared_layers_stay_shared_and_predictions_match_with_copied_weights() -
 
 
 def test_the_clone_trains_on_its_own() -> None:
-    model = branched(_Glassnet)
+    model = branched(GlassnetAsKeras)
     model.compile(optimizer="adam", loss="mse")
     before = model.get_weights()
     clone = clone_model(model)
@@ -105,7 +99,7 @@ def test_names_and_structure_agree_with_keras_clone_model() -> None:
     keras.utils.clear_session()
     theirs = keras.models.clone_model(branched(keras))
     clear_session()
-    ours = clone_model(branched(_Glassnet))
+    ours = clone_model(branched(GlassnetAsKeras))
     assert [layer.name for layer in ours.layers] == [k.name for k in theirs.layers]
     assert [type(layer).__name__ for layer in ours.layers] == [
         type(k).__name__ for k in theirs.layers
@@ -205,7 +199,7 @@ def test_a_frozen_model_clones_frozen() -> None:
 
 # -- Keras' clone_function, call_function and input_tensors ----------------------------
 def test_clone_function_and_call_function() -> None:
-    model = branched(_Glassnet)
+    model = branched(GlassnetAsKeras)
 
     def seeded(layer: Any) -> Any:
         config = layer.get_config()
@@ -227,7 +221,7 @@ def test_clone_function_and_call_function() -> None:
 
 
 def test_input_tensors() -> None:
-    model = branched(_Glassnet)
+    model = branched(GlassnetAsKeras)
     a, b = Input((4,), name="left"), Input((3,), name="right")
     clone = clone_model(model, input_tensors=[a, b])
     assert clone.inputs == [a, b]
@@ -238,7 +232,7 @@ def test_input_tensors() -> None:
 
 
 def test_bad_arguments_say_what_was_received() -> None:
-    model = branched(_Glassnet)
+    model = branched(GlassnetAsKeras)
     with pytest.raises(GlassnetTypeError, match="Received: model="):
         clone_model("model")
     with pytest.raises(InvalidArgumentError, match="input_tensors"):

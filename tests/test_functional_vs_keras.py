@@ -16,8 +16,9 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from glassnet import Input, Model, gradcheck  # noqa: E402
-from glassnet import layers as gl  # noqa: E402
+from glassnet_as_keras import GlassnetAsKeras  # noqa: E402
+
+from glassnet import gradcheck  # noqa: E402
 
 RNG = np.random.default_rng(11)
 X = RNG.normal(size=(24, 4)).astype(np.float32)
@@ -41,14 +42,8 @@ def branch_and_merge(lib):
     return lib.Model([a, b], [price, kind])
 
 
-class _Glassnet:
-    Input = staticmethod(Input)
-    Model = staticmethod(Model)
-    layers = gl
-
-
 def test_branches_merges_shared_layers_and_two_outputs_train_like_keras() -> None:
-    ours = branch_and_merge(_Glassnet)
+    ours = branch_and_merge(GlassnetAsKeras)
     theirs = branch_and_merge(keras)
     assert [layer.name for layer in ours.layers] == [k.name for k in theirs.layers]
     assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
@@ -84,7 +79,7 @@ def gl_sgd():
 
 
 def test_the_whole_graph_passes_the_gradient_check() -> None:
-    model = branch_and_merge(_Glassnet)
+    model = branch_and_merge(GlassnetAsKeras)
     model.compile(
         optimizer="sgd",
         loss=["mse", "sparse_categorical_crossentropy"],
@@ -99,7 +94,7 @@ def test_the_whole_graph_passes_the_gradient_check() -> None:
 
 
 def test_a_frozen_branch_is_not_updated_in_keras_or_glassnet() -> None:
-    ours = branch_and_merge(_Glassnet)
+    ours = branch_and_merge(GlassnetAsKeras)
     theirs = branch_and_merge(keras)
     theirs.set_weights(ours.get_weights())
     for model in (ours, theirs):
@@ -145,7 +140,7 @@ def nested(lib):
 
 
 def test_models_inside_models_train_like_keras() -> None:
-    base_ours, ours = nested(_Glassnet)
+    base_ours, ours = nested(GlassnetAsKeras)
     base_theirs, theirs = nested(keras)
     assert [layer.name for layer in ours.layers] == [k.name for k in theirs.layers]
     assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]

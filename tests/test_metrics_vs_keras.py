@@ -19,10 +19,10 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from glassnet import Input, Model  # noqa: E402
-from glassnet import layers as gl  # noqa: E402
+from glassnet_as_keras import GlassnetAsKeras  # noqa: E402
+
 from glassnet import metrics as gm  # noqa: E402
-from glassnet.models import Sequential, load_model  # noqa: E402
+from glassnet.models import load_model  # noqa: E402
 from glassnet.optimizers import SGD  # noqa: E402
 
 km = keras.metrics
@@ -379,14 +379,6 @@ def _binary_model(lib: Any) -> Any:
     )
 
 
-class _Glassnet:
-    Input = staticmethod(Input)
-    Sequential = Sequential
-    Model = Model
-    layers = gl
-    metrics = gm
-
-
 def test_fit_epoch_metrics_equal_keras_from_the_same_weights() -> None:
     # AUC and precision over an epoch are not the mean of their batch values: the
     # epoch's counts decide them, as in Keras (batches of 8 out of 60 rows).
@@ -394,7 +386,7 @@ def test_fit_epoch_metrics_equal_keras_from_the_same_weights() -> None:
     x = rng.normal(size=(60, 4)).astype("float32")
     y = (x[:, :1] + 0.5 * x[:, 1:2] > 0).astype("float32")
     x_val, y_val = x[:20] * 0.9, y[:20]
-    ours, theirs = _binary_model(_Glassnet), _binary_model(keras)
+    ours, theirs = _binary_model(GlassnetAsKeras), _binary_model(keras)
     theirs.set_weights(ours.get_weights())
 
     def metrics(lib: Any) -> list[Any]:
@@ -408,7 +400,7 @@ def test_fit_epoch_metrics_equal_keras_from_the_same_weights() -> None:
         ]
 
     ours.compile(
-        optimizer=SGD(0.3), loss="binary_crossentropy", metrics=metrics(_Glassnet)
+        optimizer=SGD(0.3), loss="binary_crossentropy", metrics=metrics(GlassnetAsKeras)
     )
     theirs.compile(
         optimizer=keras.optimizers.SGD(0.3),
@@ -448,7 +440,7 @@ def test_several_outputs_log_output_metric_keys_as_keras() -> None:
     x = rng.normal(size=(30, 4)).astype("float32")
     price = x[:, :1].astype("float32")
     kind = rng.integers(0, 3, 30)
-    ours, theirs = _two_outputs(_Glassnet), _two_outputs(keras)
+    ours, theirs = _two_outputs(GlassnetAsKeras), _two_outputs(keras)
     theirs.set_weights(ours.get_weights())
     loss = {"price": "mse", "kind": "sparse_categorical_crossentropy"}
 
@@ -456,7 +448,7 @@ def test_several_outputs_log_output_metric_keys_as_keras() -> None:
         top_2 = lib.metrics.SparseTopKCategoricalAccuracy(k=2, name="top_2")
         return {"price": ["mae", "r2_score"], "kind": ["accuracy", top_2]}
 
-    ours.compile(optimizer=SGD(0.05), loss=loss, metrics=metrics(_Glassnet))
+    ours.compile(optimizer=SGD(0.05), loss=loss, metrics=metrics(GlassnetAsKeras))
     theirs.compile(
         optimizer=keras.optimizers.SGD(0.05), loss=loss, metrics=metrics(keras)
     )
@@ -491,9 +483,9 @@ def test_metric_objects_survive_model_files_both_ways(tmp_path) -> None:  # type
             lib.metrics.F1Score(average="macro", threshold=0.5, name="f1"),
         ]
 
-    ours = _binary_model(_Glassnet)
+    ours = _binary_model(GlassnetAsKeras)
     ours.compile(
-        optimizer="adam", loss="binary_crossentropy", metrics=metrics(_Glassnet)
+        optimizer="adam", loss="binary_crossentropy", metrics=metrics(GlassnetAsKeras)
     )
     ours.save(tmp_path / "g.keras")
     theirs = keras.models.load_model(tmp_path / "g.keras")

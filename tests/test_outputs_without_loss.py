@@ -18,9 +18,9 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from glassnet import Input, Model, gradcheck  # noqa: E402
-from glassnet import layers as gl  # noqa: E402
-from glassnet import metrics as gm  # noqa: E402
+from glassnet_as_keras import GlassnetAsKeras  # noqa: E402
+
+from glassnet import gradcheck  # noqa: E402
 from glassnet.errors import InvalidArgumentError  # noqa: E402
 from glassnet.optimizers import SGD  # noqa: E402
 
@@ -30,13 +30,6 @@ pytestmark = [
 ]
 
 CLOSE = {"rtol": 1e-4, "atol": 1e-5}
-
-
-class _Glassnet:
-    Input = staticmethod(Input)
-    Model = Model
-    layers = gl
-    metrics = gm
 
 
 def _three_outputs(lib: Any) -> Any:
@@ -58,7 +51,7 @@ def _data() -> tuple[Any, list[Any]]:
 
 
 def _pair() -> tuple[Any, Any]:
-    ours, theirs = _three_outputs(_Glassnet), _three_outputs(keras)
+    ours, theirs = _three_outputs(GlassnetAsKeras), _three_outputs(keras)
     theirs.set_weights(ours.get_weights())
     return ours, theirs
 
@@ -107,7 +100,7 @@ def test_fit_and_evaluate_equal_keras(case: str) -> None:
 
 def test_layers_only_a_lossless_output_reaches_keep_their_weights() -> None:
     x, y = _data()
-    model = _three_outputs(_Glassnet)
+    model = _three_outputs(GlassnetAsKeras)
     # first trained with a loss on every output, so every gradient is non-zero ...
     model.compile(optimizer=SGD(0.1), loss=["mse", "categorical_crossentropy", "bce"])
     model.fit(x, y, epochs=1, batch_size=10, verbose=0)
@@ -144,14 +137,14 @@ def test_train_and_test_on_batch_equal_keras() -> None:
 
 def test_gradcheck_skips_the_lossless_output() -> None:
     x, y = _data()
-    model = _three_outputs(_Glassnet)
+    model = _three_outputs(GlassnetAsKeras)
     model.compile(optimizer="sgd", loss=[None, "categorical_crossentropy", "bce"])
     result = gradcheck(model, x[:6], [part[:6] for part in y])
     assert result.passed, result
 
 
 def test_every_loss_none_is_refused() -> None:
-    model = _three_outputs(_Glassnet)
+    model = _three_outputs(GlassnetAsKeras)
     with pytest.raises(InvalidArgumentError, match="at least one output"):
         model.compile(optimizer="sgd", loss=[None, None, None])
     with pytest.raises(InvalidArgumentError, match="needs a loss"):
@@ -160,7 +153,7 @@ def test_every_loss_none_is_refused() -> None:
 
 
 def test_a_dict_naming_an_unknown_output_is_still_refused() -> None:
-    model = _three_outputs(_Glassnet)
+    model = _three_outputs(GlassnetAsKeras)
     with pytest.raises(InvalidArgumentError, match=r"outputs \['prices'\]"):
         model.compile(optimizer="sgd", loss={"prices": "mse"})
 

@@ -20,6 +20,8 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
+from glassnet_as_keras import GlassnetAsKeras  # noqa: E402
+
 from glassnet import Input, Model  # noqa: E402
 from glassnet import layers as gl  # noqa: E402
 from glassnet.errors import (  # noqa: E402
@@ -31,14 +33,6 @@ from glassnet.layers.costs import Cost  # noqa: E402
 from glassnet.models import Sequential  # noqa: E402
 from glassnet.models.summary import format_summary, layer_costs  # noqa: E402
 from glassnet.utils import clear_session  # noqa: E402
-
-
-class _Glassnet:
-    Input = staticmethod(Input)
-    Model = staticmethod(Model)
-    Sequential = staticmethod(Sequential)
-    layers = gl
-
 
 # -- the two tables, as rows of cells --------------------------------------------------
 _TOTALS = re.compile(r"(Total|Trainable|Non-trainable) params: ([\d,]+)")
@@ -114,7 +108,7 @@ def assert_same_summary(build: Any, **kwargs: Any) -> list[list[str]]:
     keras.utils.clear_session()
     theirs = keras_table(build(keras), **kwargs)
     clear_session()
-    ours = glassnet_table(build(_Glassnet), **kwargs)
+    ours = glassnet_table(build(GlassnetAsKeras), **kwargs)
     assert ours[0] == theirs[0]  # the columns
     assert ours[1] == theirs[1]  # every row, cell by cell
     assert ours[2] == theirs[2]  # total, trainable, non-trainable
@@ -220,7 +214,7 @@ def test_state_and_frozen_layers_are_non_trainable_as_in_keras() -> None:
     rows = assert_same_summary(sequential_with_state_and_frozen)
     assert rows[1] == ["batch_normalization (BatchNormalization)", "(None, 6, 8)", "32"]
     clear_session()
-    model = sequential_with_state_and_frozen(_Glassnet)
+    model = sequential_with_state_and_frozen(GlassnetAsKeras)
     # 8 moving statistics of BatchNormalization + the frozen Dense(300) on 48 inputs
     assert glassnet_table(model)[2]["Non-trainable"] == 2 * 8 + 48 * 300 + 300
 
@@ -279,7 +273,7 @@ def test_layers_called_in_an_earlier_model_count_their_calls_as_keras() -> None:
 
 def test_long_cells_wrap_instead_of_being_cut() -> None:
     clear_session()
-    model = branched_two_inputs(_Glassnet)
+    model = branched_two_inputs(GlassnetAsKeras)
     lines: list[str] = []
     model.summary(print_fn=lines.append, line_length=70)
     text = lines[0]
@@ -295,7 +289,7 @@ def test_long_cells_wrap_instead_of_being_cut() -> None:
 def test_unbuilt_models_and_bad_arguments() -> None:
     with pytest.raises(NotBuiltError, match="not been built"):
         Sequential([gl.Dense(1)]).summary()
-    model = xor_sequential(_Glassnet)
+    model = xor_sequential(GlassnetAsKeras)
     with pytest.raises(GlassnetTypeError, match="explain"):
         model.summary(explain="yes")
     with pytest.raises(GlassnetTypeError, match="show_trainable"):
@@ -421,7 +415,7 @@ def test_a_new_layer_needs_no_summary_edit() -> None:
 # -- summary(explain=True) on the new layers ----------------------------------------
 def test_explain_covers_functional_models_and_new_layers() -> None:
     clear_session()
-    model = branched_two_inputs(_Glassnet)
+    model = branched_two_inputs(GlassnetAsKeras)
     lines: list[str] = []
     model.summary(print_fn=lines.append, explain=True)
     text = lines[0]
@@ -444,7 +438,7 @@ def test_explain_covers_functional_models_and_new_layers() -> None:
 
 def test_explain_memory_of_a_whole_model_is_what_its_training_pass_keeps() -> None:
     clear_session()
-    model = sequential_with_state_and_frozen(_Glassnet)
+    model = sequential_with_state_and_frozen(GlassnetAsKeras)
     costs = layer_costs(model)
     kept = []
     for n in (1, 3):

@@ -18,7 +18,9 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from glassnet import Input, Model  # noqa: E402
+from glassnet_as_keras import GlassnetAsKeras  # noqa: E402
+
+from glassnet import Input  # noqa: E402
 from glassnet import callbacks as gc  # noqa: E402
 from glassnet import layers as gl  # noqa: E402
 from glassnet import metrics as gm  # noqa: E402
@@ -36,18 +38,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 CLOSE = {"rtol": 1e-4, "atol": 1e-5}
 
 
-class _Glassnet:
-    Input = staticmethod(Input)
-    Sequential = Sequential
-    Model = Model
-    layers = gl
-    metrics = gm
-    callbacks = gc
-
-    class optimizers:  # Keras' module name
-        SGD = SGD
-
-
 def _binary_model(lib: Any) -> Any:
     return lib.Sequential(
         [
@@ -59,7 +49,7 @@ def _binary_model(lib: Any) -> Any:
 
 
 def _pair(build: Any) -> tuple[Any, Any]:
-    ours, theirs = build(_Glassnet), build(keras)
+    ours, theirs = build(GlassnetAsKeras), build(keras)
     theirs.set_weights(ours.get_weights())
     return ours, theirs
 
@@ -95,7 +85,7 @@ def _binary_metrics(lib: Any, weighted: bool) -> list[Any]:
 
 
 def _compile_binary(model: Any, lib: Any) -> None:
-    optimizer = SGD(0.3) if lib is _Glassnet else keras.optimizers.SGD(0.3)
+    optimizer = SGD(0.3) if lib is GlassnetAsKeras else keras.optimizers.SGD(0.3)
     model.compile(
         optimizer=optimizer,
         loss="binary_crossentropy",
@@ -108,7 +98,7 @@ def test_fit_evaluate_and_validation_logs_equal_keras() -> None:
     x, y, w = _data()
     x_val, y_val, w_val = x[:25] * 0.9, y[:25], w[::-1][:25].copy()
     ours, theirs = _pair(_binary_model)
-    _compile_binary(ours, _Glassnet)
+    _compile_binary(ours, GlassnetAsKeras)
     _compile_binary(theirs, keras)
     fit = {"epochs": 3, "batch_size": 8, "shuffle": False, "verbose": 0}
     history = ours.fit(
@@ -161,7 +151,7 @@ def test_weighted_value_is_the_weighted_mean_worked_by_hand() -> None:
 def test_class_weight_weighs_the_weighted_metrics_not_validation() -> None:
     x, y, _ = _data(48, seed=3)
     ours, theirs = _pair(_binary_model)
-    for model, lib in ((ours, _Glassnet), (theirs, keras)):
+    for model, lib in ((ours, GlassnetAsKeras), (theirs, keras)):
         _compile_binary(model, lib)
     fit = {"epochs": 2, "batch_size": 16, "shuffle": False, "verbose": 0}
     weights = {0: 0.5, 1: 4.0}
@@ -201,7 +191,7 @@ def test_batch_hooks_see_keras_running_weighted_values() -> None:
     x, y, w = _data(40, seed=5)
     ours, theirs = _pair(_binary_model)
     records = []
-    for model, lib in ((ours, _Glassnet), (theirs, keras)):
+    for model, lib in ((ours, GlassnetAsKeras), (theirs, keras)):
         _compile_binary(model, lib)
         record = _BatchLogs(lib)
         model.fit(
@@ -226,7 +216,7 @@ def test_generator_batches_with_weights_equal_keras() -> None:
             yield x[part], y[part], w[part]
 
     ours, theirs = _pair(_binary_model)
-    for model, lib in ((ours, _Glassnet), (theirs, keras)):
+    for model, lib in ((ours, GlassnetAsKeras), (theirs, keras)):
         _compile_binary(model, lib)
     history = ours.fit(batches(), epochs=1, verbose=0).history
     keras_history = theirs.fit(batches(), epochs=1, verbose=0).history
@@ -242,7 +232,7 @@ def test_generator_batches_with_weights_equal_keras() -> None:
 def test_train_and_test_on_batch_equal_keras() -> None:
     x, y, w = _data(16, seed=7)
     ours, theirs = _pair(_binary_model)
-    for model, lib in ((ours, _Glassnet), (theirs, keras)):
+    for model, lib in ((ours, GlassnetAsKeras), (theirs, keras)):
         _compile_binary(model, lib)
     for _ in range(2):
         _same_logs(
@@ -319,7 +309,7 @@ def test_several_outputs_weighted_metrics_equal_keras(form: str) -> None:
 
     ours.compile(
         optimizer=SGD(0.05), loss=loss, metrics=metrics,
-        weighted_metrics=weighted(_Glassnet), loss_weights={"price": 1.0, "kind": 0.5},
+        weighted_metrics=weighted(GlassnetAsKeras), loss_weights={"price": 1.0, "kind": 0.5},
     )  # fmt: skip
     theirs.compile(
         optimizer=keras.optimizers.SGD(0.05), loss=loss, metrics=metrics,
@@ -355,7 +345,7 @@ def test_callbacks_watch_weighted_metrics_in_the_right_direction(
     tmp_path: Any,
 ) -> None:
     x, y, w = _data(40, seed=9)
-    model = _binary_model(_Glassnet)
+    model = _binary_model(GlassnetAsKeras)
     model.compile(
         optimizer=SGD(0.3), loss="binary_crossentropy", metrics=["accuracy"],
         weighted_metrics=["accuracy", "r2_score", "mae"],
@@ -390,10 +380,10 @@ def test_weighted_metrics_survive_model_files_both_ways(tmp_path: Any) -> None:
     def weighted(lib: Any) -> list[Any]:
         return ["accuracy", lib.metrics.AUC(num_thresholds=50, name="auc50"), "mae"]
 
-    ours = _binary_model(_Glassnet)
+    ours = _binary_model(GlassnetAsKeras)
     ours.compile(
         optimizer="adam", loss="binary_crossentropy", metrics=["mae"],
-        weighted_metrics=weighted(_Glassnet),
+        weighted_metrics=weighted(GlassnetAsKeras),
     )  # fmt: skip
     ours.save(tmp_path / "g.keras")
     again = load_model(tmp_path / "g.keras")
@@ -427,7 +417,7 @@ def test_several_outputs_files_keep_weighted_metrics_and_missing_losses(
     tmp_path: Any,
 ) -> None:
     x, price, kind, w = _two_output_data()
-    ours = _two_outputs(_Glassnet)
+    ours = _two_outputs(GlassnetAsKeras)
     ours.compile(
         optimizer="adam", loss=[None, "sparse_categorical_crossentropy"],
         metrics=[["mae"], ["accuracy"]], weighted_metrics={"price": ["mae"]},
@@ -488,7 +478,7 @@ def test_one_metric_object_in_both_lists_is_refused() -> None:
 
 
 def test_weighted_metric_for_an_unknown_output_is_refused() -> None:
-    model = _two_outputs(_Glassnet)
+    model = _two_outputs(GlassnetAsKeras)
     with pytest.raises(InvalidArgumentError, match=r"outputs \['prize'\]"):
         model.compile(loss="mse", weighted_metrics={"prize": ["mae"]})
 
@@ -525,7 +515,7 @@ def test_one_metric_object_for_every_output_keeps_a_state_per_output() -> None:
     # outputs after the first, so batch-by-batch logs (a test-batch hook) equal the
     # whole-data ones.
     x, price, kind, w = _two_output_data()
-    model = _two_outputs(_Glassnet)
+    model = _two_outputs(GlassnetAsKeras)
     auc = gm.AUC(name="auc")
     model.compile(
         optimizer="sgd", loss=["mse", "categorical_crossentropy"],
