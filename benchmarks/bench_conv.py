@@ -83,7 +83,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -92,6 +91,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_train as bt  # the worker pipe, the quiet gate, interleaving, medians
+import driver
 from conv_workloads import (
     ConvWorkload,
     initial_weights,
@@ -423,32 +423,13 @@ def machine_line(v: dict[str, str], rows: list[dict[str, Any]]) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--rounds", type=int, default=None, help="timed rounds (default 12; 1 quick)"
+    return driver.peer_arguments(
+        __doc__.split("\n\n")[0],
+        [w.name for w in make_workloads(quick=True)],
+        PEERS,
+        "smoke run: 256 samples, 1 round",
+        argv,
     )
-    parser.add_argument(
-        "--threads", default="1,2", help="comma-separated thread counts (default 1,2)"
-    )
-    parser.add_argument("--workloads", default="C1,C2", help="a subset of C1,C2")
-    parser.add_argument(
-        "--peers",
-        default=",".join(PEERS),
-        help=f"a subset of {','.join(PEERS)}; torch is always needed",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke run: 256 samples, 1 round"
-    )
-    parser.add_argument("--json", metavar="PATH", help="also write the results here")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--data", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    bt.check_common_args(parser, args, [w.name for w in make_workloads(quick=True)])
-    chosen = args.peers.split(",")
-    if args.worker is None and (not set(chosen) <= set(PEERS) or "torch" not in chosen):
-        parser.error(f"--peers takes names from {','.join(PEERS)}, torch among them")
-    args.peer_names = tuple(name for name in PEERS if name in chosen)
-    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -458,19 +439,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     started = time.perf_counter()
     chosen = [w for w in make_workloads(args.quick) if w.name in args.workload_names]
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="glassnet-bench-conv-") as folder:
-        paths = {w.name: save_workload(w, folder) for w in chosen}
-        for threads in args.thread_counts:
-            for w in chosen:
-                rows.append(
-                    run_workload(
-                        w, threads, args.rounds, paths[w.name], args.peer_names,
-                        quick=args.quick,
-                    )
-                )  # fmt: skip
-    names = [w.name for w in chosen]
-    rows.sort(key=lambda row: (names.index(row["workload"]), row["threads"]))
+    rows = driver.run_every_workload(
+        args, chosen, save_workload, run_workload, "glassnet-bench-conv-"
+    )
     v = versions(args.peer_names)
     print(
         f"glassnet convolutional networks, float32, median of {args.rounds} "

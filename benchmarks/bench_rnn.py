@@ -75,7 +75,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -84,6 +83,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_train as bt  # the worker pipe, the quiet gate, interleaving, medians
+import driver
 from bench_conv import machine_line, ratio, time_layer, versions  # the same rules
 from driver import blas_kernels  # the BLAS report (PeerWorker sets the environment)
 from rnn_workloads import RnnWorkload, initial_weights, make_data, make_workloads
@@ -399,32 +399,13 @@ def format_tables(rows: list[dict[str, Any]], peers: tuple[str, ...]) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--rounds", type=int, default=None, help="timed rounds (default 12; 1 quick)"
+    return driver.peer_arguments(
+        __doc__.split("\n\n")[0],
+        ["R1", "R2", "R3"],
+        PEERS,
+        "smoke run: short sequences, 1 round",
+        argv,
     )
-    parser.add_argument(
-        "--threads", default="1,2", help="comma-separated thread counts (default 1,2)"
-    )
-    parser.add_argument("--workloads", default="R1,R2,R3", help="a subset of R1,R2,R3")
-    parser.add_argument(
-        "--peers",
-        default=",".join(PEERS),
-        help=f"a subset of {','.join(PEERS)}; torch is always needed",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke run: short sequences, 1 round"
-    )
-    parser.add_argument("--json", metavar="PATH", help="also write the results here")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--data", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    bt.check_common_args(parser, args, ["R1", "R2", "R3"])
-    chosen = args.peers.split(",")
-    if args.worker is None and (not set(chosen) <= set(PEERS) or "torch" not in chosen):
-        parser.error(f"--peers takes names from {','.join(PEERS)}, torch among them")
-    args.peer_names = tuple(name for name in PEERS if name in chosen)
-    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -434,19 +415,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     started = time.perf_counter()
     chosen = [w for w in make_workloads(args.quick) if w.name in args.workload_names]
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="glassnet-bench-rnn-") as folder:
-        paths = {w.name: save_workload(w, folder) for w in chosen}
-        for threads in args.thread_counts:
-            for w in chosen:
-                rows.append(
-                    run_workload(
-                        w, threads, args.rounds, paths[w.name], args.peer_names,
-                        quick=args.quick,
-                    )
-                )  # fmt: skip
-    names = [w.name for w in chosen]
-    rows.sort(key=lambda row: (names.index(row["workload"]), row["threads"]))
+    rows = driver.run_every_workload(
+        args, chosen, save_workload, run_workload, "glassnet-bench-rnn-"
+    )
     v = versions(args.peer_names)
     print(
         f"glassnet recurrent networks, float32, median of {args.rounds} alternating "

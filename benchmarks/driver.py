@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from typing import Any
 
 # With one thread XLA's own pool has one worker (PJRT_NPROC=1), and this turns off
 # the Eigen thread pool its matrix multiplies would otherwise start.
@@ -92,3 +93,73 @@ def check_first_step(
             f"{workload} ({threads} thread(s)): the peers do not train the same "
             "network: " + "; ".join(wrong)
         )
+
+
+def peer_arguments(
+    description: str,
+    workloads: list[str],
+    peers: tuple[str, ...],
+    quick_help: str,
+    argv: list[str] | None = None,
+) -> Any:
+    """The command line bench_conv.py and bench_rnn.py share: ``--rounds``,
+    ``--threads``, ``--workloads`` (a subset of ``workloads``), ``--peers`` (of
+    ``peers``, torch among them), ``--quick`` (``quick_help``), ``--json``, and the
+    hidden ``--worker``/``--data`` of a worker process.
+
+    >>> args = peer_arguments("d", ["C1", "C2"], ("glassnet", "torch", "jax"), "smoke",
+    ...                       ["--peers", "torch,glassnet", "--threads", "1"])
+    >>> args.peer_names, args.thread_counts, args.workload_names
+    (('glassnet', 'torch'), [1], ['C1', 'C2'])
+    """
+    import argparse
+
+    import bench_train as bt
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="timed rounds (default 12; 1 quick)"
+    )
+    parser.add_argument(
+        "--threads", default="1,2", help="comma-separated thread counts (default 1,2)"
+    )
+    names = ",".join(workloads)
+    parser.add_argument("--workloads", default=names, help=f"a subset of {names}")
+    parser.add_argument(
+        "--peers",
+        default=",".join(peers),
+        help=f"a subset of {','.join(peers)}; torch is always needed",
+    )
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--json", metavar="PATH", help="also write the results here")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    bt.check_common_args(parser, args, workloads)
+    chosen = args.peers.split(",")
+    if args.worker is None and (not set(chosen) <= set(peers) or "torch" not in chosen):
+        parser.error(f"--peers takes names from {','.join(peers)}, torch among them")
+    args.peer_names = tuple(name for name in peers if name in chosen)
+    return args
+
+
+def run_every_workload(
+    args: Any, chosen: list[Any], save: Any, run: Any, prefix: str
+) -> list[dict[str, Any]]:
+    """``run(w, threads, rounds, path, peers, quick=)`` for every thread count and
+    chosen workload, on data ``save(w, folder)`` wrote once into a temporary folder;
+    the rows sorted by workload, then threads."""
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        paths = {w.name: save(w, folder) for w in chosen}
+        for threads in args.thread_counts:
+            for w in chosen:
+                rows.append(
+                    run(w, threads, args.rounds, paths[w.name], args.peer_names,
+                        quick=args.quick)
+                )  # fmt: skip
+    names = [w.name for w in chosen]
+    rows.sort(key=lambda row: (names.index(row["workload"]), row["threads"]))
+    return rows
