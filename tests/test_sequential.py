@@ -125,6 +125,25 @@ def test_float32_by_default_and_float64_on_request(xor) -> None:
         assert model.predict(x, verbose=0).dtype == np.dtype(dtype)
 
 
+def test_an_input_without_a_dtype_takes_the_models_and_one_with_a_dtype_sets_it(xor) -> None:
+    from glassnet.layers import Input
+
+    x, y = xor
+    cases = [
+        (Sequential([Input((2,)), Dense(1)], dtype="float64"), "float64"),
+        (Sequential([Input((2,), dtype="float64"), Dense(1)]), "float64"),
+        (Sequential([Input((2,)), Dense(1)]), "float32"),
+    ]
+    for model, dtype in cases:
+        model.compile(loss="mse", optimizer="sgd")
+        model.fit(x, y, epochs=1, verbose=0)
+        assert model.dtype == np.dtype(dtype)
+        assert all(w.dtype == np.dtype(dtype) for w in model.get_weights())
+        assert model.predict(x, verbose=0).dtype == np.dtype(dtype)
+        copy = Sequential.from_config(model.get_config())
+        assert copy.dtype == np.dtype(dtype)
+
+
 def test_deferred_build_on_fit(xor) -> None:
     x, y = xor
     model = Sequential([Dense(4, activation="relu"), Dense(1)], seed=0)

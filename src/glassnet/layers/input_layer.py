@@ -94,6 +94,9 @@ class InputLayer(Layer):
                 f"Received: dtype={dtype!r}"
             )
         self.dtype = np.dtype(dtype_name)
+        #: whether ``dtype`` was asked for (a Sequential model's own dtype, say
+        #: float64, then gives way to it) or is the float32 default (it does not)
+        self.dtype_given = dtype is not None
         self.input_shape = self.sample_shape
         self.built = True
         node = Node(self, [], list_call=False)

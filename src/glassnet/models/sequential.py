@@ -132,7 +132,11 @@ class Sequential(Model):
                     f"model. Received: {layer.name!r} after {len(self._layers)} layers"
                 )
             if layer.dtype.kind == "f" and layer.dtype != self.dtype:
-                self.dtype = layer.dtype
+                if layer.dtype_given:  # Input(..., dtype="float64") sets the model's
+                    self.dtype = layer.dtype
+                else:  # Input((n,)) takes the model's own, Sequential(dtype=...)
+                    shape, name = layer.sample_shape, layer.name
+                    layer = InputLayer(shape=shape, dtype=self.dtype, name=name)
             self._input_layer = layer
             return
         check_and_name_new_layer(layer, self._names, first=not self._layers)
