@@ -316,26 +316,14 @@ def network(w: RnnWorkload) -> str:
 
 def format_tables(rows: list[dict[str, Any]], peers: tuple[str, ...]) -> str:
     others = [name for name in peers if name != "torch"]
-    lines = [
+    lines = driver.ratio_table(
+        rows,
+        others,
+        label,
         "Training speed relative to PyTorch's default (optim.SGD): median over rounds "
         "of each round's ratio of samples/s (min-max in brackets); > 1x is faster "
         "than PyTorch",
-        "",
-        "| workload | threads | glassnet samples/s | "
-        + " | ".join(f"{label(name)} / torch" for name in others)
-        + " | quiet rounds |",
-        "|---|---|---|" + "---|" * len(others) + "---|",
-    ]
-    for row in rows:
-        glassnet = row["samples_per_s"].get("glassnet")
-        cells = [
-            row["workload"],
-            str(row["threads"]),
-            f"{glassnet:,.0f}" if glassnet is not None else "-",
-            *(bt.ratio_text(row["ratio_vs_torch"][name]) for name in others),
-            f"{row['quiet_rounds']} of {row['rounds']}",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+    )
     one_thread = [row for row in rows if row["threads"] == 1]
     if one_thread:
         lines += [

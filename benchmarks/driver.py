@@ -163,3 +163,32 @@ def run_every_workload(
     names = [w.name for w in chosen]
     rows.sort(key=lambda row: (names.index(row["workload"]), row["threads"]))
     return rows
+
+
+def ratio_table(
+    rows: list[dict[str, Any]], others: list[str], label: Any, heading: str
+) -> list[str]:
+    """``heading``, then a row per workload and thread count: glassnet's samples/s
+    and each of ``others``' ratio to PyTorch's (``label(name)`` names its column),
+    and how many rounds were quiet. The conv and RNN drivers' first table."""
+    import bench_train as bt
+
+    lines = [
+        heading,
+        "",
+        "| workload | threads | glassnet samples/s | "
+        + " | ".join(f"{label(name)} / torch" for name in others)
+        + " | quiet rounds |",
+        "|---|---|---|" + "---|" * len(others) + "---|",
+    ]
+    for row in rows:
+        glassnet = row["samples_per_s"].get("glassnet")
+        cells = [
+            row["workload"],
+            str(row["threads"]),
+            f"{glassnet:,.0f}" if glassnet is not None else "-",
+            *(bt.ratio_text(row["ratio_vs_torch"][name]) for name in others),
+            f"{row['quiet_rounds']} of {row['rounds']}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
