@@ -28,6 +28,10 @@ Peers, each in its own persistent process (one per peer and workload):
 
 - ``glassnet``: ``model.fit(x, y, batch_size=..., epochs=..., verbose=0)`` with a
   softmax output layer and ``sparse_categorical_crossentropy`` (Keras' idiom).
+  Its optimizer updates are Numba's one-pass loops when the ``fast`` extra is
+  installed (the ``bench`` extra installs it; glassnet/optimizers/fused.py).
+- ``glassnet_numpy``: the same with ``GLASSNET_FUSED=0``: every update as the
+  NumPy passes of the rule's reference code (the results are the same, bit for bit).
 - ``torch``: PyTorch's default idiom: ``nn.Sequential``, ``nn.CrossEntropyLoss`` on
   logits (``nn.MSELoss`` after a sigmoid for tiny), ``torch.optim.SGD``/``Adam`` with
   their default implementation, and per batch ``zero_grad(); loss.backward();
@@ -128,6 +132,7 @@ PEERS = ("glassnet", "torch", "torch_fused", "sklearn", "numpy", "floor")
 JAX_PEERS = ("jax", "keras")  # when the bench extra is installed (driver.py)
 ALL_PEERS = (
     "glassnet",
+    "glassnet_numpy",
     "torch",
     "torch_fused",
     *JAX_PEERS,
@@ -136,7 +141,13 @@ ALL_PEERS = (
     "floor",
 )
 LATENCY_PEERS = ("glassnet", "numpy", "torch")
-LABEL = {"torch_fused": "torch fused", "jax": "jax jit", "keras": "keras (jax)"}
+TRAINERS = ("glassnet", "glassnet_numpy", "torch", "torch_fused", *JAX_PEERS)
+LABEL = {
+    "glassnet_numpy": "glassnet, NumPy updates",
+    "torch_fused": "torch fused",
+    "jax": "jax jit",
+    "keras": "keras (jax)",
+}
 # The first step of every peer on the same batch: the loss before it must agree to
 # float32 rounding; after it, Adam's epsilon sits in a different place in
 # Keras-style implementations (glassnet, Keras, the numpy peer) than in PyTorch's,
@@ -597,7 +608,7 @@ def make_peer(name: str, w: Workload, data: dict[str, Any]) -> Peer:
 
         cls = dense_jax.JaxPeer if name == "jax" else dense_jax.KerasPeer
         return cls(w, weights)
-    if name == "glassnet":
+    if name in ("glassnet", "glassnet_numpy"):  # the latter: GLASSNET_FUSED=0
         return GlassnetPeer(w, weights)
     if name in ("torch", "torch_fused"):
         return TorchPeer(w, weights, fused=name == "torch_fused")
@@ -910,7 +921,7 @@ def run_workload(
         },
         "share_of_floor": {
             name: ratios(name, "floor")
-            for name in ("glassnet", "torch", "torch_fused", *JAX_PEERS)
+            for name in TRAINERS
             if name in peers and "floor" in peers
         },
         "cpu_per_wall": {

@@ -12,7 +12,9 @@ rounds on the same batch (median over rounds of the per-step time):
   (forward ``x @ W``, backward ``x.T @ dz`` and ``dz @ W.T``, none for the data's
   gradient), as bench_train's ``floor`` peer;
 - ``gradients``: the step without the update (forward, loss gradient, backward);
-- ``update``: ``optimizer.apply_flat`` alone, on the model's flat buffers.
+- ``update``: ``optimizer.apply_flat`` alone, on the model's flat buffers (one
+  compiled loop when Numba is installed: glassnet/optimizers/fused.py);
+- ``numpy update``: the same with fused updates turned off, the rule's NumPy passes.
 
 ``elementwise = gradients - matmul floor`` is the activations, bias adds and sums,
 softmax and the loss gradient. With ``--xla`` (JAX and optax installed) it also
@@ -85,6 +87,7 @@ def step_calls(bt: Any, w: Any) -> tuple[dict[str, Any], int]:
     """The four timed calls on glassnet's model of ``w``, and its weight count."""
     import numpy as np
 
+    from glassnet.optimizers import fused
     from glassnet.training import make_gradient_step, make_train_step
 
     x, y = bt.make_data(w)
@@ -103,6 +106,14 @@ def step_calls(bt: Any, w: Any) -> tuple[dict[str, Any], int]:
         "update": lambda: optimizer.apply_flat(params, grads, layout),
         "matmul floor": lambda: floor.train(xb, yb, 1),
     }
+    if fused.use_fused_updates():  # Numba is installed: time the NumPy passes too
+
+        def numpy_update() -> None:
+            fused.use_fused_updates(False)
+            optimizer.apply_flat(params, grads, layout)
+            fused.use_fused_updates(True)
+
+        calls["numpy update"] = numpy_update
     return calls, params.size
 
 
@@ -190,6 +201,7 @@ def profile_workload(bt: Any, w: Any, args: argparse.Namespace) -> None:
         ("step", "jax step"),
         ("matmul floor", "xla matmuls"),
         ("update", "optax update"),
+        ("update", "numpy update"),
     ):
         if theirs in times:
             ratios = [a / b for a, b in zip(times[ours], times[theirs], strict=True)]

@@ -10,7 +10,7 @@ import pytest
 from glassnet import optimizers
 from glassnet.layers import Dense
 from glassnet.models import Sequential
-from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, base
+from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, base, fused
 from glassnet.utils import clear_session
 
 OPTIMIZERS = [
@@ -32,6 +32,9 @@ def big_model() -> Sequential:
 def test_blocked_flat_step_equals_the_per_tensor_step(make, monkeypatch) -> None:
     # apply_flat reads the constants from glassnet.optimizers.base, so patch them there
     monkeypatch.setattr(base, "_BLOCK_ABOVE", 0)  # block this smaller model too
+    # Blocks are for the NumPy passes; a compiled one-pass update (optimizers/fused.py)
+    # needs none and is tested in test_fused_updates.py.
+    monkeypatch.setattr(fused, "_enabled", False)
     blocked, tensors = big_model(), big_model()
     size = blocked.flat.params.size
     assert size > 2 * base._BLOCK

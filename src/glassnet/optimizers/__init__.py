@@ -15,8 +15,10 @@ The package: :mod:`~glassnet.optimizers.base` holds the :class:`Optimizer` base 
 accumulation; :mod:`~glassnet.optimizers.sgd`, :mod:`~glassnet.optimizers.adaptive`
 (Adagrad, RMSprop, Adam, AdamW) and :mod:`~glassnet.optimizers.more_adaptive`
 (Adamax, Nadam, Adadelta, Ftrl, Lion) hold the update rules;
-:mod:`~glassnet.optimizers.schedules` the learning-rate schedules. This module
-resolves names with :func:`get`.
+:mod:`~glassnet.optimizers.schedules` the learning-rate schedules;
+:mod:`~glassnet.optimizers.fused` the same rules compiled into one loop by Numba when
+it is installed (``glassnet[fast]``), bit for bit equal. This module resolves names
+with :func:`get`.
 
 >>> import numpy as np
 >>> opt, w = get("sgd"), np.array([1.0, -1.0])

@@ -20,6 +20,7 @@ from glassnet._validation import (
     check_positive_float,
 )
 from glassnet.optimizers.base import Optimizer, State, _Default, registry
+from glassnet.optimizers.fused import run_fused
 from glassnet.optimizers.schedules import LearningRateSchedule
 
 __all__ = ["Adagrad", "Adam", "AdamW", "RMSprop"]
@@ -68,6 +69,10 @@ class Adagrad(Optimizer):
         return {
             "acc": np.full(param.shape, self.initial_accumulator_value, param.dtype)
         }
+
+    def _update_fused(self, param: Array, grad: Array, state: State) -> bool:
+        scalars = [self.epsilon, self._learning_rate]
+        return run_fused("adagrad", [param, grad, state["acc"]], scalars)
 
     def _update(self, param: Array, grad: Array, state: State) -> None:
         # In place through one work array t (see Optimizer._scratch).
@@ -124,6 +129,15 @@ class RMSprop(Optimizer):
     def _new_state(self, param: Array) -> State:
         names = ["v"] + ["mg"] * self.centered + ["m"] * (self.momentum > 0)
         return {name: np.zeros(param.shape, param.dtype) for name in names}
+
+    def _update_fused(self, param: Array, grad: Array, state: State) -> bool:
+        if self.centered:
+            return False
+        scalars = [self.rho, 1.0 - self.rho, self.epsilon, self._learning_rate]
+        if not self.momentum:
+            return run_fused("rmsprop", [param, grad, state["v"]], scalars)
+        arrays = [param, grad, state["v"], state["m"]]
+        return run_fused("rmsprop_momentum", arrays, [*scalars, self.momentum])
 
     def _update(self, param: Array, grad: Array, state: State) -> None:
         # In place through one work array t (see Optimizer._scratch).
@@ -206,6 +220,11 @@ class Adam(Optimizer):
     def _new_state(self, param: Array) -> State:
         names = ["m", "v"] + ["v_max"] * self.amsgrad
         return {name: np.zeros(param.shape, param.dtype) for name in names}
+
+    def _update_fused(self, param: Array, grad: Array, state: State) -> bool:
+        arrays = [param, grad, state["m"], state["v"]]
+        scalars = [1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, self._lr_t]
+        return not self.amsgrad and run_fused("adam", arrays, scalars)
 
     def _update(self, param: Array, grad: Array, state: State) -> None:
         # Twelve in-place passes through one work array t (see Optimizer._scratch);

@@ -174,7 +174,8 @@ class Optimizer(OptimizerSettings):
                     grad = self._clip(grad)
                 if decay:
                     param -= decay * param
-                self._update(param, grad, slots)
+                if not self._update_fused(param, grad, slots):
+                    self._update(param, grad, slots)
             if n is not None:
                 for _, _, slots in steps:
                     slots["gradient_accumulator"].fill(0)
@@ -220,7 +221,9 @@ class Optimizer(OptimizerSettings):
                 grad = np.clip(grad, -self.clipvalue, self.clipvalue)
             if self.weight_decay:
                 param -= (self._learning_rate * self.weight_decay) * param
-            if param.size <= _BLOCK_ABOVE:
+            if self._update_fused(param, grad, slots):
+                pass  # one compiled loop over the whole buffer: nothing to block
+            elif param.size <= _BLOCK_ABOVE:
                 self._update(param, grad, slots)
             else:
                 # A large model is updated in blocks: the arrays an update rule walks
@@ -342,6 +345,15 @@ class Optimizer(OptimizerSettings):
 
     def _update(self, param: Array, grad: Array, state: State) -> None:
         raise NotImplementedError
+
+    def _update_fused(self, param: Array, grad: Array, state: State) -> bool:
+        """The same step as ``_update``, compiled into one loop, if this rule has one.
+
+        Returns whether it ran: a rule with a kernel in optimizers/fused.py calls
+        ``run_fused``, which runs it when Numba is installed and the arrays suit it;
+        otherwise (and by default) the caller runs ``_update``, the NumPy reference.
+        """
+        return False
 
     def _scratch(self, param: Array) -> Array:
         """A work array shaped like ``param``, the same memory at every step.

@@ -9,6 +9,7 @@ import numpy as np
 from glassnet._typing import Array
 from glassnet._validation import check_bool, check_in_range
 from glassnet.optimizers.base import Optimizer, State, _Default, registry
+from glassnet.optimizers.fused import run_fused
 from glassnet.optimizers.schedules import LearningRateSchedule
 
 __all__ = ["SGD"]
@@ -54,6 +55,14 @@ class SGD(Optimizer):
 
     def _new_state(self, param: Array) -> State:
         return {"v": np.zeros(param.shape, param.dtype)} if self.momentum else {}
+
+    def _update_fused(self, param: Array, grad: Array, state: State) -> bool:
+        # Without momentum the NumPy step is two passes already: nothing to fuse.
+        if not self.momentum:
+            return False
+        kernel = "sgd_nesterov" if self.nesterov else "sgd_momentum"
+        scalars = [self._learning_rate, self.momentum]
+        return run_fused(kernel, [param, grad, state["v"]], scalars)
 
     def _update(self, param: Array, grad: Array, state: State) -> None:
         step = np.multiply(grad, self._learning_rate, out=self._scratch(param))

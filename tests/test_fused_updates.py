@@ -1,0 +1,151 @@
+"""The Numba-compiled update rules (optimizers/fused.py) equal the NumPy ones, bit for bit.
+
+The NumPy passes in each rule's ``_update`` are the reference; every test here runs
+the same steps with fused updates on and off and compares weights and state exactly.
+Numba is in the ``test`` extra, so the fused path must really run here (no skip).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glassnet.errors import GlassnetTypeError
+from glassnet.layers import Dense
+from glassnet.models import Sequential
+from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, fused
+from glassnet.optimizers.schedules import ExponentialDecay
+from glassnet.utils import clear_session
+
+RULES = {
+    "sgd_momentum": lambda: SGD(learning_rate=0.1, momentum=0.9),
+    "sgd_nesterov": lambda: SGD(learning_rate=0.05, momentum=0.8, nesterov=True),
+    "adam": lambda: Adam(learning_rate=0.01),
+    "adam_schedule": lambda: Adam(ExponentialDecay(0.01, 2, 0.5)),
+    "adamw": lambda: AdamW(learning_rate=0.01, weight_decay=0.1),
+    "rmsprop": lambda: RMSprop(learning_rate=0.01),
+    "rmsprop_momentum": lambda: RMSprop(learning_rate=0.01, momentum=0.5),
+    "adagrad": lambda: Adagrad(learning_rate=0.1),
+}
+
+
+@pytest.fixture
+def fused_on():
+    """Fused updates on (Numba must be installed), restored afterwards."""
+    was = fused.use_fused_updates()
+    assert fused.use_fused_updates(True), "Numba is in the test extra: install it"
+    yield
+    fused.use_fused_updates(was)
+
+
+def gradients(rng: np.random.Generator, shape, dtype) -> np.ndarray:
+    """Normal gradients with the awkward values mixed in: zeros, huge, tiny, subnormal."""
+    g = rng.normal(size=shape).astype(dtype)
+    flat = g.reshape(-1)
+    specials = np.array([0.0, 0.0, 1e30, -1e-30, 1e-40, -3.5], dtype)
+    flat[: min(flat.size, specials.size)] = specials[: flat.size]
+    return g
+
+
+def run_steps(make, fused_updates: bool, shapes, dtype, steps: int = 4):
+    """Weights and optimizer state after ``steps`` apply() calls from a fixed start."""
+    fused.use_fused_updates(fused_updates)
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=shape).astype(dtype) for shape in shapes]
+    optimizer = make()
+    for _ in range(steps):
+        triples = [
+            (f"w{i}", w, gradients(rng, w.shape, dtype)) for i, w in enumerate(weights)
+        ]
+        with np.errstate(all="ignore"):  # 1e30 squared overflows float32, as it should
+            optimizer.apply(triples)
+    return weights, optimizer.state
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_fused_step_equals_the_numpy_step_bit_for_bit(rule, dtype, fused_on) -> None:
+    shapes = [(7,), (3, 5), (40_001,)]
+    fused_weights, fused_state = run_steps(RULES[rule], True, shapes, dtype)
+    numpy_weights, numpy_state = run_steps(RULES[rule], False, shapes, dtype)
+    for a, b in zip(fused_weights, numpy_weights, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b, strict=True)
+    assert fused_state.keys() == numpy_state.keys()
+    for name, slots in fused_state.items():
+        assert slots.keys() == numpy_state[name].keys()
+        for slot, value in slots.items():
+            np.testing.assert_array_equal(value, numpy_state[name][slot], strict=True)
+
+
+@pytest.mark.parametrize("rule", ["sgd_momentum", "adam", "rmsprop", "adagrad"])
+def test_the_kernel_really_runs_and_moves_the_weights(
+    rule, fused_on, monkeypatch
+) -> None:
+    # The equality above would also hold if the kernels never ran: check they do,
+    # and that the step they make is not nothing.
+    optimizer = RULES[rule]()
+    w = np.ones((4, 3), np.float32)
+    calls = []
+    real = fused.run_fused
+
+    def spy(name, arrays, scalars):
+        ran = real(name, arrays, scalars)
+        calls.append((name, ran))
+        return ran
+
+    optimizer_module = __import__(type(optimizer).__module__, fromlist=["run_fused"])
+    monkeypatch.setattr(optimizer_module, "run_fused", spy)
+    optimizer.apply([("w", w, np.full((4, 3), 0.5, np.float32))])
+    assert calls and all(ran for _, ran in calls)
+    assert (w < 1.0).all()
+
+
+def test_a_model_trains_the_same_with_and_without_fused_updates(fused_on) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 6)).astype(np.float32)
+    y = np.stack([x[:, :2].sum(axis=1), x[:, 2] * x[:, 3]], axis=1)
+
+    def train(fused_updates: bool) -> list[np.ndarray]:
+        fused.use_fused_updates(fused_updates)
+        clear_session()
+        model = Sequential(
+            [Dense(16, activation="relu", input_dim=6), Dense(2)], seed=3
+        )
+        model.compile(optimizer=Adam(learning_rate=0.01), loss="mse")
+        model.fit(x, y, epochs=3, batch_size=16, verbose=0, shuffle=False)
+        return model.get_weights()
+
+    for a, b in zip(train(True), train(False), strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)
+
+
+def test_arrays_the_kernels_do_not_handle_fall_back_to_numpy(fused_on) -> None:
+    w64, g64, v64 = np.ones(6), np.ones(6), np.zeros(6)
+    w32 = np.ones(6, np.float32)
+    assert fused.run_fused("sgd_momentum", [w64, g64, v64], [0.5, 0.9])
+    assert not fused.run_fused("sgd_momentum", [w32, g64, v64], [0.5, 0.9])
+    w16 = np.ones(6, np.float16)
+    assert not fused.run_fused(
+        "sgd_momentum", [w16, w16.copy(), w16.copy()], [0.5, 0.9]
+    )
+    strided = np.ones(12)[::2]
+    assert not fused.run_fused("sgd_momentum", [strided, g64, v64], [0.5, 0.9])
+    assert not fused.run_fused("sgd_momentum", [w64, np.ones(5), v64], [0.5, 0.9])
+    # A rule still steps correctly on such arrays, through NumPy:
+    optimizer = SGD(learning_rate=0.5, momentum=0.9)
+    optimizer.apply([("w", strided, np.ones(6))])
+    np.testing.assert_array_equal(strided, np.full(6, 0.5))
+
+
+def test_turned_off_the_kernels_do_not_run(fused_on) -> None:
+    assert fused.use_fused_updates(False) is False
+    w, g, v = np.ones(3), np.ones(3), np.zeros(3)
+    assert not fused.run_fused("sgd_momentum", [w, g, v], [0.5, 0.9])
+    np.testing.assert_array_equal(w, np.ones(3))
+
+
+@pytest.mark.parametrize("value", ["yes", 1, 0.0])
+def test_use_fused_updates_names_a_bad_argument(value) -> None:
+    with pytest.raises(GlassnetTypeError, match=r"`enabled` must be True, False"):
+        fused.use_fused_updates(value)
