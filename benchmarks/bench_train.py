@@ -109,6 +109,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
+import importlib.util
 import json
 import math
 import os
@@ -1147,6 +1149,8 @@ def versions(peers: tuple[str, ...]) -> dict[str, str]:
         "numpy": numpy.__version__,
         "sklearn": sklearn.__version__,
     }
+    if importlib.util.find_spec("numba") is not None:  # glassnet's fused updates
+        v["numba"] = importlib.metadata.version("numba")
     for key, module in (("torch", "torch"), ("jax", "jax"), ("keras", "keras")):
         if any(name.startswith(key) for name in peers):
             done = subprocess.run(
@@ -1180,7 +1184,9 @@ def machine_line(v: dict[str, str], rows: list[dict[str, Any]]) -> str:
         )
         + "; "
         + ", ".join(
-            f"{k} {v[k]}" for k in ("torch", "jax", "keras", "sklearn") if k in v
+            f"{k} {v[k]}"
+            for k in ("numba", "torch", "jax", "keras", "sklearn")
+            if k in v
         )
     )
 
