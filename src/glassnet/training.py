@@ -18,6 +18,7 @@ import numpy as np
 
 from glassnet._typing import Array
 from glassnet.losses import Loss
+from glassnet.models.compiled_metrics import logged_metrics
 from glassnet.models.data_checks import rows
 from glassnet.models.outputs import OutputHead, masked_gradients
 from glassnet.models.penalties import (
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "compute_logs",
+    "make_epoch_logs",
     "make_gradient_step",
     "make_train_step",
     "predict_loop",
@@ -211,6 +213,46 @@ def compute_logs(
     """
     logs = data_logs(model, y_true, y_pred, sample_weight)
     add_penalty(model, logs, batch_rows(y_pred), training=training)
+    return logs
+
+
+def make_epoch_logs(model: Model) -> Callable[..., dict[str, Any]]:
+    """Return ``logs(y_true, y_pred, sample_weight=None)``: fit's :func:`compute_logs`.
+
+    Made once per ``fit``, after its step: for a one-output model with no compiled
+    metrics and no penalties (the plain case) an epoch without sample weights then
+    logs its loss alone, without looking up the metrics, outputs and penalties
+    again (about 4 us an epoch: a tiny network's epoch is four steps of 25 us).
+    Anything else goes to :func:`compute_logs`. A model compiled again during the
+    fit (by a callback) keeps these logs until the next ``fit``, as it keeps its
+    step's loss and optimizer.
+
+    >>> import numpy as np
+    >>> from glassnet.layers import Dense
+    >>> from glassnet.models import Sequential
+    >>> model = Sequential([Dense(1, input_dim=1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> model.build((None, 1))
+    >>> logs = make_epoch_logs(model)
+    >>> logs(np.zeros((2, 1)), np.array([[1.0], [3.0]]))
+    {'loss': 5.0}
+    """
+    _, loss = model.require_compiled("fit")
+    plain = (
+        model.heads is None
+        and model.train_penalties is None
+        and not logged_metrics(model)
+    )
+
+    def logs(
+        y_true: Any, y_pred: Any, sample_weight: Array | None = None
+    ) -> dict[str, Any]:
+        if plain and sample_weight is None:
+            return {"loss": float(loss.forward(y_true, y_pred))}
+        return compute_logs(
+            model, y_true, y_pred, training=True, sample_weight=sample_weight
+        )
+
     return logs
 
 

@@ -17,7 +17,7 @@ right shape) and never know; they write gradients in place (``out=``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,21 +47,22 @@ class FlatParameters:
     trainable_size: int
     #: each layer's ``trainable`` flag when the buffer was made
     trainable_signature: tuple[bool, ...]
+    #: the front of :attr:`params`: every parameter of a trainable layer
+    trainable_params: Array = field(init=False, repr=False)
+    #: the gradients of :attr:`trainable_params`
+    trainable_grads: Array = field(init=False, repr=False)
+    #: the slots of :attr:`trainable_params`
+    trainable_layout: list[Slot] = field(init=False, repr=False)
 
-    @property
-    def trainable_params(self) -> Array:
-        """The front of :attr:`params`: every parameter of a trainable layer."""
-        return self.params[: self.trainable_size]
-
-    @property
-    def trainable_grads(self) -> Array:
-        """The gradients of :attr:`trainable_params`."""
-        return self.grads[: self.trainable_size]
-
-    @property
-    def trainable_layout(self) -> list[Slot]:
-        """The slots of :attr:`trainable_params`."""
-        return [slot for slot in self.layout if slot[2] <= self.trainable_size]
+    def __post_init__(self) -> None:
+        # Made once, not per read: the optimizer keeps its flat state for as long as
+        # it is handed the same array object, so each fit's step must get this one
+        # (a new slice per fit made the optimizer rebuild its state every fit).
+        self.trainable_params = self.params[: self.trainable_size]
+        self.trainable_grads = self.grads[: self.trainable_size]
+        self.trainable_layout = [
+            slot for slot in self.layout if slot[2] <= self.trainable_size
+        ]
 
     def attached(self) -> bool:
         """Whether every layer still holds this buffer's views as its parameters.

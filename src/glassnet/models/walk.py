@@ -130,6 +130,7 @@ class Walk:
                 k += 2 if fuse else 1
             self._chain_forward = forward
             self._chain_backward = backward[::-1]
+            self._chain_backward_below_top = self._chain_backward[1:]
 
     # -- forward -------------------------------------------------------------------
     def forward(
@@ -276,7 +277,7 @@ class Walk:
         if from_logits and steps:  # the top layer starts at its logits
             layer, wants_dx = steps[0]
             grad = layer.backward_from_logits(grad, input_grad=wants_dx)
-            steps = steps[1:]
+            steps = self._chain_backward_below_top
         for layer, wants_dx in steps:
             grad = layer.backward(grad, input_grad=wants_dx)
         return grad if self.input_grads else None
