@@ -170,19 +170,18 @@ class Dense(Layer):
         # z = x @ W + b  =>  dW = x.T @ dz,  db = sum over the batch of dz,
         #                    dx = dz @ W.T
         if self.trainable:
-            self._fill_grads(x, grad_z)
+            # Written into the existing arrays: in a model they are views into one
+            # flat buffer that the optimizer updates in a single pass (models/flat.py).
+            x_rows, dz_rows = x, grad_z
+            if x.ndim > 2:  # N-D input: every position along the middle axes is a row
+                x_rows = x.reshape(-1, x.shape[-1])
+                dz_rows = grad_z.reshape(-1, grad_z.shape[-1])
+            np.matmul(x_rows.T, dz_rows, out=self.grads["W"])
+            if self.use_bias:
+                # np.add.reduce is what dz.sum(axis=0) calls, without the Python
+                # wrapper in between (a tenth of a microsecond, per layer per step)
+                np.add.reduce(dz_rows, axis=0, out=self.grads["b"])
         return grad_z @ self.params["W"].T if input_grad else None
-
-    def _fill_grads(self, x: Array, grad_logits: Array) -> None:
-        """``dW = x.T @ dz`` and ``db = sum(dz)``: see backward_from_logits."""
-        # Written into the existing arrays: in a model they are views into one flat
-        # buffer that the optimizer updates in a single pass (models/flat.py).
-        if x.ndim > 2:  # N-D input: every position along the middle axes is a row
-            x = x.reshape(-1, x.shape[-1])
-            grad_logits = grad_logits.reshape(-1, grad_logits.shape[-1])
-        np.matmul(x.T, grad_logits, out=self.grads["W"])
-        if self.use_bias:
-            grad_logits.sum(axis=0, out=self.grads["b"])
 
     @property
     def output_activation(self) -> ActivationFunction:
