@@ -28,10 +28,11 @@ Peers, each in its own persistent process (one per peer and workload):
 
 - ``glassnet``: ``model.fit(x, y, batch_size=..., epochs=..., verbose=0)`` with a
   softmax output layer and ``sparse_categorical_crossentropy`` (Keras' idiom).
-  Its optimizer updates are Numba's one-pass loops when the ``fast`` extra is
-  installed (the ``bench`` extra installs it; glassnet/optimizers/fused.py).
-- ``glassnet_numpy``: the same with ``GLASSNET_FUSED=0``: every update as the
-  NumPy passes of the rule's reference code (the results are the same, bit for bit).
+  With the ``fast`` extra installed (the ``bench`` extra installs it) its
+  optimizer updates, and its Dense layers' bias and ReLU, run as Numba-compiled
+  loops (glassnet/fused.py).
+- ``glassnet_numpy``: the same with ``GLASSNET_FUSED=0``: every step as the NumPy
+  code those loops fuse (the results are the same, bit for bit).
 - ``torch``: PyTorch's default idiom: ``nn.Sequential``, ``nn.CrossEntropyLoss`` on
   logits (``nn.MSELoss`` after a sigmoid for tiny), ``torch.optim.SGD``/``Adam`` with
   their default implementation, and per batch ``zero_grad(); loss.backward();
@@ -145,7 +146,7 @@ ALL_PEERS = (
 LATENCY_PEERS = ("glassnet", "numpy", "torch")
 TRAINERS = ("glassnet", "glassnet_numpy", "torch", "torch_fused", *JAX_PEERS)
 LABEL = {
-    "glassnet_numpy": "glassnet, NumPy updates",
+    "glassnet_numpy": "glassnet, NumPy only",
     "torch_fused": "torch fused",
     "jax": "jax jit",
     "keras": "keras (jax)",

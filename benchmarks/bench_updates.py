@@ -41,7 +41,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def glassnet_update(rule: str, w: Any, g: Any, fused_on: bool) -> Callable[[], None]:
-    from glassnet.optimizers import SGD, Adagrad, Adam, RMSprop, fused
+    from glassnet import fused
+    from glassnet.optimizers import SGD, Adagrad, Adam, RMSprop
 
     optimizer = {
         "sgd_momentum": lambda: SGD(learning_rate=0.01, momentum=0.9),
@@ -52,7 +53,7 @@ def glassnet_update(rule: str, w: Any, g: Any, fused_on: bool) -> Callable[[], N
     layout = [("w", 0, w.size, w.shape)]
 
     def step() -> None:
-        fused.use_fused_updates(fused_on)
+        fused.use_fused_kernels(fused_on)
         optimizer.apply_flat(w, g, layout)
 
     return step
@@ -96,10 +97,10 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from glassnet.optimizers import fused
+    from glassnet import fused
 
     torch.set_num_threads(args.threads)
-    if not fused.use_fused_updates():
+    if not fused.use_fused_kernels():
         sys.exit("bench_updates.py needs Numba: pip install -e '.[fast]'")
     clock = time.process_time if args.threads == 1 else time.perf_counter
     print(
@@ -141,7 +142,7 @@ def main() -> None:
                 f"| {rule} | {size:,} | {' | '.join(cells)} | {ratio('numpy')} "
                 f"| {ratio('torch')} | {ratio('torch fused')} |"
             )
-    fused.use_fused_updates(True)
+    fused.use_fused_kernels(True)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def step_calls(bt: Any, w: Any) -> tuple[dict[str, Any], int]:
     """The four timed calls on glassnet's model of ``w``, and its weight count."""
     import numpy as np
 
-    from glassnet.optimizers import fused
+    from glassnet import fused
     from glassnet.training import make_gradient_step, make_train_step
 
     x, y = bt.make_data(w)
@@ -106,12 +106,12 @@ def step_calls(bt: Any, w: Any) -> tuple[dict[str, Any], int]:
         "update": lambda: optimizer.apply_flat(params, grads, layout),
         "matmul floor": lambda: floor.train(xb, yb, 1),
     }
-    if fused.use_fused_updates():  # Numba is installed: time the NumPy passes too
+    if fused.use_fused_kernels():  # Numba is installed: time the NumPy passes too
 
         def numpy_update() -> None:
-            fused.use_fused_updates(False)
+            fused.use_fused_kernels(False)
             optimizer.apply_flat(params, grads, layout)
-            fused.use_fused_updates(True)
+            fused.use_fused_kernels(True)
 
         calls["numpy update"] = numpy_update
     return calls, params.size

@@ -42,7 +42,7 @@ def worker_env(name: str, threads: int) -> dict[str, str]:
             env["XLA_FLAGS"] = ONE_XLA_THREAD
     if name == "keras":
         env["KERAS_BACKEND"] = "jax"
-    if name == "glassnet_numpy":  # glassnet without Numba's one-pass updates
+    if name == "glassnet_numpy":  # glassnet without its Numba-compiled loops
         env["GLASSNET_FUSED"] = "0"
     return env
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from glassnet import fused
 from glassnet.errors import GlassnetTypeError
 from glassnet.layers import Dense
 from glassnet.models import Sequential
-from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, fused
+from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from glassnet.optimizers import fused as update_kernels
 from glassnet.optimizers.schedules import ExponentialDecay
 from glassnet.utils import clear_session
 
@@ -32,10 +34,10 @@ RULES = {
 @pytest.fixture
 def fused_on():
     """Fused updates on (Numba must be installed), restored afterwards."""
-    was = fused.use_fused_updates()
-    assert fused.use_fused_updates(True), "Numba is in the test extra: install it"
+    was = fused.use_fused_kernels()
+    assert fused.use_fused_kernels(True), "Numba is in the test extra: install it"
     yield
-    fused.use_fused_updates(was)
+    fused.use_fused_kernels(was)
 
 
 def gradients(rng: np.random.Generator, shape, dtype) -> np.ndarray:
@@ -49,7 +51,7 @@ def gradients(rng: np.random.Generator, shape, dtype) -> np.ndarray:
 
 def run_steps(make, fused_updates: bool, shapes, dtype, steps: int = 4):
     """Weights and optimizer state after ``steps`` apply() calls from a fixed start."""
-    fused.use_fused_updates(fused_updates)
+    fused.use_fused_kernels(fused_updates)
     rng = np.random.default_rng(0)
     weights = [rng.normal(size=shape).astype(dtype) for shape in shapes]
     optimizer = make()
@@ -87,7 +89,7 @@ def test_the_kernel_really_runs_and_moves_the_weights(
     optimizer = RULES[rule]()
     w = np.ones((4, 3), np.float32)
     calls = []
-    real = fused.run_fused
+    real = update_kernels.run_fused
 
     def spy(name, arrays, scalars):
         ran = real(name, arrays, scalars)
@@ -107,7 +109,7 @@ def test_a_model_trains_the_same_with_and_without_fused_updates(fused_on) -> Non
     y = np.stack([x[:, :2].sum(axis=1), x[:, 2] * x[:, 3]], axis=1)
 
     def train(fused_updates: bool) -> list[np.ndarray]:
-        fused.use_fused_updates(fused_updates)
+        fused.use_fused_kernels(fused_updates)
         clear_session()
         model = Sequential(
             [Dense(16, activation="relu", input_dim=6), Dense(2)], seed=3
@@ -123,15 +125,17 @@ def test_a_model_trains_the_same_with_and_without_fused_updates(fused_on) -> Non
 def test_arrays_the_kernels_do_not_handle_fall_back_to_numpy(fused_on) -> None:
     w64, g64, v64 = np.ones(6), np.ones(6), np.zeros(6)
     w32 = np.ones(6, np.float32)
-    assert fused.run_fused("sgd_momentum", [w64, g64, v64], [0.5, 0.9])
-    assert not fused.run_fused("sgd_momentum", [w32, g64, v64], [0.5, 0.9])
+    assert update_kernels.run_fused("sgd_momentum", [w64, g64, v64], [0.5, 0.9])
+    assert not update_kernels.run_fused("sgd_momentum", [w32, g64, v64], [0.5, 0.9])
     w16 = np.ones(6, np.float16)
-    assert not fused.run_fused(
+    assert not update_kernels.run_fused(
         "sgd_momentum", [w16, w16.copy(), w16.copy()], [0.5, 0.9]
     )
     strided = np.ones(12)[::2]
-    assert not fused.run_fused("sgd_momentum", [strided, g64, v64], [0.5, 0.9])
-    assert not fused.run_fused("sgd_momentum", [w64, np.ones(5), v64], [0.5, 0.9])
+    assert not update_kernels.run_fused("sgd_momentum", [strided, g64, v64], [0.5, 0.9])
+    assert not update_kernels.run_fused(
+        "sgd_momentum", [w64, np.ones(5), v64], [0.5, 0.9]
+    )
     # A rule still steps correctly on such arrays, through NumPy:
     optimizer = SGD(learning_rate=0.5, momentum=0.9)
     optimizer.apply([("w", strided, np.ones(6))])
@@ -139,13 +143,13 @@ def test_arrays_the_kernels_do_not_handle_fall_back_to_numpy(fused_on) -> None:
 
 
 def test_turned_off_the_kernels_do_not_run(fused_on) -> None:
-    assert fused.use_fused_updates(False) is False
+    assert fused.use_fused_kernels(False) is False
     w, g, v = np.ones(3), np.ones(3), np.zeros(3)
-    assert not fused.run_fused("sgd_momentum", [w, g, v], [0.5, 0.9])
+    assert not update_kernels.run_fused("sgd_momentum", [w, g, v], [0.5, 0.9])
     np.testing.assert_array_equal(w, np.ones(3))
 
 
 @pytest.mark.parametrize("value", ["yes", 1, 0.0])
-def test_use_fused_updates_names_a_bad_argument(value) -> None:
+def test_use_fused_kernels_names_a_bad_argument(value) -> None:
     with pytest.raises(GlassnetTypeError, match=r"`enabled` must be True, False"):
-        fused.use_fused_updates(value)
+        fused.use_fused_kernels(value)

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from glassnet import optimizers
+from glassnet import fused, optimizers
 from glassnet.layers import Dense
 from glassnet.models import Sequential
-from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, base, fused
+from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop, base
 from glassnet.utils import clear_session
 
 OPTIMIZERS = [

@@ -62,6 +62,7 @@ _SUBMODULES = {
     "datasets",
     "explain",
     "export",
+    "fused",
     "initializers",
     "io",
     "layers",

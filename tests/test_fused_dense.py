@@ -1,0 +1,147 @@
+"""Dense + ReLU's compiled bias and mask (layers/dense_fused.py) equal NumPy's, bit for bit.
+
+Dense's NumPy code (``z += b``, ``maximum(z, 0)``; ``dy * (z > 0)``, ``dz.sum``)
+is the reference; each test runs the same layer with fused kernels on and off and
+compares the bytes, so signs of zero and NaNs count too. Numba is in the ``test``
+extra: the fused path must really run here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glassnet import fused
+from glassnet.layers import Dense, dense_fused
+from glassnet.models import Sequential
+from glassnet.optimizers import SGD
+from glassnet.utils import clear_session
+
+
+@pytest.fixture
+def fused_on():
+    was = fused.use_fused_kernels()
+    assert fused.use_fused_kernels(True), "Numba is in the test extra: install it"
+    yield
+    fused.use_fused_kernels(was)
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal bytes, signs of zero included; a NaN equals a NaN (its payload bits
+    depend on which NaN an addition met first, which vector code may reorder)."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    nan = np.isnan(a)
+    return bool((nan == np.isnan(b)).all()) and a[~nan].tobytes() == b[~nan].tobytes()
+
+
+def awkward(rng: np.random.Generator, shape, dtype) -> np.ndarray:
+    """Normal numbers with zeros of both signs, NaN and infinities mixed in."""
+    a = rng.normal(size=shape).astype(dtype)
+    flat = a.reshape(-1)
+    specials = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, -0.0, 1e-40], dtype)
+    picks = rng.choice(flat.size, size=min(flat.size, 3 * specials.size), replace=False)
+    flat[picks] = np.resize(specials, picks.size)
+    return a
+
+
+def run_layer(fused_kernels: bool, x, bias, grad_y, dtype):
+    """(y, z, dx, dW, db) of one Dense(relu) forward and backward."""
+    fused.use_fused_kernels(fused_kernels)
+    layer = Dense(bias.size, activation="relu")
+    layer.build(x.shape, np.random.default_rng(0), dtype)
+    layer.params["b"][...] = bias
+    with np.errstate(all="ignore"):  # inf - inf and NaN are part of the test
+        y = layer.forward(x, training=True)
+        dx = layer.backward(grad_y)
+    z = layer.cached()[1]
+    return y, z, dx, layer.grads["W"].copy(), layer.grads["b"].copy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape", [(32, 64, 128), (1, 2, 3), (256, 20, 7), (4, 5, 6, 9)]
+)
+def test_fused_dense_relu_equals_numpy_bit_for_bit(shape, dtype, fused_on) -> None:
+    rng = np.random.default_rng(sum(shape))
+    *batch, n_in, units = shape
+    x = rng.normal(size=(*batch, n_in)).astype(dtype)
+    bias = awkward(rng, (units,), dtype)
+    bias[:2] = [-50.0, 0.0][:units]  # a column that is never positive
+    grad_y = awkward(rng, (*batch, units), dtype)
+    grad_y[..., 0] = -np.abs(grad_y[..., 0])  # -dy * 0 = -0 in every row
+    with_kernels = run_layer(True, x, bias, grad_y, dtype)
+    with_numpy = run_layer(False, x, bias, grad_y, dtype)
+    for name, a, b in zip(
+        "y z dx dW db".split(), with_kernels, with_numpy, strict=True
+    ):
+        assert same_bits(a, b), name
+
+
+def test_the_kernels_really_run(fused_on, monkeypatch) -> None:
+    calls = []
+    for name in ("bias_relu", "relu_backward"):
+        real = getattr(dense_fused, name)
+
+        def spy(*args, real=real, name=name):
+            out = real(*args)
+            calls.append((name, out is not None))
+            return out
+
+        monkeypatch.setattr("glassnet.layers.dense." + name, spy)
+    layer = Dense(3, activation="relu")
+    layer.build((2, 4), np.random.default_rng(0))
+    layer.forward(np.ones((2, 4), np.float32), training=True)
+    layer.backward(np.ones((2, 3), np.float32))
+    assert calls == [("bias_relu", True), ("relu_backward", True)]
+
+
+def test_arrays_the_kernels_do_not_take_fall_back_to_numpy(fused_on) -> None:
+    z = np.ones((4, 3))
+    assert dense_fused.bias_relu(z, np.ones(3, np.float32)) is None  # mixed dtypes
+    assert dense_fused.bias_relu(np.ones((6, 3))[::2], np.ones(3)) is None  # strided
+    assert dense_fused.bias_relu(np.ones(3), np.ones(3)) is None  # one axis
+    grad_b = np.full(3, 7.0)
+    assert dense_fused.relu_backward(z, np.ones((8, 3))[::2], grad_b) is None
+    assert dense_fused.relu_backward(z, np.ones((1, 3)), grad_b) is None  # broadcast
+    assert (grad_b == 7.0).all()  # untouched when it does not run
+    fused.use_fused_kernels(False)
+    assert dense_fused.bias_relu(z, np.ones(3)) is None
+    assert (z == 1.0).all()
+
+
+def test_a_frozen_layer_takes_the_numpy_path_and_fills_no_gradient(fused_on) -> None:
+    layer = Dense(3, activation="relu")
+    layer.build((2, 4), np.random.default_rng(0))
+    layer.trainable = False
+    layer.grads["b"][...] = 5.0
+    layer.forward(np.ones((2, 4), np.float32), training=True)
+    dx = layer.backward(np.ones((2, 3), np.float32))
+    assert dx is not None and (layer.grads["b"] == 5.0).all()
+
+
+def test_a_relu_network_trains_the_same_with_and_without_kernels(fused_on) -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(96, 8)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+
+    def train(fused_kernels: bool) -> list[np.ndarray]:
+        fused.use_fused_kernels(fused_kernels)
+        clear_session()
+        model = Sequential(
+            [
+                Dense(32, activation="relu", input_dim=8),
+                Dense(16, activation="relu"),
+                Dense(2, activation="softmax"),
+            ],
+            seed=5,
+        )
+        model.compile(
+            optimizer=SGD(learning_rate=0.05, momentum=0.9),
+            loss="sparse_categorical_crossentropy",
+        )
+        model.fit(x, y, epochs=4, batch_size=16, verbose=0)
+        return model.get_weights()
+
+    for a, b in zip(train(True), train(False), strict=True):
+        assert same_bits(a, b)
