@@ -102,9 +102,16 @@ def test_arrays_the_kernels_do_not_take_fall_back_to_numpy(fused_on) -> None:
     assert dense_fused.bias_relu(np.ones((6, 3))[::2], np.ones(3)) is None  # strided
     assert dense_fused.bias_relu(np.ones(3), np.ones(3)) is None  # one axis
     grad_b = np.full(3, 7.0)
-    assert dense_fused.relu_backward(z, np.ones((8, 3))[::2], grad_b) is None
     assert dense_fused.relu_backward(z, np.ones((1, 3)), grad_b) is None  # broadcast
+    assert dense_fused.relu_backward(z, np.ones((4, 3), np.float32), grad_b) is None
+    assert dense_fused.relu_backward(np.ones((8, 3))[::2], z, grad_b) is None
     assert (grad_b == 7.0).all()  # untouched when it does not run
+    # A strided gradient is read where it lies (Numba takes any layout):
+    strided = np.arange(24.0).reshape(8, 3)[::2] - 5.0
+    z_mixed = np.array([[1.0, -1.0, 0.0]] * 4)
+    grad_z = dense_fused.relu_backward(z_mixed, strided, grad_b)
+    expected = strided * (z_mixed > 0)
+    assert same_bits(grad_z, expected) and same_bits(grad_b, expected.sum(axis=0))
     fused.use_fused_kernels(False)
     assert dense_fused.bias_relu(z, np.ones(3)) is None
     assert (z == 1.0).all()

@@ -131,15 +131,20 @@ def test_arrays_the_kernels_do_not_handle_fall_back_to_numpy(fused_on) -> None:
     assert not update_kernels.run_fused(
         "sgd_momentum", [w16, w16.copy(), w16.copy()], [0.5, 0.9]
     )
-    strided = np.ones(12)[::2]
-    assert not update_kernels.run_fused("sgd_momentum", [strided, g64, v64], [0.5, 0.9])
+    strided = np.ones((6, 2))[:, 0]  # one axis, strided: updated where it lies
+    assert update_kernels.run_fused("sgd_momentum", [strided, g64, v64 * 0], [0.5, 0.9])
+    np.testing.assert_array_equal(strided, np.full(6, 0.5))
+    tensor = np.ones((6, 4))[:, ::2]  # two axes, strided: not flattened, NumPy's
+    assert not update_kernels.run_fused(
+        "sgd_momentum", [tensor, np.ones((6, 2)), np.zeros((6, 2))], [0.5, 0.9]
+    )
     assert not update_kernels.run_fused(
         "sgd_momentum", [w64, np.ones(5), v64], [0.5, 0.9]
     )
     # A rule still steps correctly on such arrays, through NumPy:
     optimizer = SGD(learning_rate=0.5, momentum=0.9)
-    optimizer.apply([("w", strided, np.ones(6))])
-    np.testing.assert_array_equal(strided, np.full(6, 0.5))
+    optimizer.apply([("w", tensor, np.ones((6, 2)))])
+    np.testing.assert_array_equal(tensor, np.full((6, 2), 0.5))
 
 
 def test_turned_off_the_kernels_do_not_run(fused_on) -> None:

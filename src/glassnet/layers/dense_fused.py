@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet._typing import Array
-from glassnet.fused import common_dtype, compiled
+from glassnet.fused import compiled
 
 __all__ = ["bias_relu", "relu_backward"]
 
@@ -63,12 +63,17 @@ _SOURCES: dict[str, Callable[..., None]] = {
 }
 
 
+# (zero, one) in each dtype the kernels take, made once: they are passed per call
+_SCALARS = {np.dtype(t): (t(0), t(1)) for t in (np.float32, np.float64)}
+
+
 def bias_relu(z: Array, b: Array) -> Array | None:
     """Add ``b`` to ``z`` in place and return ``maximum(z, 0)``, or None if it cannot.
 
-    ``z`` is ``x @ W`` (any number of leading axes, C-contiguous), ``b`` the bias.
-    None (with ``z`` untouched) when fused kernels are off or the arrays do not
-    suit them; the caller then adds and rectifies with NumPy.
+    ``z`` is ``x @ W`` (two axes or more, C-contiguous), ``b`` the bias, both
+    float32 or both float64. None (with ``z`` untouched) when fused kernels are off
+    or the arrays do not suit them; the caller then adds and rectifies with NumPy.
+    The checks are few and cheap on purpose: this runs twice per layer per step.
 
     >>> import numpy as np
     >>> z = np.array([[1.0, -3.0]])
@@ -77,14 +82,17 @@ def bias_relu(z: Array, b: Array) -> Array | None:
     array([[0., 1.]])
     """
     kernels = compiled(_SOURCES)
-    if kernels is None or z.ndim < 2 or b.shape != z.shape[-1:]:
+    scalars = _SCALARS.get(z.dtype)
+    if kernels is None or scalars is None or b.dtype != z.dtype or z.ndim < 2:
         return None
-    dtype = common_dtype([z, b])
-    if dtype is None:
+    if b.shape != z.shape[-1:] or not z.flags.c_contiguous:
         return None
     y = np.empty_like(z)
-    rows = (-1, z.shape[-1])
-    kernels["bias_relu"](z.reshape(rows), b, y.reshape(rows), dtype.type(0))
+    if z.ndim == 2:
+        kernels["bias_relu"](z, b, y, scalars[0])
+    else:  # every position along the middle axes is a row (views: z is contiguous)
+        rows = (-1, z.shape[-1])
+        kernels["bias_relu"](z.reshape(rows), b, y.reshape(rows), scalars[0])
     return y
 
 
@@ -92,7 +100,8 @@ def relu_backward(z: Array, grad_y: Array, grad_b: Array) -> Array | None:
     """``dz = grad_y * (z > 0)``, with ``grad_b[...] = dz`` summed over all rows.
 
     Returns ``dz``, or None (``grad_b`` untouched) when fused kernels are off or
-    the arrays do not suit them; the caller then computes both with NumPy.
+    the arrays do not suit them (shapes or dtypes that differ, ``z`` not
+    C-contiguous); the caller then computes both with NumPy.
 
     >>> import numpy as np
     >>> z, dy, db = np.array([[1.0, -1.0], [2.0, 3.0]]), np.ones((2, 2)), np.zeros(2)
@@ -102,21 +111,25 @@ def relu_backward(z: Array, grad_y: Array, grad_b: Array) -> Array | None:
            [1., 1.]]), array([2., 1.]))
     """
     kernels = compiled(_SOURCES)
-    if kernels is None or z.ndim < 2 or grad_y.shape != z.shape:
+    scalars = _SCALARS.get(z.dtype)
+    if kernels is None or scalars is None or z.ndim < 2 or grad_y.shape != z.shape:
         return None
-    if grad_b.shape != z.shape[-1:]:
+    if grad_y.dtype != z.dtype or grad_b.dtype != z.dtype:
         return None
-    dtype = common_dtype([z, grad_y, grad_b])
-    if dtype is None:
+    if grad_b.shape != z.shape[-1:] or not z.flags.c_contiguous:
         return None
     grad_z = np.empty_like(z)
-    rows = (-1, z.shape[-1])
-    kernels["relu_backward"](
-        z.reshape(rows),
-        grad_y.reshape(rows),
-        grad_z.reshape(rows),
-        grad_b,
-        dtype.type(1),
-        dtype.type(0),
-    )
+    zero, one = scalars
+    if z.ndim == 2:  # Numba takes grad_y and grad_b in any memory layout
+        kernels["relu_backward"](z, grad_y, grad_z, grad_b, one, zero)
+    else:
+        rows = (-1, z.shape[-1])
+        kernels["relu_backward"](
+            z.reshape(rows),
+            grad_y.reshape(rows),
+            grad_z.reshape(rows),
+            grad_b,
+            one,
+            zero,
+        )
     return grad_z

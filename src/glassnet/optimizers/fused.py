@@ -35,6 +35,8 @@ from glassnet.fused import common_dtype, compiled
 
 __all__ = ["run_fused"]
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 # The kernels: each loop body is its rule's NumPy passes, in their order, for one
 # weight. Arguments: the arrays (flat, same length), then the rule's scalars. Each
@@ -133,9 +135,10 @@ _SOURCES: dict[str, Callable[..., None]] = {
 def run_fused(name: str, arrays: Sequence[Array], scalars: Sequence[float]) -> bool:
     """Run kernel ``name`` on ``arrays`` (weights first) if possible; say whether it ran.
 
-    The arrays must share one shape and one dtype, float32 or float64, and be
-    C-contiguous; the scalars are cast to that dtype first, as NumPy casts a Python
-    float it combines with an array.
+    The arrays must share one shape and one dtype, float32 or float64; with more
+    than one axis they must be C-contiguous too (they are flattened to views). The
+    scalars are cast to that dtype first, as NumPy casts a Python float it combines
+    with an array. The checks are few on purpose: this runs at every step.
 
     >>> import numpy as np
     >>> w, g, acc = np.ones(2), np.full(2, 2.0), np.zeros(2)
@@ -144,14 +147,17 @@ def run_fused(name: str, arrays: Sequence[Array], scalars: Sequence[float]) -> b
     array([0.5, 0.5])
     """
     kernels = compiled(_SOURCES)
-    if kernels is None:
+    first = arrays[0]
+    dtype, shape = first.dtype, first.shape
+    if kernels is None or dtype not in _FLOATS:
         return False
-    dtype = common_dtype(arrays)
-    shape = arrays[0].shape
-    if dtype is None or any(array.shape != shape for array in arrays):
-        return False
-    cast = dtype.type
-    kernels[name](
-        *[array.reshape(-1) for array in arrays], *[cast(value) for value in scalars]
-    )
+    for array in arrays:
+        if array.dtype != dtype or array.shape != shape:
+            return False
+    if first.ndim != 1:  # a tensor from apply(): flattened, so it must be contiguous
+        if common_dtype(arrays) is None:
+            return False
+        arrays = [array.reshape(-1) for array in arrays]
+    cast = dtype.type  # (a 1-D array Numba takes in any memory layout)
+    kernels[name](*arrays, *[cast(value) for value in scalars])
     return True
