@@ -18,14 +18,6 @@ from glassnet.optimizers import SGD
 from glassnet.utils import clear_session
 
 
-@pytest.fixture
-def fused_on():
-    was = fused.use_fused_kernels()
-    assert fused.use_fused_kernels(True), "Numba is in the test extra: install it"
-    yield
-    fused.use_fused_kernels(was)
-
-
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     """Equal bytes, signs of zero included; a NaN equals a NaN (its payload bits
     depend on which NaN an addition met first, which vector code may reorder)."""

@@ -31,15 +31,6 @@ RULES = {
 }
 
 
-@pytest.fixture
-def fused_on():
-    """Fused updates on (Numba must be installed), restored afterwards."""
-    was = fused.use_fused_kernels()
-    assert fused.use_fused_kernels(True), "Numba is in the test extra: install it"
-    yield
-    fused.use_fused_kernels(was)
-
-
 def gradients(rng: np.random.Generator, shape, dtype) -> np.ndarray:
     """Normal gradients with the awkward values mixed in: zeros, huge, tiny, subnormal."""
     g = rng.normal(size=shape).astype(dtype)
