@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import codecs
 import copy
-import importlib.util
 import io
 import json
 import os
 import struct
-import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -46,6 +44,7 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+from corpus_modules import load_corpus_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,20 +53,7 @@ from glassnet.layers import Dense, Dropout
 from glassnet.models import Sequential, load_model
 from glassnet.utils import clear_session
 
-
-def _load_beside(name: str, module_name: str) -> Any:
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    path = Path(__file__).parent / "corpus" / name
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-watching = _load_beside("watch.py", "glassnet_corpus_watch")
+watching = load_corpus_module("watch.py", "glassnet_corpus_watch")
 
 MEMORY_CAP = 256 * 2**20
 TIME_LIMIT = 5.0

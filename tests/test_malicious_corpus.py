@@ -32,7 +32,6 @@ must go. There are none at the moment.
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
 import re
 import shutil
@@ -45,31 +44,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from corpus_modules import load_corpus_module
 
 from glassnet.errors import GlassnetError, UnsafeFileError
 from glassnet.models import load_model, model_from_json
 
-
-def _load_beside(name: str, module_name: str) -> Any:
-    """A module of tests/corpus/, loaded by path (once per process)."""
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    path = Path(__file__).parent / "corpus" / name
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus_builder = _load_beside("make_corpus.py", "glassnet_corpus_builder")
+corpus_builder = load_corpus_module("make_corpus.py", "glassnet_corpus_builder")
 CASES = corpus_builder.cases()
 MEMORY_CAP = 200 * 2**20
 TIME_LIMIT = 5.0
 BUILTIN_ERRORS = (ValueError, TypeError, RuntimeError, OSError, LookupError)
 
-watching = _load_beside("watch.py", "glassnet_corpus_watch")
+watching = load_corpus_module("watch.py", "glassnet_corpus_watch")
 LoadTimeout = watching.LoadTimeout
 snapshot = watching.snapshot
 
