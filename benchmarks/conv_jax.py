@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import driver
 from conv_peers import ConvPeer
 from conv_workloads import ConvWorkload
 
@@ -99,7 +100,7 @@ class JaxPeer(ConvPeer):
         return np.concatenate([np.asarray(p) for p in parts])
 
 
-class KerasPeer(ConvPeer):
+class KerasPeer(driver.KerasOnJaxState, ConvPeer):
     """Keras 3 on the JAX backend: ``keras.Sequential`` trained by ``fit``.
 
     Keras' idiom as a user writes it: ``Conv2D(..., activation="relu")``, a softmax
@@ -138,15 +139,6 @@ class KerasPeer(ConvPeer):
         self.model.fit(
             x, y, batch_size=self.w.batch_size, epochs=epochs, shuffle=False, verbose=0
         )
-
-    def sync(self) -> None:
-        import jax
-
-        jax.block_until_ready([v.value for v in self.model.variables])
-
-    def arrays(self) -> list[Any]:
-        variables = [*self.model.variables, *self.model.optimizer.variables]
-        return [v.value for v in variables if len(v.shape) > 0]
 
     def predictions(self, x: Array) -> Array:
         return self.model.predict(x, batch_size=256, verbose=0)

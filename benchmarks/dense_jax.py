@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import bench_train as bt
+import driver
 
 Array = Any
 
@@ -113,7 +114,7 @@ class JaxPeer(bt.Peer):
         return np.concatenate([np.asarray(p) for p in parts])
 
 
-class KerasPeer(bt.Peer):
+class KerasPeer(driver.KerasOnJaxState, bt.Peer):
     """Keras 3 on the JAX backend: ``keras.Sequential`` of Dense layers, ``fit``.
 
     Keras' idiom as a user writes it, glassnet's twin: ``Dense(units,
@@ -145,15 +146,6 @@ class KerasPeer(bt.Peer):
 
     def train(self, x: Array, y: Array, epochs: int) -> None:
         self.model.fit(x, y, batch_size=self.w.batch_size, epochs=epochs, verbose=0)
-
-    def sync(self) -> None:
-        import jax
-
-        jax.block_until_ready([v.value for v in self.model.variables])
-
-    def arrays(self) -> list[Any]:
-        variables = [*self.model.variables, *self.model.optimizer.variables]
-        return [v.value for v in variables if len(v.shape) > 0]
 
     def predictions(self, x: Array) -> Array:
         return self.model.predict(x, batch_size=1024, verbose=0)

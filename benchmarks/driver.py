@@ -194,3 +194,23 @@ def ratio_table(
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+class KerasOnJaxState:
+    """``sync`` and ``arrays`` of a Keras-on-JAX peer whose model is ``self.model``.
+
+    Shared by the Keras peers of dense_jax.py, conv_jax.py and rnn_jax.py (put first
+    among a peer's bases). ``arrays`` leaves out scalars (the optimizer's step count)
+    and integer state (the recurrent layers' dropout seeds).
+    """
+
+    model: Any
+
+    def sync(self) -> None:
+        import jax
+
+        jax.block_until_ready([v.value for v in self.model.variables])
+
+    def arrays(self) -> list[Any]:
+        variables = [*self.model.variables, *self.model.optimizer.variables]
+        return [v.value for v in variables if len(v.shape) > 0 and "int" not in v.dtype]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import driver
 from rnn_peers import RnnPeer
 from rnn_workloads import RnnWorkload
 
@@ -137,7 +138,7 @@ class JaxPeer(RnnPeer):
         return np.concatenate([np.asarray(p) for p in parts])
 
 
-class KerasPeer(RnnPeer):
+class KerasPeer(driver.KerasOnJaxState, RnnPeer):
     """Keras 3 on the JAX backend: ``keras.Sequential`` trained by ``fit``.
 
     Keras' idiom as a user writes it: ``[Embedding ->] LSTM or GRU (reset_after,
@@ -179,16 +180,6 @@ class KerasPeer(RnnPeer):
 
     def first_step(self, x: Array, y: Array) -> float:
         return float(self.model.train_on_batch(x, y))
-
-    def sync(self) -> None:
-        import jax
-
-        jax.block_until_ready([v.value for v in self.model.variables])
-
-    def arrays(self) -> list[Any]:
-        # not the integer ones: the recurrent layers' dropout seed state (uint32)
-        variables = [*self.model.variables, *self.model.optimizer.variables]
-        return [v.value for v in variables if len(v.shape) > 0 and "int" not in v.dtype]
 
     def predictions(self, x: Array) -> Array:
         return self.model.predict(x, batch_size=256, verbose=0)
