@@ -149,3 +149,17 @@ def test_turned_off_the_kernels_do_not_run(fused_on) -> None:
 def test_use_fused_kernels_names_a_bad_argument(value) -> None:
     with pytest.raises(GlassnetTypeError, match=r"`enabled` must be True, False"):
         fused.use_fused_kernels(value)
+
+
+def test_without_numba_every_step_runs_its_numpy_code(monkeypatch) -> None:
+    # As on a machine without the fast extra: the import found nothing.
+    monkeypatch.setattr(fused, "_numba", False)
+    monkeypatch.setattr(fused, "_compiled", {})
+    monkeypatch.setattr(fused, "_enabled", True)
+    assert fused.use_fused_kernels() is False
+    assert fused.use_fused_kernels(True) is False
+    w, g, v = np.ones(3), np.ones(3), np.zeros(3)
+    assert not update_kernels.run_fused("sgd_momentum", [w, g, v], [0.5, 0.9])
+    optimizer = SGD(learning_rate=0.5, momentum=0.9)
+    optimizer.apply([("w", w, g)])
+    np.testing.assert_array_equal(w, np.full(3, 0.5))
