@@ -24,9 +24,10 @@ import statistics
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import driver
 
 CHILD = textwrap.dedent(
     """
@@ -65,22 +66,13 @@ CHILD = textwrap.dedent(
 )
 
 
-def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS_")}
-    source = str(ROOT / "src")
-    env["PYTHONPATH"] = os.pathsep.join(
-        [source, *filter(None, [env.get("PYTHONPATH", "")])]
-    )
-    return env
-
-
 def measure(way: str, n: int, rounds: int) -> float | None:
     """Median seconds to build ``n`` layers ``way``, or None if it cannot run."""
     result = subprocess.run(
         [sys.executable, "-c", CHILD, way, str(n), str(rounds)],
         capture_output=True,
         text=True,
-        env=clean_env(),
+        env=driver.source_env(),
         check=False,
     )
     if result.returncode != 0:

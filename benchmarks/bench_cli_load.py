@@ -37,16 +37,9 @@ import textwrap
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS_")}
-    source = str(ROOT / "src")
-    env["PYTHONPATH"] = os.pathsep.join(
-        [source, *filter(None, [env.get("PYTHONPATH", "")])]
-    )
-    return env
+import driver
 
 
 def write_table(path: Path, rows: int) -> None:
@@ -76,7 +69,7 @@ def run(command: list[str], stop_at: str | None) -> tuple[float, float | None, f
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=clean_env(),
+        env=driver.source_env(),
     )
     assert process.stdout is not None
     first = None
@@ -188,7 +181,7 @@ def throughput(path: Path, rows: int) -> dict[str, float | str]:
             [sys.executable, "-c", THROUGHPUT, peer, str(path), str(rows)],
             capture_output=True,
             text=True,
-            env=clean_env(),
+            env=driver.source_env(),
         )
         if done.returncode != 0:
             result[peer] = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 from typing import Any
 
 # With one thread XLA's own pool has one worker (PJRT_NPROC=1), and this turns off
@@ -44,6 +45,18 @@ def worker_env(name: str, threads: int) -> dict[str, str]:
         env["KERAS_BACKEND"] = "jax"
     if name == "glassnet_numpy":  # glassnet without its Numba-compiled loops
         env["GLASSNET_FUSED"] = "0"
+    return env
+
+
+def source_env() -> dict[str, str]:
+    """This environment without ``OPENBLAS_*`` settings, with the checkout's ``src``
+    first on ``PYTHONPATH``: for child processes that time this tree's glassnet
+    (bench_build.py, bench_cli_load.py)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS_")}
+    source = str(Path(__file__).resolve().parent.parent / "src")
+    env["PYTHONPATH"] = os.pathsep.join(
+        [source, *filter(None, [env.get("PYTHONPATH", "")])]
+    )
     return env
 
 
