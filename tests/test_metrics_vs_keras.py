@@ -19,7 +19,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from glassnet_as_keras import GlassnetAsKeras  # noqa: E402
+from glassnet_as_keras import GlassnetAsKeras, two_outputs  # noqa: E402
 
 from glassnet import metrics as gm  # noqa: E402
 from glassnet.models import load_model  # noqa: E402
@@ -427,20 +427,12 @@ def test_fit_epoch_metrics_equal_keras_from_the_same_weights() -> None:
     )
 
 
-def _two_outputs(lib: Any) -> Any:
-    x = lib.Input((4,), name="x")
-    hidden = lib.layers.Dense(5, activation="relu", name="hidden")(x)
-    price = lib.layers.Dense(1, name="price")(hidden)
-    kind = lib.layers.Dense(3, activation="softmax", name="kind")(hidden)
-    return lib.Model(x, [price, kind])
-
-
 def test_several_outputs_log_output_metric_keys_as_keras() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(30, 4)).astype("float32")
     price = x[:, :1].astype("float32")
     kind = rng.integers(0, 3, 30)
-    ours, theirs = _two_outputs(GlassnetAsKeras), _two_outputs(keras)
+    ours, theirs = two_outputs(GlassnetAsKeras), two_outputs(keras)
     theirs.set_weights(ours.get_weights())
     loss = {"price": "mse", "kind": "sparse_categorical_crossentropy"}
 

@@ -18,7 +18,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from glassnet_as_keras import GlassnetAsKeras  # noqa: E402
+from glassnet_as_keras import GlassnetAsKeras, two_outputs  # noqa: E402
 
 from glassnet import Input  # noqa: E402
 from glassnet import callbacks as gc  # noqa: E402
@@ -275,14 +275,6 @@ def test_evaluate_list_in_keras_order() -> None:
     ]
 
 
-def _two_outputs(lib: Any) -> Any:
-    x = lib.Input((4,), name="x")
-    hidden = lib.layers.Dense(5, activation="relu", name="hidden")(x)
-    price = lib.layers.Dense(1, name="price")(hidden)
-    kind = lib.layers.Dense(3, activation="softmax", name="kind")(hidden)
-    return lib.Model(x, [price, kind])
-
-
 def _two_output_data() -> tuple[Any, Any, Any, Any]:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(30, 4)).astype("float32")
@@ -295,7 +287,7 @@ def _two_output_data() -> tuple[Any, Any, Any, Any]:
 @pytest.mark.parametrize("form", ["dict", "lists", "one_output_only"])
 def test_several_outputs_weighted_metrics_equal_keras(form: str) -> None:
     x, price, kind, w = _two_output_data()
-    ours, theirs = _pair(_two_outputs)
+    ours, theirs = _pair(two_outputs)
     loss = {"price": "mse", "kind": "sparse_categorical_crossentropy"}
     metrics = {"price": ["mae"], "kind": ["accuracy"]}
 
@@ -417,7 +409,7 @@ def test_several_outputs_files_keep_weighted_metrics_and_missing_losses(
     tmp_path: Any,
 ) -> None:
     x, price, kind, w = _two_output_data()
-    ours = _two_outputs(GlassnetAsKeras)
+    ours = two_outputs(GlassnetAsKeras)
     ours.compile(
         optimizer="adam", loss=[None, "sparse_categorical_crossentropy"],
         metrics=[["mae"], ["accuracy"]], weighted_metrics={"price": ["mae"]},
@@ -435,7 +427,7 @@ def test_several_outputs_files_keep_weighted_metrics_and_missing_losses(
         logs, theirs.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
     )
 
-    made = _two_outputs(keras)
+    made = two_outputs(keras)
     made.compile(
         optimizer="adam", loss=[None, "sparse_categorical_crossentropy"],
         metrics=[["mae"], ["accuracy"]], weighted_metrics=[["mse"], ["accuracy"]],
@@ -478,7 +470,7 @@ def test_one_metric_object_in_both_lists_is_refused() -> None:
 
 
 def test_weighted_metric_for_an_unknown_output_is_refused() -> None:
-    model = _two_outputs(GlassnetAsKeras)
+    model = two_outputs(GlassnetAsKeras)
     with pytest.raises(InvalidArgumentError, match=r"outputs \['prize'\]"):
         model.compile(loss="mse", weighted_metrics={"prize": ["mae"]})
 
@@ -515,7 +507,7 @@ def test_one_metric_object_for_every_output_keeps_a_state_per_output() -> None:
     # outputs after the first, so batch-by-batch logs (a test-batch hook) equal the
     # whole-data ones.
     x, price, kind, w = _two_output_data()
-    model = _two_outputs(GlassnetAsKeras)
+    model = two_outputs(GlassnetAsKeras)
     auc = gm.AUC(name="auc")
     model.compile(
         optimizer="sgd", loss=["mse", "categorical_crossentropy"],
