@@ -20,6 +20,7 @@ from glassnet.optimizers.schedules import ExponentialDecay
 from glassnet.utils import clear_session
 
 RULES = {
+    "sgd": lambda: SGD(learning_rate=0.1),
     "sgd_momentum": lambda: SGD(learning_rate=0.1, momentum=0.9),
     "sgd_nesterov": lambda: SGD(learning_rate=0.05, momentum=0.8, nesterov=True),
     "adam": lambda: Adam(learning_rate=0.01),
@@ -69,6 +70,54 @@ def test_fused_step_equals_the_numpy_step_bit_for_bit(rule, dtype, fused_on) -> 
         assert slots.keys() == numpy_state[name].keys()
         for slot, value in slots.items():
             np.testing.assert_array_equal(value, numpy_state[name][slot], strict=True)
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_steps_on_the_same_arrays_equal_numpy_bit_for_bit(rule, fused_on) -> None:
+    # As in fit: the same weight and gradient arrays at every step, so every step
+    # after the first finds them checked already (run_fused's memo) and only casts
+    # the scalars again when they changed (a schedule's learning rate).
+    def train(fused_updates: bool):
+        fused.use_fused_kernels(fused_updates)
+        rng = np.random.default_rng(0)
+        w, g = rng.normal(size=1_001).astype(np.float32), np.empty(1_001, np.float32)
+        optimizer = RULES[rule]()
+        for _ in range(6):
+            g[...] = gradients(rng, g.shape, np.float32)
+            with np.errstate(all="ignore"):
+                optimizer.apply([("w", w, g)])
+        return w, optimizer.state["w"]
+
+    (fused_w, fused_state), (numpy_w, numpy_state) = train(True), train(False)
+    np.testing.assert_array_equal(fused_w, numpy_w, strict=True)
+    for slot, value in fused_state.items():
+        np.testing.assert_array_equal(value, numpy_state[slot], strict=True)
+
+
+def test_the_memo_of_checked_arrays_keeps_nothing_alive(fused_on) -> None:
+    import gc
+    import weakref
+
+    w, g, v = np.ones(5), np.ones(5), np.zeros(5)
+    assert update_kernels.run_fused("sgd_momentum", [w, g, v], [0.5, 0.9])
+    watched = weakref.ref(w)
+    del w, g, v
+    gc.collect()
+    assert watched() is None
+    # and new arrays are checked again: these do not suit the kernel
+    w32, g64, v64 = np.ones(5, np.float32), np.ones(5), np.zeros(5)
+    assert not update_kernels.run_fused("sgd_momentum", [w32, g64, v64], [0.5, 0.9])
+
+
+def test_a_checked_array_that_shrank_in_place_is_refused_not_overrun(fused_on) -> None:
+    # run_fused trusts arrays it checked before; an array whose dtype was set in
+    # place (four float32 read as float64 are two) must not
+    # send the loop past its end: the kernel's own size check stops it.
+    w, g, v = np.ones(4, np.float32), np.ones(4, np.float32), np.zeros(4, np.float32)
+    assert update_kernels.run_fused("sgd_momentum", [w, g, v], [0.5, 0.9])
+    v.dtype = np.float64  # now 2 elements
+    with pytest.raises(AssertionError):
+        update_kernels.run_fused("sgd_momentum", [w, g, v], [0.5, 0.9])
 
 
 @pytest.mark.parametrize("rule", ["sgd_momentum", "adam", "rmsprop", "adagrad"])

@@ -57,9 +57,8 @@ class SGD(Optimizer):
         return {"v": np.zeros(param.shape, param.dtype)} if self.momentum else {}
 
     def _update_fused(self, param: Array, grad: Array, state: State) -> bool:
-        # Without momentum the NumPy step is two passes already: nothing to fuse.
-        if not self.momentum:
-            return False
+        if not self.momentum:  # two NumPy passes, but one call for a tiny model
+            return run_fused("sgd", [param, grad], [self._learning_rate])
         kernel = "sgd_nesterov" if self.nesterov else "sgd_momentum"
         scalars = [self._learning_rate, self.momentum]
         return run_fused(kernel, [param, grad, state["v"]], scalars)
