@@ -13,6 +13,7 @@ import numpy as np
 
 from glassnet._typing import Array
 from glassnet.activations.base import ActivationFunction, registry
+from glassnet.activations.softmax_fused import divide_rows, shift_by_row_max
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, ShapeError
 
 __all__ = ["MAX_RANK", "Softmax"]
@@ -73,8 +74,18 @@ class Softmax(ActivationFunction):
         # overflows (overflows_harmlessly stays False). Only the subtraction can, when
         # a row spans more than the float range: logits near 1e38 mean a broken
         # model, and NumPy's warning then says so (fit and __call__ silence it).
-        e = np.exp(x - x.max(axis=self.axis, keepdims=True))
-        e /= e.sum(axis=self.axis, keepdims=True)
+        # Along the last axis, with Numba installed, the maximum with the
+        # subtraction and the division are one loop each (activations/softmax_fused.py).
+        last = self.axis in (-1, x.ndim - 1)
+        shifted = shift_by_row_max(x) if last else None
+        if shifted is None:
+            # (np.maximum.reduce and np.add.reduce are what .max() and .sum() call,
+            # without their Python wrappers)
+            shifted = x - np.maximum.reduce(x, axis=self.axis, keepdims=True)
+        e = np.exp(shifted)
+        sums = np.add.reduce(e, axis=self.axis, keepdims=True)
+        if not (last and divide_rows(e, sums)):
+            e /= sums
         return e
 
     def backward(self, x: Array, y: Array, grad_y: Array) -> Array:

@@ -61,7 +61,8 @@ def _per_sample_mean(values: Array) -> Array:
         return values.reshape(-1)
     values = values.reshape(len(values), -1)
     # sum / count is what ndarray.mean computes, without its Python-level overhead
-    return values.sum(axis=1) / values.shape[1]
+    # (np.add.reduce is what .sum() calls, without its Python wrapper)
+    return np.add.reduce(values, axis=1) / values.shape[1]
 
 
 def _check_shape(y: Array, output_shape: Shape, name: str) -> Array:
@@ -96,7 +97,7 @@ class Loss(Configurable):
     def forward(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
         """The loss, averaged over the batch: ``per_sample(y_true, y_pred).mean()``."""
         per_sample = self.per_sample(y_true, y_pred)
-        return float(per_sample.sum() / per_sample.size)
+        return float(np.add.reduce(per_sample, axis=None) / per_sample.size)
 
     def __call__(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
         return self.forward(y_true, y_pred)
