@@ -18,6 +18,7 @@ import numpy.typing as npt
 from glassnet._typing import Array, Shape
 from glassnet._validation import check_bool
 from glassnet.errors import DataError, ShapeError
+from glassnet.losses.fused import sparse_softmax_gradient
 from glassnet.losses.base import (
     Loss,
     _as_float,
@@ -325,8 +326,10 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         labels = np.asarray(y_true).reshape(-1).astype(np.intp, copy=False)
         if labels.shape != rows.shape[:1]:
             return (p - _one_hot(y_true, p)) / len(rows)  # explains the shape
-        grad = rows - _one_hot_rows(labels, rows.shape[1], rows.dtype)
-        grad /= len(rows)
+        grad = sparse_softmax_gradient(rows, labels)  # one loop, with Numba
+        if grad is None:  # (losses/fused.py; this is its reference)
+            grad = rows - _one_hot_rows(labels, rows.shape[1], rows.dtype)
+            grad /= len(rows)
         return grad.reshape(p.shape)
 
     def _check_targets(self, y: Array, output_shape: Shape, name: str) -> Array:
