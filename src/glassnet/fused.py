@@ -8,10 +8,13 @@ and costs about a microsecond to start, so an expression of a dozen operations i
 a dozen passes over memory and a dozen call overheads; one loop is one of each.
 The kernels live beside the code they fuse:
 
-- ``optimizers/fused.py``: SGD with momentum, Adam (and AdamW), RMSprop and Adagrad
-  update each weight in one pass instead of up to twelve;
+- ``optimizers/fused.py``: SGD (plain, momentum, Nesterov), Adam (and AdamW),
+  RMSprop and Adagrad update each weight in one pass instead of up to twelve;
 - ``layers/dense_fused.py``: a Dense layer with ReLU adds its bias and rectifies in
-  one pass, and in backward masks the gradient and sums its bias gradient in one.
+  one pass, and in backward masks the gradient and sums its bias gradient in one;
+- ``activations/softmax_fused.py``: softmax's row maximum with the subtraction, and
+  its division by the row sums (``exp`` and the sums stay NumPy's);
+- ``losses/fused.py``: softmax + sparse cross-entropy's gradient at the logits.
 
 This module holds what they share: the switch (:func:`use_fused_kernels`, or the
 environment variable ``GLASSNET_FUSED=0`` before the first use), the lazy import
