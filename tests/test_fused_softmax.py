@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pytest
+from test_fused_dense import awkward, same_bits
 
 from glassnet import fused
 from glassnet.activations import Softmax, softmax_fused
@@ -19,7 +20,6 @@ from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.optimizers import Adam
 from glassnet.utils import clear_session
-from test_fused_dense import awkward, same_bits
 
 
 def softmax(fused_kernels: bool, x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -73,7 +73,9 @@ def test_other_axes_and_arrays_fall_back_to_numpy(fused_on) -> None:
     fused.use_fused_kernels(False)
     assert softmax_fused.shift_by_row_max(np.ones((2, 3))) is None
     # integer logits: NumPy's answer, in float64
-    assert same_bits(softmax(True, np.array([[1, 2]])), softmax(False, np.array([[1, 2]])))
+    assert same_bits(
+        softmax(True, np.array([[1, 2]])), softmax(False, np.array([[1, 2]]))
+    )
 
 
 def test_a_softmax_classifier_trains_the_same_with_and_without_kernels(

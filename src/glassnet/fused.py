@@ -76,7 +76,7 @@ def use_fused_kernels(enabled: bool | None = None) -> bool:
     return _enabled and _import_numba() is not None
 
 
-def compiled(sources: dict[str, Callable[..., None]]) -> dict[str, Any] | None:
+def compiled(sources: dict[str, Callable[..., Any]]) -> dict[str, Any] | None:
     """``sources``' functions compiled by Numba (each lazily, per dtype), or None.
 
     None when fused kernels are off or Numba is missing. ``sources`` is a

@@ -18,7 +18,6 @@ import numpy.typing as npt
 from glassnet._typing import Array, Shape
 from glassnet._validation import check_bool
 from glassnet.errors import DataError, ShapeError
-from glassnet.losses.fused import sparse_softmax_gradient
 from glassnet.losses.base import (
     Loss,
     _as_float,
@@ -28,6 +27,7 @@ from glassnet.losses.base import (
     _per_sample_mean,
     registry,
 )
+from glassnet.losses.fused import sparse_softmax_gradient
 
 __all__ = [
     "BinaryCrossentropy",
