@@ -243,3 +243,27 @@ def test_bad_arguments_say_what_was_received() -> None:
         clone_model(model, clone_function=lambda layer: None)
     with pytest.raises(InvalidArgumentError, match="functional models only"):
         clone_model(Sequential([gl.Dense(1, input_dim=2)]), call_function=print)
+
+
+def test_the_clone_has_its_own_metric_objects() -> None:
+    # A metric holds running sums: shared with the clone, evaluating one model
+    # would change what the other's metric objects hold.
+    model = Sequential([gl.Dense(2, input_dim=4), gl.Dense(1)], seed=2)
+    model.compile(
+        optimizer="sgd", loss="mse", metrics=["mae"], weighted_metrics=["mse"]
+    )
+    model.evaluate(XA, Y, verbose=0)
+    before = [m.result() for m in model.metrics + model.weighted_metrics]
+    clone = clone_model(model)
+    pairs = zip(
+        clone.metrics + clone.weighted_metrics,
+        model.metrics + model.weighted_metrics,
+        strict=True,
+    )
+    for twin, metric in pairs:
+        assert twin is not metric and type(twin) is type(metric)
+        assert twin.get_config() == metric.get_config()
+        assert twin.result() == 0.0  # fresh state
+    clone.evaluate(XA * 5.0, Y, verbose=0)
+    assert [m.result() for m in model.metrics + model.weighted_metrics] == before
+    assert clone.metrics[0].result() != before[0]

@@ -15,7 +15,8 @@ originals were before training. Copy them with
   times (shared weights) is cloned once, and its clone is called as many times, so
   it stays shared.
 - A compiled model's clone is compiled the same way, with a new optimizer (no
-  state): the same loss, metrics and loss weights.
+  state): the same loss and loss weights, and metrics of the same kinds and
+  settings with their own (empty) state.
 
 >>> import numpy as np
 >>> from glassnet import Input, Model
@@ -39,6 +40,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from typing import Any
 
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError
@@ -222,7 +224,8 @@ def _clone_functional(
 
 
 def _compile_like(copy: Model, model: Model) -> None:
-    """Compile ``copy`` as ``model`` is: a new optimizer, the same loss and metrics."""
+    """Compile ``copy`` as ``model`` is: a new optimizer, the same loss, and metrics
+    of the same kinds and settings with their own state (:func:`_fresh_metrics`)."""
     optimizer = model.optimizer
     assert optimizer is not None  # a compiled model has one
     fresh = type(optimizer).from_config(optimizer.get_config())
@@ -230,14 +233,29 @@ def _compile_like(copy: Model, model: Model) -> None:
         copy.compile(
             optimizer=fresh,
             loss=[head.loss for head in model.heads],
-            metrics=[list(head.metrics) for head in model.heads],
+            metrics=[_fresh_metrics(head.metrics) for head in model.heads],
             loss_weights=[head.weight for head in model.heads],
-            weighted_metrics=[list(head.weighted_metrics) for head in model.heads],
+            weighted_metrics=[
+                _fresh_metrics(head.weighted_metrics) for head in model.heads
+            ],
         )
     else:
         copy.compile(
             optimizer=fresh,
             loss=model.loss,
-            metrics=list(model.metrics),
-            weighted_metrics=list(model.weighted_metrics),
+            metrics=_fresh_metrics(model.metrics),
+            weighted_metrics=_fresh_metrics(model.weighted_metrics),
         )
+
+
+def _fresh_metrics(metrics: Any) -> list[Any]:
+    """Copies of ``metrics`` with their state reset: a metric object holds running
+    sums, so one shared by a model and its clone would mix their batches (a clone
+    trained in another thread, as Dask or Ray workers do, would corrupt both).
+    ``deepcopy`` keeps every setting, a user's own Metric subclass's included."""
+    copies = []
+    for metric in metrics:
+        twin = deepcopy(metric)
+        twin.reset_state()
+        copies.append(twin)
+    return copies
