@@ -43,9 +43,19 @@ import numpy as np
 from glassnet._typing import Array
 from glassnet.errors import GlassnetTypeError
 
-__all__ = ["common_dtype", "compiled", "use_fused_kernels"]
+__all__ = [
+    "KERNEL_DTYPES",
+    "ZERO_ONE",
+    "common_dtype",
+    "compiled",
+    "use_fused_kernels",
+]
 
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: The dtypes the kernels are compiled for; any other runs the NumPy code.
+KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: ``(zero, one)`` in each of them, made once: kernels that compare with 0 or
+#: multiply by 1 take them per call, in the arrays' precision.
+ZERO_ONE = {dtype: (dtype.type(0), dtype.type(1)) for dtype in KERNEL_DTYPES}
 
 _enabled = os.environ.get("GLASSNET_FUSED", "1").strip() != "0"
 _numba: Any = None  # the numba module once imported; False when it is missing
@@ -116,7 +126,7 @@ def common_dtype(arrays: Sequence[Array]) -> np.dtype[Any] | None:
     True
     """
     dtype = arrays[0].dtype
-    if dtype not in _DTYPES:
+    if dtype not in KERNEL_DTYPES:
         return None
     for array in arrays:
         if array.dtype != dtype or not array.flags.c_contiguous:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet._typing import Array
-from glassnet.fused import compiled
+from glassnet.fused import KERNEL_DTYPES, compiled
 
 __all__ = ["divide_rows", "shift_by_row_max"]
 
@@ -65,8 +65,6 @@ _SOURCES: dict[str, Callable[..., None]] = {
     "divide_rows": _divide_rows,
 }
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
 
 def shift_by_row_max(x: Array) -> Array | None:
     """``x - x.max(axis=-1, keepdims=True)`` as a new array, or None if it cannot.
@@ -80,7 +78,7 @@ def shift_by_row_max(x: Array) -> Array | None:
     array([[-3.,  0., -1.]])
     """
     kernels = compiled(_SOURCES)
-    if kernels is None or x.dtype not in _FLOATS or x.ndim < 2 or not x.size:
+    if kernels is None or x.dtype not in KERNEL_DTYPES or x.ndim < 2 or not x.size:
         return None
     if not x.flags.c_contiguous:
         return None
@@ -104,7 +102,7 @@ def divide_rows(e: Array, sums: Array) -> bool:
     array([[0.25, 0.75]])
     """
     kernels = compiled(_SOURCES)
-    if kernels is None or e.dtype not in _FLOATS or e.ndim < 2 or not e.size:
+    if kernels is None or e.dtype not in KERNEL_DTYPES or e.ndim < 2 or not e.size:
         return False
     if sums.dtype != e.dtype or sums.shape != (*e.shape[:-1], 1):
         return False

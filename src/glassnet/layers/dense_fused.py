@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet._typing import Array
-from glassnet.fused import compiled
+from glassnet.fused import ZERO_ONE, compiled
 
 __all__ = ["bias_relu", "relu_backward"]
 
@@ -63,10 +63,6 @@ _SOURCES: dict[str, Callable[..., None]] = {
 }
 
 
-# (zero, one) in each dtype the kernels take, made once: they are passed per call
-_SCALARS = {np.dtype(t): (t(0), t(1)) for t in (np.float32, np.float64)}
-
-
 def bias_relu(z: Array, b: Array) -> Array | None:
     """Add ``b`` to ``z`` in place and return ``maximum(z, 0)``, or None if it cannot.
 
@@ -82,7 +78,7 @@ def bias_relu(z: Array, b: Array) -> Array | None:
     array([[0., 1.]])
     """
     kernels = compiled(_SOURCES)
-    scalars = _SCALARS.get(z.dtype)
+    scalars = ZERO_ONE.get(z.dtype)
     if kernels is None or scalars is None or b.dtype != z.dtype or z.ndim < 2:
         return None
     if b.shape != z.shape[-1:] or not z.flags.c_contiguous:
@@ -111,7 +107,7 @@ def relu_backward(z: Array, grad_y: Array, grad_b: Array) -> Array | None:
            [1., 1.]]), array([2., 1.]))
     """
     kernels = compiled(_SOURCES)
-    scalars = _SCALARS.get(z.dtype)
+    scalars = ZERO_ONE.get(z.dtype)
     if kernels is None or scalars is None or z.ndim < 2 or grad_y.shape != z.shape:
         return None
     if grad_y.dtype != z.dtype or grad_b.dtype != z.dtype:

@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet._typing import Array
-from glassnet.fused import compiled
+from glassnet.fused import ZERO_ONE, compiled
 
 __all__ = ["sparse_softmax_gradient"]
 
@@ -55,9 +55,6 @@ _SOURCES: dict[str, Callable[..., bool]] = {
     "sparse_softmax_gradient": _sparse_softmax_gradient,
 }
 
-# (zero, one) in each dtype the kernel takes, made once: they are passed per call
-_SCALARS = {np.dtype(t): (t(0), t(1)) for t in (np.float32, np.float64)}
-
 
 def sparse_softmax_gradient(p: Array, labels: Array) -> Array | None:
     """``(p - onehot(labels)) / len(p)`` as a new array, or None if it cannot.
@@ -72,7 +69,7 @@ def sparse_softmax_gradient(p: Array, labels: Array) -> Array | None:
            [ 0.25, -0.25]])
     """
     kernels = compiled(_SOURCES)
-    scalars = _SCALARS.get(p.dtype)
+    scalars = ZERO_ONE.get(p.dtype)
     if kernels is None or scalars is None or p.ndim != 2 or labels.ndim != 1:
         return None
     if labels.dtype.kind not in "iu" or len(labels) != len(p) or not len(p):

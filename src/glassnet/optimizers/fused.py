@@ -34,29 +34,30 @@ from typing import Any
 import numpy as np
 
 from glassnet._typing import Array
-from glassnet.fused import common_dtype, compiled
+from glassnet.fused import KERNEL_DTYPES, common_dtype, compiled
 
 __all__ = ["run_fused"]
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # The kernels: each loop body is its rule's NumPy passes, in their order, for one
 # weight. Arguments: the arrays (flat, same length), then the rule's scalars. Each
 # array is read once into a local and written once: written as m[i] += ..., then
 # read back, the loop ran 1.8x slower on two million weights (the compiler must
-# reload m[i] in case the arrays overlap). The assert keeps a loop inside its
-# arrays whatever it is given (run_fused checks arrays once, then trusts them).
+# reload m[i] in case the arrays overlap). The size check keeps a loop inside its
+# arrays whatever it is given (run_fused checks arrays once, then trusts them); an
+# `if`, not an `assert`, which `python -O` would drop.
 
 
 def _sgd(w: Array, g: Array, rate: float) -> None:
-    assert w.size == g.size
+    if w.size != g.size:
+        raise ValueError("the arrays differ in size")
     for i in range(w.size):
         w[i] -= g[i] * rate  # w = w - learning_rate * g
 
 
 def _sgd_momentum(w: Array, g: Array, v: Array, rate: float, momentum: float) -> None:
-    assert w.size == g.size == v.size
+    if not (w.size == g.size == v.size):
+        raise ValueError("the arrays differ in size")
     for i in range(w.size):
         step = g[i] * rate
         v_i = v[i] * momentum - step  # v = momentum * v - learning_rate * g
@@ -65,7 +66,8 @@ def _sgd_momentum(w: Array, g: Array, v: Array, rate: float, momentum: float) ->
 
 
 def _sgd_nesterov(w: Array, g: Array, v: Array, rate: float, momentum: float) -> None:
-    assert w.size == g.size == v.size
+    if not (w.size == g.size == v.size):
+        raise ValueError("the arrays differ in size")
     for i in range(w.size):
         step = g[i] * rate
         v_i = v[i] * momentum - step
@@ -83,7 +85,8 @@ def _adam(
     epsilon: float,
     rate: float,
 ) -> None:
-    assert w.size == g.size == m.size == v.size
+    if not (w.size == g.size == m.size == v.size):
+        raise ValueError("the arrays differ in size")
     for i in range(w.size):
         g_i, m_i, v_i = g[i], m[i], v[i]
         m_i += (g_i - m_i) * one_minus_beta_1  # m = m + (g - m) * (1 - beta_1)
@@ -101,7 +104,8 @@ def _rmsprop(
     epsilon: float,
     rate: float,
 ) -> None:
-    assert w.size == g.size == v.size
+    if not (w.size == g.size == v.size):
+        raise ValueError("the arrays differ in size")
     for i in range(w.size):
         g_i = g[i]
         v_i = v[i] * rho + g_i * g_i * one_minus_rho  # v = rho * v + (1 - rho) * g * g
@@ -120,7 +124,8 @@ def _rmsprop_momentum(
     rate: float,
     momentum: float,
 ) -> None:
-    assert w.size == g.size == v.size == m.size
+    if not (w.size == g.size == v.size == m.size):
+        raise ValueError("the arrays differ in size")
     for i in range(w.size):
         g_i = g[i]
         v_i = v[i] * rho + g_i * g_i * one_minus_rho
@@ -130,7 +135,8 @@ def _rmsprop_momentum(
 
 
 def _adagrad(w: Array, g: Array, acc: Array, epsilon: float, rate: float) -> None:
-    assert w.size == g.size == acc.size
+    if not (w.size == g.size == acc.size):
+        raise ValueError("the arrays differ in size")
     for i in range(w.size):
         g_i = g[i]
         acc_i = acc[i] + g_i * g_i  # acc = acc + g * g
@@ -207,7 +213,7 @@ def _suitable(arrays: Sequence[Array]) -> Sequence[Array] | None:
     """``arrays`` as the kernels take them (one axis each), or None if they cannot."""
     first = arrays[0]
     dtype, shape = first.dtype, first.shape
-    if dtype not in _FLOATS:
+    if dtype not in KERNEL_DTYPES:
         return None
     for array in arrays:
         if array.dtype != dtype or array.shape != shape:
