@@ -195,7 +195,8 @@ def fit_loop(
     def gather_all(rows_: Array) -> Any:
         return [g(rows_) for g in gathers]
 
-    gather = gather_all if isinstance(x, list) else gathers[0]
+    one_input = not isinstance(x, list)
+    gather = gathers[0] if one_input else gather_all
     # Data of a few rows is shuffled whole each epoch, as y is, and a batch is then
     # a slice of it: one take per epoch instead of one per batch (about 0.4 us of
     # a tiny network's 25 us step). Larger data is gathered batch by batch
@@ -234,11 +235,10 @@ def fit_loop(
                 stop = min(start + batch_size, n)
                 if batch_hooks:
                     callbacks.on_train_batch_begin(batch)
-                xb = (
-                    rows(xs, slice(start, stop))
-                    if order is None or whole
-                    else gather(order[start:stop])
-                )
+                if order is not None and not whole:
+                    xb = gather(order[start:stop])
+                else:
+                    xb = xs[start:stop] if one_input else rows(xs, slice(start, stop))
                 wb = None if ws is None else ws[start:stop]
                 if store:
                     predictions[start:stop] = step(xb, ys[start:stop], wb)

@@ -60,6 +60,8 @@ def _per_sample_mean(values: Array) -> Array:
     if values.ndim <= 1:
         return values.reshape(-1)
     values = values.reshape(len(values), -1)
+    if values.shape[1] == 1:  # one value per sample (one output unit): it is the mean
+        return values.reshape(-1)
     # sum / count is what ndarray.mean computes, without its Python-level overhead
     # (np.add.reduce is what .sum() calls, without its Python wrapper)
     return np.add.reduce(values, axis=1) / values.shape[1]
