@@ -82,7 +82,12 @@ class Softmax(ActivationFunction):
             # (np.maximum.reduce and np.add.reduce are what .max() and .sum() call,
             # without their Python wrappers)
             shifted = x - np.maximum.reduce(x, axis=self.axis, keepdims=True)
-        e = np.exp(shifted)
+        # exp in place: shifted is a new array (integer only for integer logits)
+        e = (
+            np.exp(shifted, out=shifted)
+            if shifted.dtype.kind == "f"
+            else np.exp(shifted)
+        )
         sums = np.add.reduce(e, axis=self.axis, keepdims=True)
         if not (last and divide_rows(e, sums)):
             e /= sums
