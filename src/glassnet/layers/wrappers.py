@@ -51,8 +51,10 @@ def layer_argument(value: Any, name: str) -> Layer:
 class WrappedWeight(Weight):
     """A weight of an inner layer, held by the wrapper under a prefixed key."""
 
-    def __init__(self, wrapper: Wrapper, key: str, inner: Weight) -> None:
-        super().__init__(wrapper, key, "param")
+    def __init__(
+        self, wrapper: Wrapper, key: str, inner: Weight, kind: str = "param"
+    ) -> None:
+        super().__init__(wrapper, key, kind)
         self.inner = inner
 
     @property
@@ -77,40 +79,52 @@ class Wrapper(Layer):
         """The wrapped layers, in Keras' weight order."""
         raise NotImplementedError
 
-    def _keys(self) -> list[tuple[str, Layer, str]]:
-        """``(wrapper key, inner layer, inner key)`` for every weight."""
+    def _keys(self, store: str = "params") -> list[tuple[str, Layer, str]]:
+        """``(wrapper key, inner layer, inner key)`` for every parameter (or, with
+        ``store="state"``, every state array: BatchNormalization's moving ones)."""
         return [
             (f"{prefix}{key}", layer, key)
             for prefix, layer in zip(self.prefixes, self.inner_layers(), strict=True)
-            for key in layer.params
+            for key in getattr(layer, store)
         ]
 
     def _adopt(self) -> None:
-        """Take the inner layers' weights and gradients (just built) as the wrapper's."""
+        """Take the inner layers' weights, gradients and state (just built) as the
+        wrapper's."""
         self.params = {key: layer.params[inner] for key, layer, inner in self._keys()}
         self.grads = {key: layer.grads[inner] for key, layer, inner in self._keys()}
+        self.state = {
+            key: layer.state[inner] for key, layer, inner in self._keys("state")
+        }
 
     def _lend(self) -> None:
         """Give the inner layers the wrapper's current arrays (the model may have
-        moved them into its flat buffer) and its trainable flag."""
+        moved them into its flat buffer, or loaded new state) and its trainable flag."""
         for prefix, layer in zip(self.prefixes, self.inner_layers(), strict=True):
             keys = [key[len(prefix) :] for key in self.params if key.startswith(prefix)]
             layer.params = {key: self.params[prefix + key] for key in keys}
             layer.grads = {key: self.grads[prefix + key] for key in keys}
+            layer.state = {
+                key[len(prefix) :]: value
+                for key, value in self.state.items()
+                if key.startswith(prefix)
+            }
             layer.trainable = self.trainable
 
     @property
     def weights(self) -> list[Weight]:
-        """The inner layers' weights, in order, at the wrapper's paths."""
+        """The inner layers' weights, at the wrapper's paths, in Keras' order: the
+        parameters, then the state (BatchNormalization's moving statistics)."""
         self._lend()
         inner = {
-            (id(w.layer), w.key): w
+            (id(w.layer), w.kind, w.key): w
             for layer in self.inner_layers()
             for w in layer.weights
         }
         return [
-            WrappedWeight(self, key, inner[id(layer), inner_key])
-            for key, layer, inner_key in self._keys()
+            WrappedWeight(self, key, inner[id(layer), kind, inner_key], kind)
+            for store, kind in (("params", "param"), ("state", "state"))
+            for key, layer, inner_key in self._keys(store)
         ]
 
     def weight_regularizers(self) -> dict[str, Regularizer]:
@@ -142,6 +156,15 @@ class TimeDistributed(Wrapper):
     ...)``, so the inner layer runs once; its weights are shared by every step
     (their gradients sum over the steps). A padding mask passes through to the
     output, as in Keras (a loss on it then averages over the real steps only).
+    An inner layer that takes a mask (``takes_mask``: BatchNormalization, whose
+    training statistics then leave out the padded steps) gets it folded the same
+    way, ``(batch, time) -> (batch x time,)``; the others never see it.
+
+    Folding makes BatchNormalization's training statistics those of all the real
+    (sample, step) rows, as Keras' BatchNormalization on the sequence itself takes
+    them. Keras 3's TimeDistributed calls the inner layer once per step instead, so
+    there the statistics are per step and the moving averages move once per step;
+    inference (the moving statistics) and layers acting on each row alone agree.
 
     Examples
     --------
@@ -172,6 +195,18 @@ class TimeDistributed(Wrapper):
                 "TimeDistributed wraps a layer that takes one tensor. Received: "
                 f"{type(self.layer).__name__}"
             )
+
+    @property  # per instance: whether the inner layer takes one
+    def takes_mask(self) -> bool:  # type: ignore[override]
+        """Whether ``forward(mask=)`` uses the mask: when the wrapped layer's does.
+
+        >>> from glassnet.layers import BatchNormalization, Dense
+        >>> TimeDistributed(BatchNormalization()).takes_mask
+        True
+        >>> TimeDistributed(Dense(2)).takes_mask
+        False
+        """
+        return bool(self.layer.takes_mask)
 
     def inner_layers(self) -> list[Layer]:
         """The wrapped layer."""
@@ -210,20 +245,47 @@ class TimeDistributed(Wrapper):
         return (input_shape[0], *self.layer.output_shape(step))
 
     def forward(
-        self, x: Array, *, training: bool = False, keep_cache: bool = False
+        self,
+        x: Array,
+        *,
+        training: bool = False,
+        keep_cache: bool = False,
+        mask: Array | None = None,
     ) -> Array:
-        """The inner layer on ``(batch x time, ...)``, reshaped back."""
+        """The inner layer on ``(batch x time, ...)``, reshaped back.
+
+        A padding ``mask`` (``(batch, time, ...)``, True where a step is real) is
+        folded like ``x`` and handed to an inner layer that takes one (as Keras
+        does); any other inner layer ignores it.
+        """
         self._lend()
         batch, steps = x.shape[:2]
         folded = x.reshape(batch * steps, *x.shape[2:])
-        y = self.layer.forward(folded, training=training, keep_cache=keep_cache)
+        options: dict[str, Any] = {}
+        if mask is not None and self.layer.takes_mask:
+            options["mask"] = self._folded_mask(mask, x.shape)
+        inner: Any = self.layer.forward  # a layer that takes_mask has forward(mask=)
+        y = inner(folded, training=training, keep_cache=keep_cache, **options)
         self._cache = x.shape if training or keep_cache else None
         return y.reshape(batch, steps, *y.shape[1:])
+
+    def _folded_mask(self, mask: Any, x_shape: tuple[int, ...]) -> Array:
+        """The mask with its steps folded into the batch, as ``x``'s are; a
+        ShapeError unless its first two axes are ``x``'s (Keras' check)."""
+        array = np.asarray(mask, bool)
+        if array.ndim < 2 or array.shape[:2] != x_shape[:2]:
+            raise ShapeError(
+                f"TimeDistributed layer '{self.name}' takes a mask whose first two "
+                f"axes are its input's (batch, time) = {x_shape[:2]}, as Keras "
+                f"does. Received: mask.shape={array.shape}, inputs.shape={x_shape}"
+            )
+        return array.reshape(x_shape[0] * x_shape[1], *array.shape[2:])
 
     def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
         """Fold the steps into the batch again, back through the inner layer."""
         # y[:, t] = f(x[:, t]) with shared weights  =>  the folded backward sums the
         # weight gradients over every (sample, step) row; dx is unfolded again
+        # (a masked inner layer cached its folded mask: the gradient of its forward)
         x_shape = self.cached()
         self._lend()
         folded = grad_output.reshape(-1, *grad_output.shape[2:])
