@@ -187,18 +187,24 @@ def run_fused(name: str, arrays: Sequence[Array], scalars: Sequence[float]) -> b
     dtype = flat[0].dtype.type
     cast = [dtype(value) for value in scalars]
     if flat[0] is arrays[0]:  # one axis each (a flat buffer): remember them
-        _checked[name] = _Checked([weakref.ref(a) for a in arrays], dtype, cast)
-        _checked[name].scalars = list(scalars)
+        refs = [weakref.ref(array) for array in arrays]
+        _checked[name] = _Checked(refs, dtype, list(scalars), cast)
     kernels[name](*flat, *cast)
     return True
 
 
 class _Checked:
-    """Arrays :func:`run_fused` checked (weakly held), and their scalars' casts."""
+    """Arrays :func:`run_fused` checked (weakly held), their dtype's scalar type,
+    and the last scalars with their casts to it."""
 
-    def __init__(self, arrays: list[weakref.ref[Array]], dtype: Any, cast: list[Any]):
-        self.arrays, self.dtype, self.cast = arrays, dtype, cast
-        self.scalars: list[float] = []
+    def __init__(
+        self,
+        arrays: list[weakref.ref[Array]],
+        dtype: Any,
+        scalars: list[float],
+        cast: list[Any],
+    ) -> None:
+        self.arrays, self.dtype, self.scalars, self.cast = arrays, dtype, scalars, cast
 
 
 _checked: dict[str, _Checked] = {}  # kernel name -> the arrays it last ran on
