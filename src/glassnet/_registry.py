@@ -20,7 +20,8 @@ glassnet.errors.UnknownNameError: Unknown activation 'rleu'. ... Did you mean 'r
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from glassnet.errors import GlassnetTypeError, InvalidArgumentError, UnknownNameError
@@ -259,3 +260,25 @@ class Configurable:
 
     def __hash__(self) -> int:
         return hash((type(self), tuple(sorted(self.get_config().items()))))
+
+
+_PARAMETERS: dict[type, Mapping[str, inspect.Parameter]] = {}
+
+
+def constructor_parameters(cls: type) -> Mapping[str, inspect.Parameter]:
+    """``inspect.signature(cls).parameters``, worked out once per class.
+
+    Why: every layer, initializer and metric read from a file asks which arguments
+    its class takes, and ``inspect.signature`` costs about 0.1 ms each time, a third
+    of reading a Dense layer's config (``model_from_json``). The mapping is
+    read-only, so one copy serves every caller.
+
+    >>> class Unit:
+    ...     def __init__(self, size: int, name: str = "unit") -> None: ...
+    >>> list(constructor_parameters(Unit))
+    ['size', 'name']
+    """
+    parameters = _PARAMETERS.get(cls)
+    if parameters is None:
+        parameters = _PARAMETERS[cls] = inspect.signature(cls).parameters
+    return parameters

@@ -19,14 +19,13 @@ array([0., 0.], dtype=float32)
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet._registry import Registry, check_config_keys
+from glassnet._registry import Registry, check_config_keys, constructor_parameters
 from glassnet._typing import Array, Shape
 from glassnet._validation import (
     all_finite,
@@ -185,9 +184,7 @@ class Initializer:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Initializer:
         """Rebuild an initializer from :meth:`get_config` output."""
-        check_config_keys(
-            "initializer", cls, config, list(inspect.signature(cls).parameters)
-        )
+        check_config_keys("initializer", cls, config, list(constructor_parameters(cls)))
         return cls(**config)
 
     def __repr__(self) -> str:

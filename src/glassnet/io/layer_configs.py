@@ -38,12 +38,11 @@ has compared the declared architecture with :data:`~glassnet.io.limits.MAX_PARAM
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from glassnet._registry import did_you_mean
+from glassnet._registry import constructor_parameters, did_you_mean
 from glassnet.errors import (
     GlassnetError,
     GlassnetTypeError,
@@ -257,7 +256,7 @@ class LayerReader:
     def _translate(
         self, cls: type, config: dict[str, Any], where: str, depth: int
     ) -> dict[str, Any]:
-        parameters = inspect.signature(cls).parameters
+        parameters = constructor_parameters(cls)
         open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
         result: dict[str, Any] = {}
         for key, value in config.items():
@@ -324,7 +323,7 @@ class LayerReader:
                 config["dtype"] = dtype
             declares = config.get("input_shape") is not None or config.get("input_dim")
             if index == 0 and input_shape is not None and not declares:
-                if "input_shape" in inspect.signature(cls).parameters:
+                if "input_shape" in constructor_parameters(cls):
                     config["input_shape"] = list(input_shape)
             layers.append(self._create(pending, config))
         return layers

@@ -78,7 +78,6 @@ there, as in Keras). A layer with ``takes_mask`` (the recurrent layers) gets it 
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 from typing import Any, ClassVar
 
@@ -86,7 +85,7 @@ import numpy as np
 
 from glassnet import _random, regularizers
 from glassnet._naming import auto_name, check_name
-from glassnet._registry import Registry
+from glassnet._registry import Registry, constructor_parameters
 from glassnet._typing import Array
 from glassnet._validation import all_finite, check_bool
 from glassnet.activations import ActivationFunction
@@ -571,7 +570,7 @@ class Layer:
         Every layer takes an ``activity_regularizer``, as in Keras: a class whose
         constructor does not list it gets it set after construction.
         """
-        parameters = inspect.signature(cls).parameters
+        parameters = constructor_parameters(cls)
         if (
             "activity_regularizer" in config
             and "activity_regularizer" not in parameters
