@@ -29,10 +29,17 @@ from glassnet.constraints import Constraint
 from glassnet.errors import GlassnetTypeError, ShapeError
 from glassnet.layers.base import Layer, Weight, registry
 from glassnet.layers.costs import Cost
+from glassnet.layers.normalization import BatchNormalization
 from glassnet.layers.shapes import show_shape
 from glassnet.regularizers import Regularizer
 
-__all__ = ["TimeDistributed", "WrappedWeight", "Wrapper", "layer_argument"]
+__all__ = [
+    "TimeDistributed",
+    "WrappedWeight",
+    "Wrapper",
+    "couples_rows",
+    "layer_argument",
+]
 
 
 def layer_argument(value: Any, name: str) -> Layer:
@@ -46,6 +53,27 @@ def layer_argument(value: Any, name: str) -> Layer:
             f"Argument `{name}` must be a glassnet layer. Received: {value!r:.80}"
         )
     return value
+
+
+def couples_rows(layer: Layer) -> bool:
+    """Whether ``layer``'s training pass mixes the rows of its batch: a trainable
+    BatchNormalization (its batch statistics), or a trainable wrapper around one
+    (a wrapper lends its trainable flag to its inner layers). Dense, Dropout,
+    LayerNormalization, recurrent layers... act on each row alone.
+
+    >>> from glassnet.layers import BatchNormalization, LayerNormalization
+    >>> couples_rows(BatchNormalization()), couples_rows(LayerNormalization())
+    (True, False)
+    >>> couples_rows(TimeDistributed(BatchNormalization(), trainable=False))
+    False
+    """
+    return bool(layer.trainable) and _takes_batch_statistics(layer)
+
+
+def _takes_batch_statistics(layer: Layer) -> bool:
+    if isinstance(layer, Wrapper):
+        return any(_takes_batch_statistics(inner) for inner in layer.inner_layers())
+    return isinstance(layer, BatchNormalization)
 
 
 class WrappedWeight(Weight):
@@ -152,19 +180,20 @@ class Wrapper(Layer):
 class TimeDistributed(Wrapper):
     """Applies ``layer`` to every time step: ``y[:, t] = layer(x[:, t])``.
 
-    The steps are folded into the batch, ``(batch, time, ...) -> (batch x time,
-    ...)``, so the inner layer runs once; its weights are shared by every step
-    (their gradients sum over the steps). A padding mask passes through to the
-    output, as in Keras (a loss on it then averages over the real steps only).
-    An inner layer that takes a mask (``takes_mask``: BatchNormalization, whose
-    training statistics then leave out the padded steps) gets it folded the same
-    way, ``(batch, time) -> (batch x time,)``; the others never see it.
+    Its weights are shared by every step (their gradients sum over the steps). A
+    padding mask passes through to the output, as in Keras (a loss on it then
+    averages over the real steps only), and reaches an inner layer that takes one
+    (``takes_mask``: BatchNormalization, whose training statistics then leave out
+    the padded steps); the others never see it.
 
-    Folding makes BatchNormalization's training statistics those of all the real
-    (sample, step) rows, as Keras' BatchNormalization on the sequence itself takes
-    them. Keras 3's TimeDistributed calls the inner layer once per step instead, so
-    there the statistics are per step and the moving averages move once per step;
-    inference (the moving statistics) and layers acting on each row alone agree.
+    As Keras 3 does, a layer whose training pass couples the rows of its batch
+    (a trainable BatchNormalization: batch statistics), or a wrapper around one,
+    runs once per step in training, on ``x[:, t]`` with ``mask[:, t]``: each
+    step takes its own statistics and moves the moving averages once, in step
+    order (T updates per batch). Every other case (inference, a frozen
+    BatchNormalization, layers acting on each row alone) gives the same values
+    either way, so there the steps are folded into the batch, ``(batch, time,
+    ...) -> (batch x time, ...)``, and the inner layer runs once, which is faster.
 
     Examples
     --------
@@ -252,26 +281,39 @@ class TimeDistributed(Wrapper):
         keep_cache: bool = False,
         mask: Array | None = None,
     ) -> Array:
-        """The inner layer on ``(batch x time, ...)``, reshaped back.
+        """The inner layer on ``(batch x time, ...)``, reshaped back; step by step
+        in training when the inner layer couples the rows of its batch.
 
         A padding ``mask`` (``(batch, time, ...)``, True where a step is real) is
-        folded like ``x`` and handed to an inner layer that takes one (as Keras
-        does); any other inner layer ignores it.
+        folded like ``x`` (or sliced like it, ``mask[:, t]``) and handed to an
+        inner layer that takes one (as Keras does); any other ignores it.
         """
         self._lend()
         batch, steps = x.shape[:2]
-        folded = x.reshape(batch * steps, *x.shape[2:])
         options: dict[str, Any] = {}
-        if mask is not None and self.layer.takes_mask:
-            options["mask"] = self._folded_mask(mask, x.shape)
+        takes = mask is not None and self.layer.takes_mask
         inner: Any = self.layer.forward  # a layer that takes_mask has forward(mask=)
+        if training and couples_rows(self.layer):
+            step_mask = self._checked_mask(mask, x.shape) if takes else None
+            outputs, caches = [], []
+            for t in range(steps):  # in order: Keras moves the moving averages so
+                if step_mask is not None:
+                    options["mask"] = step_mask[:, t]
+                outputs.append(inner(x[:, t], training=True, **options))
+                caches.append(self.layer._cache)
+            self._cache = (x.shape, caches)
+            return np.stack(outputs, axis=1)
+        folded = x.reshape(batch * steps, *x.shape[2:])
+        if takes:
+            checked = self._checked_mask(mask, x.shape)
+            options["mask"] = checked.reshape(batch * steps, *checked.shape[2:])
         y = inner(folded, training=training, keep_cache=keep_cache, **options)
-        self._cache = x.shape if training or keep_cache else None
+        self._cache = (x.shape, None) if training or keep_cache else None
         return y.reshape(batch, steps, *y.shape[1:])
 
-    def _folded_mask(self, mask: Any, x_shape: tuple[int, ...]) -> Array:
-        """The mask with its steps folded into the batch, as ``x``'s are; a
-        ShapeError unless its first two axes are ``x``'s (Keras' check)."""
+    def _checked_mask(self, mask: Any, x_shape: tuple[int, ...]) -> Array:
+        """The mask as a bool array; a ShapeError unless its first two axes are
+        ``x``'s (Keras' check)."""
         array = np.asarray(mask, bool)
         if array.ndim < 2 or array.shape[:2] != x_shape[:2]:
             raise ShapeError(
@@ -279,18 +321,37 @@ class TimeDistributed(Wrapper):
                 f"axes are its input's (batch, time) = {x_shape[:2]}, as Keras "
                 f"does. Received: mask.shape={array.shape}, inputs.shape={x_shape}"
             )
-        return array.reshape(x_shape[0] * x_shape[1], *array.shape[2:])
+        return array
 
     def backward(self, grad_output: Array, *, input_grad: bool = True) -> Array | None:
-        """Fold the steps into the batch again, back through the inner layer."""
-        # y[:, t] = f(x[:, t]) with shared weights  =>  the folded backward sums the
-        # weight gradients over every (sample, step) row; dx is unfolded again
-        # (a masked inner layer cached its folded mask: the gradient of its forward)
-        x_shape = self.cached()
+        """Back through the inner layer: folded, or step by step as forward ran."""
+        # y[:, t] = f(x[:, t]; w) for every t, with the weights w shared
+        #   =>  dL/dw = sum_t J_w f(x[:, t])^T dy[:, t],  dx[:, t] = J_x f(x[:, t])^T dy[:, t]
+        # folded: one inner backward on (batch x time) rows sums over every
+        #   (sample, step) row itself (a masked inner layer cached its folded mask);
+        # step by step: step t's statistics depend on x[:, t] alone, so each step's
+        #   cached pass gives dx[:, t] and its own dL/dw, summed here over the steps
+        #   (written into the grads arrays, views of the model's buffer)
+        x_shape, caches = self.cached()
         self._lend()
-        folded = grad_output.reshape(-1, *grad_output.shape[2:])
-        grad_x = self.layer.backward(folded, input_grad=input_grad)
-        return None if grad_x is None else grad_x.reshape(x_shape)
+        if caches is None:
+            folded = grad_output.reshape(-1, *grad_output.shape[2:])
+            grad_x = self.layer.backward(folded, input_grad=input_grad)
+            return None if grad_x is None else grad_x.reshape(x_shape)
+        sums = {key: np.zeros_like(value) for key, value in self.grads.items()}
+        step_grads = []
+        for t, cache in enumerate(caches):
+            self.layer._cache = cache
+            step_grads.append(
+                self.layer.backward(grad_output[:, t], input_grad=input_grad)
+            )
+            for key, total in sums.items():
+                total += self.layer.grads[key]
+        for key, total in sums.items():
+            self.grads[key][...] = total
+        if not input_grad:
+            return None
+        return np.stack(step_grads, axis=1)
 
     def flops(self, input_shape: Any) -> Cost:
         """The inner layer's, times the steps."""
