@@ -57,8 +57,9 @@ layer whose ``creates_mask`` is True makes one (``Masking``, ``Embedding(mask_ze
 True)``); the model's walk then carries a mask beside every tensor, asking each layer
 ``compute_mask(inputs, mask)`` for its output's: by default the input's mask when
 ``supports_masking`` (Dense, activations, Dropout...), else None (the mask ends
-there, as in Keras). A layer with ``takes_mask`` (the recurrent layers) gets it in
-``forward(x, ..., mask=mask)``.
+there, as in Keras). A layer with ``takes_mask`` (the recurrent layers,
+BatchNormalization, GlobalAveragePooling1D, a model used as a layer; TimeDistributed
+when the layer it wraps takes one) gets it in ``forward(x, ..., mask=mask)``.
 
 >>> import numpy as np
 >>> from glassnet.layers import Dense
@@ -155,6 +156,7 @@ class Layer:
     #: :meth:`compute_mask`); a layer without it ends the mask, as in Keras
     supports_masking: ClassVar[bool] = False
     #: True for layers whose forward uses the input's mask: ``forward(..., mask=m)``
+    #: (a class flag; TimeDistributed makes it a property of the wrapped layer)
     takes_mask: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
