@@ -1,9 +1,10 @@
-"""Dense + ReLU's compiled bias and mask (layers/dense_fused.py) equal NumPy's, bit for bit.
+"""Dense's compiled bias and activation loops (layers/dense_fused.py) equal NumPy's.
 
-Dense's NumPy code (``z += b``, ``maximum(z, 0)``; ``dy * (z > 0)``, ``dz.sum``)
-is the reference; each test runs the same layer with fused kernels on and off and
-compares the bytes, so signs of zero and NaNs count too. Numba is in the ``test``
-extra: the fused path must really run here.
+Dense's NumPy code (``z += b``, ``maximum(z, 0)``; ``dy * (z > 0)``, ``dz.sum``;
+sigmoid's ``1 / (1 + exp(-z))`` and ``dy * y * (1 - y)``, tanh's
+``dy * (1 - y * y)``) is the reference; each test runs the same layer with fused
+kernels on and off and compares the bytes, so signs of zero and NaNs count too.
+Numba is in the ``test`` extra: the fused path must really run here.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ def awkward(rng: np.random.Generator, shape, dtype) -> np.ndarray:
     return a
 
 
-def run_layer(fused_kernels: bool, x, bias, grad_y, dtype):
-    """(y, z, dx, dW, db) of one Dense(relu) forward and backward."""
+def run_layer(fused_kernels: bool, x, bias, grad_y, dtype, activation="relu"):
+    """(y, z, dx, dW, db) of one Dense(activation) forward and backward."""
     fused.use_fused_kernels(fused_kernels)
-    layer = Dense(bias.size, activation="relu")
+    layer = Dense(bias.size, activation=activation)
     layer.build(x.shape, np.random.default_rng(0), dtype)
     layer.params["b"][...] = bias
     with np.errstate(all="ignore"):  # inf - inf and NaN are part of the test
@@ -68,6 +69,56 @@ def test_fused_dense_relu_equals_numpy_bit_for_bit(shape, dtype, fused_on) -> No
         "y z dx dW db".split(), with_kernels, with_numpy, strict=True
     ):
         assert same_bits(a, b), name
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape", [(32, 64, 128), (1, 2, 1), (1, 2, 3), (2, 3, 8), (4, 5, 6, 9)]
+)
+def test_fused_dense_squashing_equals_numpy_bit_for_bit(
+    shape, dtype, activation, fused_on
+) -> None:
+    rng = np.random.default_rng(sum(shape) + len(activation))
+    *batch, n_in, units = shape
+    x = rng.normal(scale=4.0, size=(*batch, n_in)).astype(dtype)
+    bias = awkward(rng, (units,), dtype)
+    # saturated outputs (exp overflows, sigmoid 0 or 1) and values near the middle
+    bias[:3] = [-800.0, 800.0, 1e-8][:units]
+    grad_y = awkward(rng, (*batch, units), dtype)
+    with_kernels = run_layer(True, x, bias, grad_y, dtype, activation)
+    with_numpy = run_layer(False, x, bias, grad_y, dtype, activation)
+    for name, a, b in zip(
+        "y z dx dW db".split(), with_kernels, with_numpy, strict=True
+    ):
+        assert same_bits(a, b), name
+
+
+def test_the_squashing_kernels_really_run(fused_on, monkeypatch) -> None:
+    calls = []
+    for name in ("bias_sigmoid", "squashing_backward"):
+        real = getattr(dense_fused, name)
+
+        def spy(*args, real=real, name=name):
+            out = real(*args)
+            calls.append((name, out is not None))
+            return out
+
+        monkeypatch.setattr("glassnet.layers.dense." + name, spy)
+    for activation, units in (("sigmoid", 8), ("tanh", 8), ("sigmoid", 3)):
+        layer = Dense(units, activation=activation)
+        layer.build((2, 4), np.random.default_rng(0))
+        layer.forward(np.ones((2, 4), np.float32), training=True)
+        layer.backward(np.ones((2, units), np.float32))
+    # tanh's forward is z += b and NumPy's tanh: two calls, nothing to fuse; and
+    # below 16 values NumPy's five calls for the sigmoid are the quicker
+    assert calls == [
+        ("bias_sigmoid", True),
+        ("squashing_backward", True),
+        ("squashing_backward", True),
+        ("bias_sigmoid", False),
+        ("squashing_backward", True),
+    ]
 
 
 def test_the_kernels_really_run(fused_on, monkeypatch) -> None:
@@ -104,8 +155,15 @@ def test_arrays_the_kernels_do_not_take_fall_back_to_numpy(fused_on) -> None:
     grad_z = dense_fused.relu_backward(z_mixed, strided, grad_b)
     expected = strided * (z_mixed > 0)
     assert same_bits(grad_z, expected) and same_bits(grad_b, expected.sum(axis=0))
+    assert dense_fused.bias_sigmoid(z, np.ones(3, np.float32)) is None
+    assert dense_fused.bias_sigmoid(np.ones((6, 3))[::2], np.ones(3)) is None
+    assert dense_fused.squashing_backward("tanh", z, np.ones((1, 3)), grad_b) is None
+    y = np.full((4, 3), 0.5)
+    assert dense_fused.squashing_backward("sigmoid", y, z, grad_b[:2]) is None
     fused.use_fused_kernels(False)
     assert dense_fused.bias_relu(z, np.ones(3)) is None
+    assert dense_fused.bias_sigmoid(z, np.ones(3)) is None
+    assert dense_fused.squashing_backward("sigmoid", y, z, grad_b) is None
     assert (z == 1.0).all()
 
 
@@ -119,7 +177,8 @@ def test_a_frozen_layer_takes_the_numpy_path_and_fills_no_gradient(fused_on) -> 
     assert dx is not None and (layer.grads["b"] == 5.0).all()
 
 
-def test_a_relu_network_trains_the_same_with_and_without_kernels(fused_on) -> None:
+@pytest.mark.parametrize("hidden", ["relu", "sigmoid", "tanh"])
+def test_a_network_trains_the_same_with_and_without_kernels(hidden, fused_on) -> None:
     rng = np.random.default_rng(2)
     x = rng.normal(size=(96, 8)).astype(np.float32)
     y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
@@ -129,8 +188,8 @@ def test_a_relu_network_trains_the_same_with_and_without_kernels(fused_on) -> No
         clear_session()
         model = Sequential(
             [
-                Dense(32, activation="relu", input_dim=8),
-                Dense(16, activation="relu"),
+                Dense(32, activation=hidden, input_dim=8),
+                Dense(16, activation=hidden),
                 Dense(2, activation="softmax"),
             ],
             seed=5,

@@ -37,7 +37,7 @@ from glassnet.callbacks import CallbackList, History
 from glassnet.callbacks.backup import FitProgress, ResumePoint
 from glassnet.errors import TrainingWarning
 from glassnet.eval_loops import EvalData, evaluate_data
-from glassnet.models.data_checks import rows
+from glassnet.models.data_checks import rows, take_rows
 from glassnet.training import make_epoch_logs, make_train_step
 from glassnet.training_logs import RunningLogs
 
@@ -221,11 +221,11 @@ def fit_loop(
                 if tracking:
                     progress.start_pass(model.rng)
                 order = model.rng.permutation(n) if shuffle else None
-            ys = y if order is None else rows(y, order)
-            xs = rows(x, order) if order is not None and whole else x
+            ys = y if order is None else take_rows(y, order)
+            xs = take_rows(x, order) if order is not None and whole else x
             ws = sample_weight
             if ws is not None and order is not None:
-                ws = ws[order]
+                ws = ws.take(order, axis=0)
             if running is not None:
                 running.reset()
             stop = first

@@ -11,6 +11,7 @@ from glassnet._typing import Array
 from glassnet._validation import check_bool, check_positive_int
 from glassnet.activations import ActivationFunction, Linear
 from glassnet.activations.rectifiers import ReLU
+from glassnet.activations.squashing import Sigmoid, Tanh
 from glassnet.errors import ShapeError
 from glassnet.layers.base import Layer, registry
 from glassnet.layers.costs import (
@@ -20,7 +21,12 @@ from glassnet.layers.costs import (
     known_size,
     unknown_length,
 )
-from glassnet.layers.dense_fused import bias_relu, relu_backward
+from glassnet.layers.dense_fused import (
+    bias_relu,
+    bias_sigmoid,
+    relu_backward,
+    squashing_backward,
+)
 from glassnet.layers.penalties import (
     constraint_argument,
     options_config,
@@ -28,6 +34,10 @@ from glassnet.layers.penalties import (
 )
 
 __all__ = ["Dense"]
+
+#: The activations whose bias and derivative dense_fused.py fuses, by exact type
+#: (a subclass may change the function).
+_FUSED_ACTIVATIONS = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh"}
 
 
 def _product(a: Array, b: Array, out: Array | None = None) -> Array:
@@ -163,8 +173,12 @@ class Dense(Layer):
         """``z = x @ W + b``, then ``y = activation(z)``."""
         z = _product(x, self.params["W"])
         y = None
-        if self._relu_with_bias():  # + b and ReLU in one pass, with Numba installed
-            y = bias_relu(z, self.params["b"])  # (layers/dense_fused.py)
+        fused = self._fused_activation()
+        # + b with the activation in fewer passes, with Numba (layers/dense_fused.py)
+        if fused == "relu":
+            y = bias_relu(z, self.params["b"])
+        elif fused == "sigmoid":
+            y = bias_sigmoid(z, self.params["b"])
         if y is None:
             if self.use_bias:
                 # b as a (1, units) row: when the batch is one sample NumPy adds
@@ -181,9 +195,13 @@ class Dense(Layer):
         and returns None: the model asks for this when nothing below needs dx.
         """
         x, z, y = self.cached()
-        if self.trainable and self._relu_with_bias():
-            # dz = dy * [z > 0] and db = sum of dz in one pass, with Numba installed
-            grad_z = relu_backward(z, grad_output, self.grads["b"])
+        fused = self._fused_activation()
+        if self.trainable and fused is not None:
+            # dz (as below) and db = sum of dz in one pass, with Numba installed
+            if fused == "relu":
+                grad_z = relu_backward(z, grad_output, self.grads["b"])
+            else:
+                grad_z = squashing_backward(fused, y, grad_output, self.grads["b"])
             if grad_z is not None:
                 return self._affine_backward(x, grad_z, input_grad, bias_done=True)
         # y = f(z)  =>  dz = (vector-Jacobian product of f at z) applied to dy
@@ -217,9 +235,12 @@ class Dense(Layer):
                 np.add.reduce(dz_rows, axis=0, out=self.grads["b"])
         return _product(grad_z, self.params["W"].T) if input_grad else None
 
-    def _relu_with_bias(self) -> bool:
-        """Whether this layer is ``relu(x @ W + b)``, which dense_fused.py fuses."""
-        return self.use_bias and type(self.activation) is ReLU
+    def _fused_activation(self) -> str | None:
+        """``"relu"``, ``"sigmoid"`` or ``"tanh"`` when this layer is ``f(x @ W + b)``
+        with an f whose bias and derivative dense_fused.py fuses, else None."""
+        if not self.use_bias:
+            return None
+        return _FUSED_ACTIVATIONS.get(type(self.activation))
 
     @property
     def output_activation(self) -> ActivationFunction:

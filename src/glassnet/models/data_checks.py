@@ -58,6 +58,7 @@ __all__ = [
     "check_verbose",
     "rows",
     "split_validation",
+    "take_rows",
 ]
 
 
@@ -134,6 +135,24 @@ def _check_one_input(
 def rows(x: Any, index: Any) -> Any:
     """``x[index]``, for one array or a list of them (one per model input or output)."""
     return [xi[index] for xi in x] if isinstance(x, list) else x[index]
+
+
+def take_rows(x: Any, order: Array) -> Any:
+    """``x[order]`` for an integer array ``order``, for one array or a list of them.
+
+    ``x.take(order, axis=0)`` is the same copy as ``x[order]`` without the
+    fancy-indexing machinery: 0.25 us against 1 us on a few rows, where fit
+    shuffles a small data set whole each epoch (a tiny network's epoch is four
+    steps of 20 us).
+
+    >>> import numpy as np
+    >>> take_rows(np.array([[1, 2], [3, 4], [5, 6]]), np.array([2, 0]))
+    array([[5, 6],
+           [1, 2]])
+    """
+    if isinstance(x, list):
+        return [xi.take(order, axis=0) for xi in x]
+    return x.take(order, axis=0)
 
 
 def check_inputs_and_targets(
