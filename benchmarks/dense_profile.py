@@ -20,7 +20,14 @@ rounds on the same batch (median over rounds of the per-step time):
 softmax and the loss gradient. With ``--xla`` (JAX and optax installed) it also
 times, in the same rounds, what XLA does with the same shapes and threads: the
 JAX peer's whole jitted step (dense_jax.py), the same matrix multiplies jitted
-together, and optax's Adam or SGD update alone, jitted with donated buffers.
+together, and optax's Adam or SGD update alone, jitted with donated buffers. Each
+of those waits for its result, so on small shapes it is mostly JAX's dispatch;
+two more take that out: ``jax steps, queued`` (the peer's step called
+``QUEUED`` times, as its training loop does, then one wait) and ``xla matmuls,
+looped`` (the matrix multiplies ``QUEUED`` times inside one jitted
+``fori_loop``, each pass moving ``W`` by ``1e-9 dW`` and the input by the sum of
+the ``dx``, so that every product depends on the last pass and none is dropped
+or hoisted: an upper bound on XLA's own matrix multiplies), both per step.
 It also prints the top functions of a cProfile of the step. With one thread the
 clock is the process's CPU time (other programs on a shared machine take wall
 time, not this process's CPU time), else wall time. The environment is the
@@ -48,10 +55,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--xla", action="store_true", help="time XLA's peers too")
+    parser.add_argument(
+        "--queued", type=int, default=50, help="steps per queued/looped XLA call"
+    )
     return parser.parse_args()
 
 
 CLOCK = time.perf_counter  # main() switches to CPU time for one thread
+QUEUED = 50  # steps per call of the "queued" and "looped" XLA timings
 
 
 def per_step(call: Any, steps: int) -> float:
@@ -62,8 +73,9 @@ def per_step(call: Any, steps: int) -> float:
 
 
 def main() -> None:
-    global CLOCK
+    global CLOCK, QUEUED
     args = parse_args()
+    QUEUED = args.queued
     if args.threads == 1:  # CPU time: what a shared machine's other programs
         CLOCK = time.process_time  # disturb less than wall time (one thread only)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -155,6 +167,26 @@ def xla_calls(bt: Any, w: Any) -> dict[str, Any]:
         updates, state = tx.update(grads, state, params)
         return optax.apply_updates(params, updates), state
 
+    def looped(kernels: list[Any], h: Any, dz: list[Any]) -> Any:
+        # Every product must feed the next pass, or XLA drops it (an unused dx) or
+        # hoists it out of the loop (x.T @ dz of a fixed x): dW moves W, and the
+        # sum of every dx moves x, an extra pass over them, as the update is.
+        def one_pass(_: Any, carry: tuple[list[Any], Any]) -> Any:
+            kernels, h = carry
+            out, _ = matmuls(kernels, h, dz)
+            grads, dxs = out[: len(kernels)], out[len(kernels) :]
+            moved = [k - 1e-9 * g for k, g in zip(kernels, grads, strict=True)]
+            return moved, h + 1e-9 * sum(jax.numpy.sum(dx) for dx in dxs)
+
+        return jax.lax.fori_loop(0, QUEUED, one_pass, (kernels, h))
+
+    jitted_loop = jax.jit(looped)
+
+    def queued_steps() -> None:
+        for _ in range(QUEUED):
+            peer.params, peer.state, _ = peer.step(peer.params, peer.state, xb, jax_y)
+        peer.sync()
+
     update = jax.jit(apply, donate_argnums=(0, 1))
     grads = [jax.numpy.asarray(a * 1e-2) for a in weights]
     box = [[jax.numpy.asarray(a) for a in weights]]
@@ -168,7 +200,15 @@ def xla_calls(bt: Any, w: Any) -> dict[str, Any]:
         "jax step": jax_step,
         "xla matmuls": lambda: jax.block_until_ready(jitted(kernels, xb, dz)),
         "optax update": optax_update,
+        "jax steps, queued": queued_steps,
+        "xla matmuls, looped": lambda: jax.block_until_ready(
+            jitted_loop(kernels, xb, dz)
+        ),
     }
+
+
+#: The calls that run QUEUED steps each (their times are divided by it).
+PER_QUEUE = ("jax steps, queued", "xla matmuls, looped")
 
 
 def profile_workload(bt: Any, w: Any, args: argparse.Namespace) -> None:
@@ -184,6 +224,9 @@ def profile_workload(bt: Any, w: Any, args: argparse.Namespace) -> None:
         for _ in range(args.rounds):
             for name, call in calls.items():
                 times[name].append(per_step(call, args.steps))
+    for name in PER_QUEUE:
+        if name in times:
+            times[name] = [t / QUEUED for t in times[name]]
     median = {name: statistics.median(v) for name, v in times.items()}
     elementwise = median["gradients"] - median["matmul floor"]
     clock = "CPU" if CLOCK is time.process_time else "wall"
@@ -194,12 +237,14 @@ def profile_workload(bt: Any, w: Any, args: argparse.Namespace) -> None:
     )
     for name, seconds in median.items():
         share = seconds / median["step"]
-        print(f"  {name:>14}: {seconds * 1e6:9.1f} us  ({share:.0%} of the step)")
-    print(f"  {'elementwise':>14}: {elementwise * 1e6:9.1f} us  (gradients - floor)")
+        print(f"  {name:>19}: {seconds * 1e6:9.1f} us  ({share:.0%} of the step)")
+    print(f"  {'elementwise':>19}: {elementwise * 1e6:9.1f} us  (gradients - floor)")
     print(f"  share of the matmul floor: {median['matmul floor'] / median['step']:.0%}")
     for ours, theirs in (
         ("step", "jax step"),
+        ("step", "jax steps, queued"),
         ("matmul floor", "xla matmuls"),
+        ("matmul floor", "xla matmuls, looped"),
         ("update", "optax update"),
         ("update", "numpy update"),
     ):
