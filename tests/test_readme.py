@@ -20,3 +20,19 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch) -> None:
     model = namespace["model"]
     assert model.predict_classes(namespace["x"]).ravel().tolist() == [0, 1, 1, 0]
     assert namespace["report"].passed
+
+
+def test_every_file_the_readme_names_is_in_the_repository() -> None:
+    # Users have the repository only: a relative file path in backticks or a link
+    # must resolve in it (package modules as ``glassnet/...`` under src/).
+    root = README.parent
+    text = README.read_text()
+    named = set(re.findall(r"`([A-Za-z_][\w.-]*/[\w./-]*\.[a-z]+)`", text))
+    named |= set(re.findall(r"\]\(([A-Za-z_][\w.-]*/[\w./-]+)\)", text))
+    assert len(named) > 10
+    missing = [
+        path
+        for path in sorted(named)
+        if not (root / path).exists() and not (root / "src" / path).exists()
+    ]
+    assert not missing, f"the README names files the repository lacks: {missing}"
