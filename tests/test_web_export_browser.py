@@ -14,6 +14,7 @@ import pytest
 from test_web_support import Page, fresh_page, wait_until
 
 from glassnet.layers import Dense, Dropout
+from glassnet.losses import SparseCategoricalCrossentropy
 from glassnet.models import Sequential
 from glassnet.optimizers import SGD
 
@@ -83,10 +84,10 @@ def test_inputs_set_in_the_page_give_predicts_output(
         for i, value in enumerate(row):
             page.fill(f"#input-number-{i}", str(value))
         expected = model.predict(np.array([row]), verbose=0)[0]
-        shown = [float(page.inner_text(f"#output-value-{k}")) for k in range(3)]
         probabilities = [float(page.inner_text(f"#probability-{k}")) for k in range(3)]
-        np.testing.assert_allclose(shown, expected, atol=1e-5)
         np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+        # softmax outputs are the probabilities: shown once, not in a second table
+        assert page.query_selector("#output-value-0") is None
         assert page.inner_text("#predicted-class").endswith(
             "xyz"[int(expected.argmax())]
         )
@@ -105,6 +106,28 @@ def test_inputs_set_in_the_page_give_predicts_output(
         "() => { try { glassnet.setInputs([1]); } catch (e) { return e.message } }"
     )
     assert "3 numbers" in error
+    assert browser_page.problems() == []
+
+
+def test_logits_are_shown_beside_the_probabilities_they_give(
+    browser_page: Page, tmp_path: Path
+) -> None:
+    model = Sequential(
+        [Dense(4, activation="relu", input_dim=2), Dense(3)], seed=4
+    )  # a linear output trained on logits
+    model.compile(loss=SparseCategoricalCrossentropy(from_logits=True), optimizer="sgd")
+    path = tmp_path / "logits.html"
+    model.export_html(path, class_names=["p", "q", "r"])
+    open_export(browser_page, path)
+    page = browser_page.page
+    page.fill("#input-number-0", "0.5")
+    page.fill("#input-number-1", "-0.25")
+    logits = model.predict(np.array([[0.5, -0.25]]), verbose=0)[0]
+    shown = [float(page.inner_text(f"#output-value-{k}")) for k in range(3)]
+    probabilities = [float(page.inner_text(f"#probability-{k}")) for k in range(3)]
+    np.testing.assert_allclose(shown, logits, atol=1e-5)
+    softmax = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    np.testing.assert_allclose(probabilities, softmax, atol=1e-5)
     assert browser_page.problems() == []
 
 

@@ -321,15 +321,20 @@
   function showOutputs() {
     var out = currentOutputs(), box = ui.outputs;
     box.textContent = "";
-    var table = el("table", {class: "output-table"});
-    out.forEach(function (v, u) {
-      var tr = el("tr");
-      tr.appendChild(el("th", {}, outputNames[u]));
-      tr.appendChild(el("td", {id: "output-value-" + u, class: "number"}, V.format(v, 6)));
-      table.appendChild(tr);
-    });
-    box.appendChild(table);
     var probs = F.probabilities(output, out);
+    // A classifier whose outputs already are probabilities (a softmax, a sigmoid
+    // unit) shows them once, as the bars below; outputs that are not (regression,
+    // logits, a tanh unit) are listed as they are first.
+    if (probs === null || output.probability !== "identity") {
+      var table = el("table", {class: "output-table"});
+      out.forEach(function (v, u) {
+        var tr = el("tr");
+        tr.appendChild(el("th", {}, outputNames[u]));
+        tr.appendChild(el("td", {id: "output-value-" + u, class: "number"}, V.format(v, 6)));
+        table.appendChild(tr);
+      });
+      box.appendChild(table);
+    }
     if (probs === null) return;
     var best = 0;
     probs.forEach(function (p, k) { if (p > probs[best]) best = k; });
