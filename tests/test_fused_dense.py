@@ -94,9 +94,11 @@ def test_fused_dense_squashing_equals_numpy_bit_for_bit(
         assert same_bits(a, b), name
 
 
-def test_the_squashing_kernels_really_run(fused_on, monkeypatch) -> None:
-    calls = []
-    for name in ("bias_sigmoid", "squashing_backward"):
+def spy_on(monkeypatch, names) -> list[tuple[str, bool]]:
+    """Record, for each call Dense makes of these dense_fused functions, whether
+    the kernel ran (an answer other than None)."""
+    calls: list[tuple[str, bool]] = []
+    for name in names:
         real = getattr(dense_fused, name)
 
         def spy(*args, real=real, name=name):
@@ -105,11 +107,20 @@ def test_the_squashing_kernels_really_run(fused_on, monkeypatch) -> None:
             return out
 
         monkeypatch.setattr("glassnet.layers.dense." + name, spy)
+    return calls
+
+
+def train_one_batch(activation: str, units: int) -> None:
+    layer = Dense(units, activation=activation)
+    layer.build((2, 4), np.random.default_rng(0))
+    layer.forward(np.ones((2, 4), np.float32), training=True)
+    layer.backward(np.ones((2, units), np.float32))
+
+
+def test_the_squashing_kernels_really_run(fused_on, monkeypatch) -> None:
+    calls = spy_on(monkeypatch, ("bias_sigmoid", "squashing_backward"))
     for activation, units in (("sigmoid", 8), ("tanh", 8), ("sigmoid", 3)):
-        layer = Dense(units, activation=activation)
-        layer.build((2, 4), np.random.default_rng(0))
-        layer.forward(np.ones((2, 4), np.float32), training=True)
-        layer.backward(np.ones((2, units), np.float32))
+        train_one_batch(activation, units)
     # tanh's forward is z += b and NumPy's tanh: two calls, nothing to fuse; and
     # below 16 values NumPy's five calls for the sigmoid are the quicker
     assert calls == [
@@ -122,20 +133,8 @@ def test_the_squashing_kernels_really_run(fused_on, monkeypatch) -> None:
 
 
 def test_the_kernels_really_run(fused_on, monkeypatch) -> None:
-    calls = []
-    for name in ("bias_relu", "relu_backward"):
-        real = getattr(dense_fused, name)
-
-        def spy(*args, real=real, name=name):
-            out = real(*args)
-            calls.append((name, out is not None))
-            return out
-
-        monkeypatch.setattr("glassnet.layers.dense." + name, spy)
-    layer = Dense(3, activation="relu")
-    layer.build((2, 4), np.random.default_rng(0))
-    layer.forward(np.ones((2, 4), np.float32), training=True)
-    layer.backward(np.ones((2, 3), np.float32))
+    calls = spy_on(monkeypatch, ("bias_relu", "relu_backward"))
+    train_one_batch("relu", 3)
     assert calls == [("bias_relu", True), ("relu_backward", True)]
 
 

@@ -129,6 +129,19 @@ def _as_rows(a: Array) -> Array:
     return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
 
 
+def _forward_kernels(z: Array, b: Array) -> tuple[Any, Any]:
+    """``(kernels, (zero, one))`` when ``z`` (``x @ W``) and ``b`` suit the forward
+    loops (the same float dtype, ``z`` C-contiguous with two axes or more, ``b``
+    one value per unit), else ``(None, None)``."""
+    kernels = compiled(_SOURCES)
+    scalars = ZERO_ONE.get(z.dtype)
+    if kernels is None or scalars is None or b.dtype != z.dtype or z.ndim < 2:
+        return None, None
+    if b.shape != z.shape[-1:] or not z.flags.c_contiguous:
+        return None, None
+    return kernels, scalars
+
+
 def bias_relu(z: Array, b: Array) -> Array | None:
     """Add ``b`` to ``z`` in place and return ``maximum(z, 0)``, or None if it cannot.
 
@@ -143,11 +156,8 @@ def bias_relu(z: Array, b: Array) -> Array | None:
     >>> y if y is not None else np.maximum(z + [-2.0, 4.0], 0)
     array([[0., 1.]])
     """
-    kernels = compiled(_SOURCES)
-    scalars = ZERO_ONE.get(z.dtype)
-    if kernels is None or scalars is None or b.dtype != z.dtype or z.ndim < 2:
-        return None
-    if b.shape != z.shape[-1:] or not z.flags.c_contiguous:
+    kernels, scalars = _forward_kernels(z, b)
+    if kernels is None:
         return None
     y = np.empty_like(z)
     if z.ndim == 2:
@@ -171,25 +181,26 @@ def relu_backward(z: Array, grad_y: Array, grad_b: Array) -> Array | None:
     (array([[1., 0.],
            [1., 1.]]), array([2., 1.]))
     """
-    kernels = compiled(_SOURCES)
-    scalars = ZERO_ONE.get(z.dtype)
-    if kernels is None or scalars is None or z.ndim < 2 or grad_y.shape != z.shape:
-        return None
-    if grad_y.dtype != z.dtype or grad_b.dtype != z.dtype:
-        return None
-    if grad_b.shape != z.shape[-1:] or not z.flags.c_contiguous:
-        return None
-    return _backward_kernel(kernels["relu_backward"], z, grad_y, grad_b, scalars)
+    return _backward_kernel("relu_backward", z, grad_y, grad_b)
 
 
 def _backward_kernel(
-    kernel: Callable[..., None],
-    kept: Array,
-    grad_y: Array,
-    grad_b: Array,
-    scalars: tuple[Any, Any],
-) -> Array:
-    """Run a ``(kept, dy, dz, db, one, zero)`` kernel; return the new ``dz``."""
+    name: str, kept: Array, grad_y: Array, grad_b: Array
+) -> Array | None:
+    """Run the ``(kept, dy, dz, db, one, zero)`` kernel ``name``; return the new
+    ``dz``, or None when it cannot (``kept`` is what the forward pass kept: ``z``
+    for ReLU, ``y`` for sigmoid and tanh)."""
+    kernels = compiled(_SOURCES)
+    scalars = ZERO_ONE.get(kept.dtype)
+    if kernels is None or scalars is None or kept.ndim < 2:
+        return None
+    if grad_y.shape != kept.shape or grad_b.shape != kept.shape[-1:]:
+        return None
+    if grad_y.dtype != kept.dtype or grad_b.dtype != kept.dtype:
+        return None
+    if not kept.flags.c_contiguous:
+        return None
+    kernel = kernels[name]
     grad_z = np.empty_like(kept)
     zero, one = scalars
     if kept.ndim == 2:  # Numba takes grad_y and grad_b in any memory layout
@@ -226,11 +237,8 @@ def bias_sigmoid(z: Array, b: Array) -> Array | None:
     """
     if z.size < _SIGMOID_FUSED_FROM:
         return None
-    kernels = compiled(_SOURCES)
-    scalars = ZERO_ONE.get(z.dtype)
-    if kernels is None or scalars is None or b.dtype != z.dtype or z.ndim < 2:
-        return None
-    if b.shape != z.shape[-1:] or not z.flags.c_contiguous:
+    kernels, scalars = _forward_kernels(z, b)
+    if kernels is None:
         return None
     y = np.empty_like(z)
     z_rows, y_rows = (z, y) if z.ndim == 2 else (_as_rows(z), _as_rows(y))
@@ -256,13 +264,4 @@ def squashing_backward(
     >>> (dz, db) if dz is not None else (dy * y * (1 - y), (dy * y * (1 - y))[0])
     (array([[0.25  , 0.1875]]), array([0.25  , 0.1875]))
     """
-    kernels = compiled(_SOURCES)
-    scalars = ZERO_ONE.get(y.dtype)
-    if kernels is None or scalars is None or y.ndim < 2 or grad_y.shape != y.shape:
-        return None
-    if grad_y.dtype != y.dtype or grad_b.dtype != y.dtype:
-        return None
-    if grad_b.shape != y.shape[-1:] or not y.flags.c_contiguous:
-        return None
-    kernel = kernels[f"{kind}_backward"]
-    return _backward_kernel(kernel, y, grad_y, grad_b, scalars)
+    return _backward_kernel(f"{kind}_backward", y, grad_y, grad_b)
