@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -26,6 +27,7 @@ from glassnet.web.playground.config import (
 )
 from glassnet.web.playground.datasets import (
     UploadError,
+    feature_labels,
     feature_matrix,
     generate,
     parse_csv,
@@ -135,12 +137,13 @@ def test_csv_round_trip_and_refusals() -> None:
     points, labels = generate("xor", 40, 0.0, np.random.default_rng(1))
     split = np.arange(40) % 2 == 0
     text = to_csv(points, labels, split, ["0", "1"])
-    back, back_labels, kind, classes = parse_csv(text.encode())
+    back, back_labels, kind, classes, names = parse_csv(text.encode(), with_names=True)
     np.testing.assert_array_equal(back, points)
-    assert kind == "classification" and classes == ["0", "1"]
+    assert kind == "classification" and classes == ["0", "1"] and names == ["x", "y"]
     np.testing.assert_array_equal(back_labels, labels)
-    regression = parse_csv(b"1,2,0.5\n2,3,1.25\n3,1,-2\n0,0,7.5\n")
+    regression = parse_csv(b"1,2,0.5\n2,3,1.25\n3,1,-2\n0,0,7.5\n", with_names=True)
     assert regression[2] == "regression" and regression[3] is None
+    assert regression[4] is None  # no header, no names: X1 and X2
     for data, message in [
         (
             b"x,y,label\n1,2,a\n" + b"1,nan,b\n" * 3,
@@ -156,6 +159,78 @@ def test_csv_round_trip_and_refusals() -> None:
     ]:
         with pytest.raises(UploadError, match=message):
             parse_csv(data)
+
+
+ROWS = "1,2,a\n2,1,b\n3,3,a\n4,0,b\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "names"),
+    [
+        ("weight,height,sex", ["weight", "height"]),
+        ("  body  weight ,\theight\t,sex", ["body weight", "height"]),
+        (",height,sex", ["X1", "height"]),
+        ("weight, ,sex", ["weight", "X2"]),
+        ("weight,weight,sex", ["weight", "X2"]),
+        ("X2,X2,sex", None),  # both unusable: X1 and X2, as without a header
+        (",,sex", None),
+        ("weight", ["weight", "X2"]),  # a short header
+        ("w," + "h" * 100 + ",sex", ["w", "h" * 40]),
+        ("a" * 50 + "1," + "a" * 40 + "2,sex", ["a" * 40, "X2"]),  # equal once cut
+        ("w,1e3,sex", ["w", "X2"]),  # a number is no name
+        ("w," + "1" * 40 + "x,sex", ["w", "X2"]),  # nor one once cut
+        ('"two\nlines",b,sex', ["two lines", "b"]),
+        ("\u202eevil\x07,b\u2028c,sex", ["evil", "b c"]),  # no bidi or control chars
+        ("<b>x</b>,<img src=x onerror=alert(1)>,sex",
+         ["<b>x</b>", "<img src=x onerror=alert(1)>"]),  # kept as text
+    ],
+)  # fmt: skip
+def test_a_header_names_the_two_columns(header: str, names: list[str] | None) -> None:
+    points, _, kind, _, found = parse_csv(f"{header}\n{ROWS}".encode(), with_names=True)
+    assert found == names and kind == "classification" and len(points) == 4
+    assert parse_csv(ROWS.encode(), with_names=True)[4] is None  # headerless
+    assert len(parse_csv(ROWS.encode())) == 4  # the scripts generated before names
+
+
+def test_feature_labels_follow_the_column_names() -> None:
+    every = ["x", "y", "x_squared", "y_squared", "x_times_y", "sin_x", "sin_y"]
+    assert feature_labels(every) == ["X1", "X2", "X1²", "X2²", "X1X2", "sin(X1)",
+                                     "sin(X2)"]  # fmt: skip
+    assert feature_labels(every, ["weight", "height"]) == [
+        "weight", "height", "weight²", "height²", "weight·height", "sin(weight)",
+        "sin(height)",
+    ]  # fmt: skip
+    braces = ["{0}", "{1}{"]  # names, not format strings
+    assert feature_labels(["x_times_y"], braces) == ["{0}·{1}{"]
+    with pytest.raises(ValueError, match=r"two columns' names.*received 'ab'"):
+        feature_labels(["x"], "ab")
+
+
+def test_an_uploads_names_reach_the_page_the_downloads_and_the_code() -> None:
+    session = Session(seed=8)
+    assert session.setup()["features"] == ["X1", "X2"]
+    hostile = "<b>x</b>"
+    session.use_upload(f"weight,{hostile},sex\n{ROWS}".encode())
+    session.apply({"features": ["x", "y", "x_squared", "x_times_y", "sin_y"]})
+    setup = session.setup()
+    shown = ["weight", hostile, "weight²", f"weight·{hostile}", f"sin({hostile})"]
+    assert setup["features"] == shown
+    assert setup["feature_labels"]["sin_x"] == "sin(weight)"
+    assert json.loads(json.dumps(setup))["features"] == shown  # plain text in JSON
+    html = base64.b64decode(download(session, "html")["base64"]).decode()
+    assert hostile not in html  # the page's JSON escapes markup
+    block = re.search(r'id="glassnet-page">(.*?)</script>', html, re.S)
+    assert block is not None
+    assert json.loads(block.group(1))["feature_names"] == shown
+    data = base64.b64decode(download(session, "data")["base64"]).decode()
+    assert data.startswith(f"weight,{hostile},label,split\n")
+    assert f"# the inputs: {', '.join(shown)}\n" in glassnet_code(session)
+    session.apply({"dataset": "circle", "features": ["x", "y", "x_times_y"]})
+    assert session.setup()["features"] == ["X1", "X2", "X1X2"]  # generated: X1, X2
+    assert "# the inputs: X1, X2, X1X2\n" in glassnet_code(session)
+    assert download(session, "data")["base64"].startswith(
+        base64.b64encode(b"x,y,label,split\n")[:20].decode()
+    )
 
 
 def test_same_seed_same_initial_loss_and_same_training() -> None:
@@ -303,12 +378,14 @@ def test_the_code_of_an_upload_reads_the_downloaded_data(tmp_path: Path) -> None
     rows = "".join(
         f"{x},{-x / 2},{'a' if x > 0 else 'b'}\n" for x in np.linspace(-3, 3, 40)
     )
-    session.use_upload(("x,y,label\n" + rows).encode())
+    session.use_upload(("length,width,label\n" + rows).encode())
     session.train(2)
     (tmp_path / DATA_FILE).write_bytes(
         base64.b64decode(download(session, "data")["base64"])
     )
-    (tmp_path / "playground.py").write_text(glassnet_code(session))
+    code = glassnet_code(session)
+    assert "# the inputs: length, width\n" in code
+    (tmp_path / "playground.py").write_text(code)
     result = subprocess.run(
         [sys.executable, "playground.py"],
         cwd=tmp_path,

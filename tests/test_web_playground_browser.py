@@ -215,6 +215,52 @@ def test_a_csv_upload_trains_and_bad_uploads_are_refused(
     assert [p for p in browser_page.problems() if "error" in p] == []
 
 
+def test_an_uploads_column_names_label_the_page_as_text(
+    browser_page: Page,
+    server: Playground,
+    tmp_path: Path,
+) -> None:
+    open_playground(browser_page, server)
+    page = browser_page.page
+    hostile = "<img src=x onerror=window.pwned=1>"
+    points = np.random.default_rng(2).uniform(-2, 2, (60, 2))
+    rows = [f"{x:.2f},{y:.2f},{'f' if x > y else 'm'}" for x, y in points]
+    path = tmp_path / "people.csv"
+    path.write_text(f'weight,"{hostile}",sex\n' + "\n".join(rows))
+    page.set_input_files("#upload-input", str(path))
+    wait_until(page, "glassnet.state.config.dataset === 'upload' && "
+               "document.getElementById('feature-name-x').textContent === 'weight'")  # fmt: skip
+    names = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.feature-name')]
+            .map(span => [span.id.slice(13), span.textContent]))"""
+    )
+    assert names == {
+        "x": "weight", "y": hostile, "x_squared": "weight²", "y_squared": f"{hostile}²",
+        "x_times_y": f"weight·{hostile}", "sin_x": "sin(weight)", "sin_y": f"sin({hostile})",
+    }  # fmt: skip
+    # the network's input labels (cut to fit, whole in their tooltips) and the caption
+    inputs = page.evaluate(
+        "[...document.querySelectorAll('#network text.node-label title')]"
+        ".slice(0, 2).map(t => t.textContent)"
+    )
+    assert inputs == ["weight", hostile]
+    caption = page.inner_text("#heatmap-caption")
+    assert "; weight from " in caption and f", {hostile} from " in caption
+    # shown as text: no element made of the name, nothing run
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    markup = page.evaluate("document.getElementById('feature-name-y').innerHTML")
+    assert markup.startswith("&lt;img")
+    assert page.evaluate("window.pwned") is None
+    # a generated data set is X1 and X2 again
+    page.evaluate("glassnet.command('set', {dataset: 'circle'})")
+    wait_until(page, "document.getElementById('feature-name-x').textContent === 'X1'")
+    assert page.inner_text("#feature-name-x_times_y") == "X1X2"
+    assert page.inner_text("#heatmap-caption").endswith(
+        "X1 from -6 to 6, X2 from -6 to 6"
+    )
+    assert browser_page.problems() == []
+
+
 def test_downloads_edits_comparison_and_code(
     browser_page: Page,
     server: Playground,

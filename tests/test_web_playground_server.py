@@ -169,7 +169,9 @@ def test_play_streams_at_most_30_frames_a_second_and_pause_answers_at_once(
     times, epochs = [], []
     started = time.monotonic()
     # 2.5 s of frames, longer on a loaded machine until there are enough to judge
-    while (elapsed := time.monotonic() - started) < 2.5 or (len(times) <= 10 and elapsed < 20):
+    while (elapsed := time.monotonic() - started) < 2.5 or (
+        len(times) <= 10 and elapsed < 20
+    ):
         frame = client.until("frame")
         times.append(time.monotonic())
         epochs.append(frame["epoch"])
@@ -251,6 +253,23 @@ def test_an_upload_trains_at_once(client: Client) -> None:
     assert len(setup["data"]["points"]) == 100
     client.command("step")
     assert client.until("frame", epoch=1)
+
+
+def test_the_feature_labels_are_an_uploads_column_names(client: Client) -> None:
+    rows = "\n".join(f"{x},{x % 5},{x % 2}" for x in range(20))
+    hostile = "<img src=x onerror=alert(1)>"
+    header = f'" weight ","{hostile}",sex\n'
+    client.command("upload", name="people.csv",
+                   base64=base64.b64encode((header + rows).encode()).decode())  # fmt: skip
+    setup = client.until("setup")
+    assert setup["features"] == ["weight", hostile]
+    assert setup["feature_labels"]["x_times_y"] == f"weight·{hostile}"
+    assert setup["feature_labels"]["sin_x"] == "sin(weight)"
+    client.command("set", features=["x", "y_squared"])
+    assert client.until("setup")["features"] == ["weight", f"{hostile}²"]
+    client.command("set", dataset="circle")
+    setup = client.until("setup")
+    assert setup["features"] == ["X1", "X2²"] and setup["feature_labels"]["x"] == "X1"
 
 
 def test_oversized_messages_close_the_socket_and_the_server_lives(

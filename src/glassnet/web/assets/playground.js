@@ -20,7 +20,8 @@
   var S = window.GlassnetPlaygroundSocket, D = window.GlassnetPlaygroundDraw;
   var constants = JSON.parse(document.getElementById("glassnet-playground").textContent);
   var P = {socket: null, config: null, generation: 0, model: null, compiled: null,
-    features: [], classes: null, domain: [[-6, 6], [-6, 6]], data: null, epoch: 0,
+    features: [], featureLabels: {x: "X1", y: "X2"}, classes: null,
+    domain: [[-6, 6], [-6, 6]], data: null, epoch: 0,
     loss_train: null, loss_test: null, accuracy_train: null, accuracy_test: null,
     playing: false, history: [], stats: {frames: 0, times: []}, messages: [],
     neuron: null, probe: null, pending: null, scheduled: false, diagram: null,
@@ -100,6 +101,7 @@
     P.model = message.model;
     P.compiled = F.compile(P.model);
     P.features = message.features;
+    P.featureLabels = message.feature_labels;
     P.classes = message.classes;
     P.domain = message.domain;
     P.data = message.data;

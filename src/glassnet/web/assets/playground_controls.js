@@ -122,7 +122,8 @@
       row.appendChild(box);
       row.appendChild(el("canvas", {class: "feature-thumb", width: 20, height: 20,
         id: "feature-thumb-" + pair[0]}));
-      row.appendChild(el("span", {}, pair[1]));
+      row.appendChild(el("span", {class: "feature-name", id: "feature-name-" + pair[0]},
+        pair[1]));
       features.appendChild(row);
     });
 
@@ -226,6 +227,8 @@
         datasetButtons(config, state.hasUpload);
         constants.features.forEach(function (pair) {
           PV.featureThumb(byId("feature-thumb-" + pair[0]), pair[0], setup.domain);
+          // an upload's column names come from its file: text only, never markup
+          byId("feature-name-" + pair[0]).textContent = setup.feature_labels[pair[0]];
         });
       }
     }

@@ -62,8 +62,9 @@
         colour = function (index, out) { return paint(result.output, index, out); };
       }
       V.paintGrid(byId("heatmap"), density, colour);
-      byId("heatmap-caption").textContent = caption + "; X1 from " + P.domain[0][0] +
-        " to " + P.domain[0][1] + ", X2 from " + P.domain[1][0] + " to " + P.domain[1][1];
+      byId("heatmap-caption").textContent = caption + "; " + P.featureLabels.x + " from " +
+        P.domain[0][0] + " to " + P.domain[0][1] + ", " + P.featureLabels.y + " from " +
+        P.domain[1][0] + " to " + P.domain[1][1];
       drawThumbs(rowOf);
       drawPoints(scale);
       drawLegend(output, scale, hovered);

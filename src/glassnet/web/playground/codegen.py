@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassnet.web.playground.datasets import feature_labels
+
 __all__ = ["DATA_FILE", "glassnet_code"]
 
 #: The name the page gives the downloaded data, which the script of an upload reads.
@@ -55,6 +57,7 @@ def glassnet_code(session: Any) -> str:
         f"# {config['train_percent']}% of the points train the network, the rest test it",
         "train = np.zeros(len(points), dtype=bool)",
         f"train[rng.permutation(len(points))[:{n_train}]] = True",
+        f"# the inputs: {', '.join(feature_labels(config['features'], session.names))}",
         f"x = feature_matrix(points, {config['features']!r}).astype('float32')",
         f"y = {_targets(plan)}",
         "",

@@ -10,7 +10,8 @@ interleaved spirals; a tilted plane and six Gaussian bumps to regress. glassnet
 adds four Gaussian clouds and a three-armed spiral, for softmax outputs.
 
 :func:`parse_csv` reads an uploaded CSV of two numeric columns and a label,
-refusing with a message a person can act on anything else.
+refusing with a message a person can act on anything else; a header's first two
+names replace X1 and X2 in :func:`feature_labels`.
 
 >>> import numpy as np
 >>> points, labels = generate("circle", 500, 0.0, np.random.default_rng(0))
@@ -25,8 +26,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable
-from typing import Any
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -36,6 +38,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_ROWS",
     "UploadError",
+    "feature_labels",
     "feature_matrix",
     "generate",
     "parse_csv",
@@ -49,6 +52,8 @@ DOMAIN = ((-6.0, 6.0), (-6.0, 6.0))
 MAX_UPLOAD_BYTES = 1_000_000
 MAX_UPLOAD_ROWS = 5000
 MAX_UPLOAD_CLASSES = 8
+#: An uploaded column name is cut to this many characters.
+MAX_NAME_LENGTH = 40
 
 #: How the page labels each feature.
 FEATURE_LABELS = {
@@ -59,6 +64,16 @@ FEATURE_LABELS = {
     "x_times_y": "X1X2",
     "sin_x": "sin(X1)",
     "sin_y": "sin(X2)",
+}
+#: The same labels for columns with names ({0} the first's, {1} the second's).
+_NAMED_LABELS = {
+    "x": "{0}",
+    "y": "{1}",
+    "x_squared": "{0}²",
+    "y_squared": "{1}²",
+    "x_times_y": "{0}·{1}",
+    "sin_x": "sin({0})",
+    "sin_y": "sin({1})",
 }
 _FEATURES: dict[str, Callable[[Any, Any], Any]] = {
     "x": lambda x, y: x,
@@ -73,6 +88,29 @@ _FEATURES: dict[str, Callable[[Any, Any], Any]] = {
 
 class UploadError(ValueError):
     """An uploaded CSV the playground cannot use; the message says why."""
+
+
+def feature_labels(
+    features: Iterable[str], names: Sequence[str] | None = None
+) -> list[str]:
+    """How the page names ``features``: :data:`FEATURE_LABELS`, or after ``names``.
+
+    ``names`` is the data's two column names (as :func:`parse_csv` returns them),
+    or None for X1 and X2.
+
+    >>> feature_labels(["x", "x_times_y"])
+    ['X1', 'X1X2']
+    >>> feature_labels(["x", "y_squared", "x_times_y", "sin_y"], ["weight", "height"])
+    ['weight', 'height²', 'weight·height', 'sin(height)']
+    """
+    if names is None:
+        return [FEATURE_LABELS[name] for name in features]
+    if isinstance(names, str) or len(names) != 2:
+        raise ValueError(
+            f"names must be the two columns' names, as ['weight', 'height']; "
+            f"received {names!r:.80}"
+        )
+    return [_NAMED_LABELS[name].format(*names) for name in features]
 
 
 def feature_matrix(points: Any, features: list[str]) -> Any:
@@ -196,11 +234,20 @@ def thumbnails(n: int = 200) -> dict[str, list[list[float]]]:
     return result
 
 
-def to_csv(points: Any, labels: Any, split: Any, classes: list[str] | None) -> str:
-    """The data as CSV text: ``x,y,label,split`` (``train`` or ``test``)."""
+def to_csv(
+    points: Any,
+    labels: Any,
+    split: Any,
+    classes: list[str] | None,
+    names: list[str] | None = None,
+) -> str:
+    """The data as CSV text: ``x,y,label,split`` (``train`` or ``test``).
+
+    ``names``, an upload's column names, replace ``x`` and ``y`` in the header.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["x", "y", "label", "split"])
+    writer.writerow([*(names or ["x", "y"]), "label", "split"])
     for (x, y), label, is_train in zip(points, labels, split, strict=True):
         shown = classes[int(label)] if classes is not None else repr(float(label))
         writer.writerow(
@@ -209,8 +256,22 @@ def to_csv(points: Any, labels: Any, split: Any, classes: list[str] | None) -> s
     return out.getvalue()
 
 
-def parse_csv(data: bytes) -> tuple[Any, Any, str, list[str] | None]:
-    """An uploaded CSV as ``(points, labels, kind, classes)``.
+@overload
+def parse_csv(data: bytes) -> tuple[Any, Any, str, list[str] | None]: ...
+
+
+@overload
+def parse_csv(
+    data: bytes, *, with_names: Literal[True]
+) -> tuple[Any, Any, str, list[str] | None, list[str] | None]: ...
+
+
+def parse_csv(data: bytes, *, with_names: bool = False) -> tuple[Any, ...]:
+    """An uploaded CSV as ``(points, labels, kind, classes)``, and ``names`` after
+    them with ``with_names=True``.
+
+    (Four values by default: the scripts the playground generated for uploads
+    before it read column names unpack four.)
 
     The file needs two numeric columns (x and y) and a label column, after an
     optional header; a ``split`` column (as :func:`to_csv` writes) is ignored.
@@ -218,10 +279,18 @@ def parse_csv(data: bytes) -> tuple[Any, Any, str, list[str] | None]:
     classification (``classes`` lists them); other numbers a regression. Raises
     :class:`UploadError` with the reason otherwise.
 
-    >>> text = b"x,y,label\\n0,1,cat\\n1,0,dog\\n2,2,cat\\n3,1,dog\\n"
+    ``names`` is the header's first two names, None without a header. They come
+    from the file, so they are cleaned: spaces trimmed and collapsed, control
+    characters dropped, cut to 40 characters; a blank, numeric or repeated name
+    becomes X1 or X2 (None if both do). They are text, never markup.
+
+    >>> text = b"weight,height,label\\n0,1,cat\\n1,0,dog\\n2,2,cat\\n3,1,dog\\n"
     >>> points, labels, kind, classes = parse_csv(text)
     >>> points[:2].tolist(), labels.tolist(), kind, classes
     ([[0.0, 1.0], [1.0, 0.0]], [0, 1, 0, 1], 'classification', ['cat', 'dog'])
+    >>> hostile = text.replace(b"weight,height", b" ,<b>x</b>")
+    >>> parse_csv(text, with_names=True)[4], parse_csv(hostile, with_names=True)[4]
+    (['weight', 'height'], ['X1', '<b>x</b>'])
     >>> parse_csv(b"1\\n2\\n3\\n4\\n")
     Traceback (most recent call last):
     ...
@@ -247,7 +316,9 @@ def parse_csv(data: bytes) -> tuple[Any, Any, str, list[str] | None]:
         ]
     except csv.Error as error:
         raise UploadError(f"The file is not a readable CSV: {error}.") from None
+    names = None
     if rows and not _is_number(rows[0][0]) and not _is_number(rows[0][-1]):
+        names = _column_names(rows[0])
         rows = rows[1:]  # a header
     if len(rows) < 4:
         raise UploadError(
@@ -274,7 +345,29 @@ def parse_csv(data: bytes) -> tuple[Any, Any, str, list[str] | None]:
                 )
             points[number - 1, column] = value
         raw_labels.append(row[2].strip()[:100])
-    return (points, *_labels(raw_labels))
+    parsed = (points, *_labels(raw_labels))
+    return (*parsed, names) if with_names else parsed
+
+
+def _column_names(header: list[str]) -> list[str] | None:
+    """The header's first two names, cleaned; X1 or X2 for one that is unusable."""
+    first, second = (_clean_name(cell) for cell in [*header, "", ""][:2])
+    first = first or "X1"
+    if not second or second == first:
+        second = "X2"
+    if second == first:  # a header such as "X2,X2"
+        first = "X1"
+    return None if [first, second] == ["X1", "X2"] else [first, second]
+
+
+def _clean_name(text: str) -> str:
+    """A name as the page shows it, or "" for none: one line, no control characters."""
+    # split() also breaks on line and paragraph separators; category C drops the
+    # control and bidirectional-override characters that could disguise a name
+    words = " ".join(text.split())
+    name = "".join(c for c in words if unicodedata.category(c)[0] != "C")
+    name = name[:MAX_NAME_LENGTH].strip()
+    return "" if _is_number(name) else name
 
 
 def _is_number(text: str) -> bool:

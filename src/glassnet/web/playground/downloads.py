@@ -21,7 +21,7 @@ from glassnet.web.export_html import render_html
 from glassnet.web.playground.codegen import DATA_FILE, glassnet_code
 from glassnet.web.playground.datasets import (
     DOMAIN,
-    FEATURE_LABELS,
+    feature_labels,
     feature_matrix,
     to_csv,
 )
@@ -34,7 +34,13 @@ DOWNLOADS = ("data", "keras", "html", "code")
 def download(session: Any, what: str) -> dict[str, Any]:
     """The file message for ``what`` (one of :data:`DOWNLOADS`)."""
     if what == "data":
-        text = to_csv(session.points, session.labels, session.is_train, session.classes)
+        text = to_csv(
+            session.points,
+            session.labels,
+            session.is_train,
+            session.classes,
+            session.names,
+        )
         return _message(DATA_FILE, "text/csv", text.encode("utf-8"))
     if what == "keras":
         with tempfile.TemporaryDirectory() as folder:
@@ -48,7 +54,7 @@ def download(session: Any, what: str) -> dict[str, Any]:
         html = render_html(
             session.model,
             data=(feature_matrix(session.points, features), session.labels),
-            feature_names=[FEATURE_LABELS[name] for name in features],
+            feature_names=feature_labels(features, session.names),
             class_names=session.classes,
             task=session.plan.task,
             domain=[list(DOMAIN[0]), list(DOMAIN[1])]

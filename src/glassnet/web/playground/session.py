@@ -29,10 +29,10 @@ from glassnet import losses
 from glassnet.losses import Loss
 from glassnet.web.model_json import model_to_json
 from glassnet.web.playground.building import Plan
-from glassnet.web.playground.config import clean_config, default_config
+from glassnet.web.playground.config import FEATURES, clean_config, default_config
 from glassnet.web.playground.datasets import (
     DOMAIN,
-    FEATURE_LABELS,
+    feature_labels,
     feature_matrix,
     generate,
     parse_csv,
@@ -52,7 +52,8 @@ class Session:
 
     def __init__(self, seed: int = 0) -> None:
         self.config = default_config(seed)
-        self.upload: tuple[Any, Any, str, list[str] | None] | None = None
+        #: An upload as parse_csv returns it: (points, labels, kind, classes, names).
+        self.upload: tuple[Any, Any, str, Any, Any] | None = None
         self.generation = 0
         self.reset()
 
@@ -65,14 +66,14 @@ class Session:
         config = self.config
         rng = np.random.default_rng(config["data_seed"])
         if config["dataset"] == "upload" and self.upload is not None:
-            points, labels, kind, classes = self.upload
+            points, labels, kind, classes, names = self.upload
         else:
             dataset = config["dataset"]
             points, labels = generate(
                 dataset, sample_count(dataset), config["noise"] / 100, rng
             )
             kind = config["problem"]
-            classes = None
+            classes, names = None, None
             if kind == "classification":
                 classes = [str(k) for k in range(int(labels.max()) + 1)]
         n = len(points)
@@ -81,6 +82,8 @@ class Session:
         self.is_train[rng.permutation(n)[:n_train]] = True
         self.points, self.labels, self.classes = points, labels, classes
         self.kind = kind
+        #: The data's column names (an upload's header), None for X1 and X2.
+        self.names = names
         if config["dataset"] == "upload":
             low, high = points.min(axis=0), points.max(axis=0)
             margin = np.maximum(0.1 * (high - low), 0.5)
@@ -120,7 +123,7 @@ class Session:
 
     def use_upload(self, data: bytes) -> None:
         """Train on an uploaded CSV from now on (raises UploadError, changing nothing)."""
-        parsed = parse_csv(data)
+        parsed = parse_csv(data, with_names=True)
         self.upload = parsed
         self.config, _ = clean_config({"dataset": "upload"}, self.config, parsed[2])
         self.reset()
@@ -218,7 +221,10 @@ class Session:
             "generation": self.generation,
             "config": self.config,
             "model": self.model_json(),
-            "features": [FEATURE_LABELS[name] for name in self.config["features"]],
+            "features": feature_labels(self.config["features"], self.names),
+            "feature_labels": dict(
+                zip(FEATURES, feature_labels(FEATURES, self.names), strict=True)
+            ),
             "classes": self.classes,
             "domain": self.domain,
             "data": {
