@@ -233,6 +233,19 @@ def test_an_uploads_names_reach_the_page_the_downloads_and_the_code() -> None:
     )
 
 
+def test_an_uploads_model_page_shows_the_uploads_range() -> None:
+    session = Session(seed=3)
+    rows = "".join(f"{150 + 10 * k},{60 + k},{k % 2}\n" for k in range(8))
+    session.use_upload(f"weight,height,sex\n{rows}".encode())
+    session.apply({"features": ["x", "y"]})
+    html = base64.b64decode(download(session, "html")["base64"]).decode()
+    block = re.search(r'id="glassnet-page">(.*?)</script>', html, re.S)
+    assert block is not None
+    domain = json.loads(block.group(1))["ranges"]
+    assert domain == session.domain  # the data's range, not the Playground's [-6, 6]
+    assert domain[0][0] < 150 and domain[0][1] > 220 and domain[1][0] < 60
+
+
 def test_same_seed_same_initial_loss_and_same_training() -> None:
     first, second = Session(seed=11), Session(seed=11)
     assert first.loss_train == second.loss_train

@@ -20,7 +20,6 @@ from typing import Any
 from glassnet.web.export_html import render_html
 from glassnet.web.playground.codegen import DATA_FILE, glassnet_code
 from glassnet.web.playground.datasets import (
-    DOMAIN,
     feature_labels,
     feature_matrix,
     to_csv,
@@ -57,9 +56,8 @@ def download(session: Any, what: str) -> dict[str, Any]:
             feature_names=feature_labels(features, session.names),
             class_names=session.classes,
             task=session.plan.task,
-            domain=[list(DOMAIN[0]), list(DOMAIN[1])]
-            if features == ["x", "y"]
-            else None,
+            # the page's own heatmap extent: the upload's range, or the Playground's
+            domain=session.domain if features == ["x", "y"] else None,
             title="glassnet playground model",
         )
         return _message("playground.html", "text/html", html.encode("utf-8"))
