@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -246,6 +247,10 @@ def test_an_uploads_column_names_label_the_page_as_text(
     assert inputs == ["weight", hostile]
     caption = page.inner_text("#heatmap-caption")
     assert "; weight from " in caption and f", {hostile} from " in caption
+    # the upload's range, to four significant digits (not -2.4899999999999998)
+    bounds = re.findall(r" (?:from|to) (-?[0-9.e+-]+)", caption)
+    digits = [b.lstrip("-").replace(".", "").lstrip("0") for b in bounds]
+    assert len(bounds) == 4 and all(len(d) <= 4 for d in digits), caption
     # shown as text: no element made of the name, nothing run
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     markup = page.evaluate("document.getElementById('feature-name-y').innerHTML")

@@ -62,9 +62,14 @@
         colour = function (index, out) { return paint(result.output, index, out); };
       }
       V.paintGrid(byId("heatmap"), density, colour);
+      // an upload's range with its margin is any float (-0.6000000000000001): four
+      // significant digits say where the heatmap ends
+      var d = P.domain.map(function (pair) {
+        return pair.map(function (v) { return String(Number(v.toPrecision(4))); });
+      });
       byId("heatmap-caption").textContent = caption + "; " + P.featureLabels.x + " from " +
-        P.domain[0][0] + " to " + P.domain[0][1] + ", " + P.featureLabels.y + " from " +
-        P.domain[1][0] + " to " + P.domain[1][1];
+        d[0][0] + " to " + d[0][1] + ", " + P.featureLabels.y + " from " + d[1][0] +
+        " to " + d[1][1];
       drawThumbs(rowOf);
       drawPoints(scale);
       drawLegend(output, scale, hovered);
