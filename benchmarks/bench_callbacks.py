@@ -44,7 +44,7 @@ if __name__ == "__main__" and any(
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench_train as bt  # the workloads and their data
+from dense_workloads import build_glassnet, make_data, make_workloads  # bench_train's
 
 
 def make_callback() -> Any:
@@ -82,13 +82,13 @@ def logs_only(model: Any, x: Any, y: Any, batch_size: int, epochs: int) -> float
 
 
 def measure(name: str, rounds: int, quick: bool) -> dict[str, Any]:
-    workloads = {w.name: w for w in bt.make_workloads(quick)}
+    workloads = {w.name: w for w in make_workloads(quick)}
     w = workloads[name]
-    x, y = bt.make_data(w)
+    x, y = make_data(w)
     if name == "medium":
         x, y = x[:8192], y[:8192]
     epochs = {"tiny": 100 if quick else 400, "small": 1 if quick else 3}.get(name, 1)
-    model = bt.build_glassnet(w)
+    model = build_glassnet(w)
     callback = make_callback()
     model.fit(x, y, batch_size=w.batch_size, epochs=1, verbose=0)  # warm up
     times: dict[str, list[float]] = {"plain": [], "batch callback": [], "logs": []}

@@ -44,7 +44,8 @@ epoch) in order, one pass. Peers, each in its own persistent process:
   buffer, one transposing copy to (N*OH*OW, kh*kw*C), one GEMM; backward
   ``dW = col.T @ dz``, ``db``, and ``dx`` by one batched GEMM and kh*kw slice-adds).
 
-What is measured, and how (the machinery is bench_train.py's, imported from it):
+What is measured, and how (the machinery is bench_train.py's, imported from
+timed_rounds.py and driver.py):
 
 - Samples per second of each chunk, timed inside the peer's process: gathering
   the chunk's rows, every step, and for JAX waiting for the queued work
@@ -52,7 +53,7 @@ What is measured, and how (the machinery is bench_train.py's, imported from it):
   first (JAX and Keras compile there), then every peer's arrays are checked to be
   float32. Chunks: 4 epochs of C1, 1 epoch of C2.
 - Chunks alternate peer by peer in rounds, the first peer rotating; before each,
-  the driver waits for an idle machine (bench_train's QuietGate), and every ratio
+  the driver waits for an idle machine (timed_rounds.QuietGate), and every ratio
   is the median over the quiet rounds of that round's ratio (min-max in brackets).
 - Threads: each thread count runs separately. Every process gets
   ``OMP/OPENBLAS/MKL_NUM_THREADS`` before it imports anything, then
@@ -90,8 +91,8 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench_train as bt  # the worker pipe, the quiet gate, interleaving, medians
 import driver
+import timed_rounds  # the worker pipe, the quiet gate, interleaving, medians
 from conv_workloads import (
     ConvWorkload,
     initial_weights,
@@ -99,6 +100,7 @@ from conv_workloads import (
     make_data,
     make_workloads,
 )
+from dense_report import cpu_name  # the machine line's CPU, as bench_train's
 from driver import blas_kernels, worker_env  # the workers' environment, BLAS report
 
 PEERS = ("glassnet", "torch", "torch_cl", "torch_fused", "jax", "keras", "numpy")
@@ -157,14 +159,14 @@ def run_worker(name: str, threads: int, path: str) -> None:
     """Serve the driver's commands, one JSON line in, one JSON line out."""
     import numpy as np
 
-    bt.limit_threads(threads, torch=name.startswith("torch"))
+    driver.limit_threads(threads, torch=name.startswith("torch"))
     with np.load(path) as npz:
         data = {key: npz[key] for key in npz.files}
     w = ConvWorkload(**json.loads(str(data.pop("workload"))))
     x, y = data.pop("x"), data.pop("y")
     weights = [data[f"w{i}"] for i in range(len(data))]
-    bt.reset_peak_memory()
-    baseline_kb = bt.memory_kb("VmRSS")
+    driver.reset_peak_memory()
+    baseline_kb = driver.memory_kb("VmRSS")
     peer = make_peer(name, w, weights)
     prepared = peer.prepare(x)
     layer_calls: dict[int, Any] = {}
@@ -193,7 +195,7 @@ def run_worker(name: str, threads: int, path: str) -> None:
             p = np.asarray(peer.predictions(x), dtype=np.float64)
             picked = np.clip(p[np.arange(len(y)), y], 1e-12, None)
             reply = {
-                "peak_rss_mb": bt.memory_kb("VmHWM") / 1024,
+                "peak_rss_mb": driver.memory_kb("VmHWM") / 1024,
                 "start_rss_mb": baseline_kb / 1024,
                 "loss": float(-np.mean(np.log(picked))),
                 "accuracy": float(np.mean(p.argmax(axis=1) == y)),
@@ -222,8 +224,13 @@ def run_workload(
     peers: tuple[str, ...],
     quick: bool = False,
 ) -> dict[str, Any]:
-    gate = bt.QuietGate(threads, 0.0 if quick else bt.BUDGET)  # quick: never wait
-    workers = {name: bt.PeerWorker(name, threads, path, gate, script=__file__) for name in peers}
+    gate = timed_rounds.QuietGate(
+        threads, 0.0 if quick else timed_rounds.BUDGET
+    )  # quick: never wait
+    workers = {
+        name: timed_rounds.PeerWorker(name, threads, path, gate, script=__file__)
+        for name in peers
+    }
     layer_peers = tuple(name for name in LAYER_PEERS if name in peers)
     try:
         for name, worker in workers.items():  # warm-up: compilation, caches
@@ -232,7 +239,7 @@ def run_workload(
             if dtypes != ["float32"]:
                 raise SystemExit(f"{name} trains {w.name} in {dtypes}, not float32")
             worker.trained.clear()
-        seconds, quiet = bt.interleave(workers, peers, rounds, op="train")
+        seconds, quiet = timed_rounds.interleave(workers, peers, rounds, op="train")
         layer_rounds = 1 if quick else max(3, rounds // 2)
         layers = measure_layers(workers, layer_peers, w, layer_rounds, quick)
         reports = {name: workers[name].ask(op="report") for name in peers}
@@ -242,7 +249,7 @@ def run_workload(
     rates = {name: [w.chunk_samples / s for s in seconds[name]] for name in peers}
     cpu_share = {
         name: statistics.median(
-            bt.clean(
+            timed_rounds.clean(
                 [r["cpu_seconds"] / r["seconds"] for r in workers[name].trained], quiet
             )
         )
@@ -256,7 +263,8 @@ def run_workload(
         "rounds": rounds,
         "quiet_rounds": sum(quiet),
         "samples_per_s": {
-            name: statistics.median(bt.clean(v, quiet)) for name, v in rates.items()
+            name: statistics.median(timed_rounds.clean(v, quiet))
+            for name, v in rates.items()
         },
         "rounds_samples_per_s": rates,
         "rounds_quiet": quiet,
@@ -280,11 +288,11 @@ def ratio(
 ) -> dict[str, float]:
     """Median (min, max) over the (quiet) rounds of ``values[a] / values[b]``."""
     per_round = [x / y for x, y in zip(values[a], values[b], strict=True)]
-    return bt.summarize(bt.clean(per_round, quiet))
+    return timed_rounds.summarize(timed_rounds.clean(per_round, quiet))
 
 
 def measure_layers(
-    workers: dict[str, bt.PeerWorker],
+    workers: dict[str, timed_rounds.PeerWorker],
     peers: tuple[str, ...],
     w: ConvWorkload,
     rounds: int,
@@ -298,7 +306,7 @@ def measure_layers(
     for index, (spec, shape_in, shape_out) in enumerate(layer_shapes(w)):
         if spec[0] not in ("conv", "pool"):
             continue
-        seconds, quiet = bt.interleave(
+        seconds, quiet = timed_rounds.interleave(
             workers, peers, rounds, op="layer", index=index, **timing
         )
         row: dict[str, Any] = {
@@ -307,7 +315,7 @@ def measure_layers(
             "input": [w.batch_size, *shape_in],
             "output": [w.batch_size, *shape_out],
             "seconds": {
-                name: statistics.median(bt.clean(v, quiet))
+                name: statistics.median(timed_rounds.clean(v, quiet))
                 for name, v in seconds.items()
             },
         }
@@ -370,7 +378,7 @@ def format_tables(rows: list[dict[str, Any]], peers: tuple[str, ...]) -> str:
                 f"| {row['workload']} | {row['threads']} | {layer['layer']}: "
                 f"{layer['kind']} | {shapes} | "
                 + " | ".join(times)
-                + f" | {bt.ratio_text(vs) if vs else '-'} |"
+                + f" | {timed_rounds.ratio_text(vs) if vs else '-'} |"
             )
     return "\n".join(lines)
 
@@ -398,7 +406,7 @@ def machine_line(v: dict[str, str], rows: list[dict[str, Any]]) -> str:
     )
     forced = os.environ.get("OPENBLAS_CORETYPE")
     return (
-        f"{bt.cpu_name()}, {os.cpu_count()} CPUs, Python {v['python']}, NumPy "
+        f"{cpu_name()}, {os.cpu_count()} CPUs, Python {v['python']}, NumPy "
         f"{v['numpy']}; BLAS in the workers: {', '.join(blas) or 'none reported'}"
         + (
             f" (OPENBLAS_CORETYPE={forced} here, unset in the workers)"

@@ -40,14 +40,14 @@ network. Peers, each in its own persistent process:
 - ``keras``: Keras 3 on the JAX backend, ``fit`` per chunk like glassnet.
 
 What is measured, and how (the machinery is bench_train.py's and bench_conv.py's,
-imported from them):
+imported from timed_rounds.py, driver.py and bench_conv.py):
 
 - Samples (sequences) per second of each chunk, timed inside the peer's process:
   gathering the chunk's rows, every step, and for JAX waiting for the queued work
   before the clock stops. The first step (JAX and Keras compile there) and one
   warm-up chunk run first; then every peer's arrays are checked to be float32.
 - Chunks alternate peer by peer in rounds, the first peer rotating; before each,
-  the driver waits for an idle machine (bench_train's QuietGate), and every ratio is
+  the driver waits for an idle machine (timed_rounds.QuietGate), and every ratio is
   the median over the quiet rounds of that round's ratio (min-max in brackets).
   At one thread the same ratios are also given by CPU time (samples per CPU-second
   of each chunk, every thread of the process): what a peer computes per second of
@@ -82,8 +82,8 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench_train as bt  # the worker pipe, the quiet gate, interleaving, medians
 import driver
+import timed_rounds  # the worker pipe, the quiet gate, interleaving, medians
 from bench_conv import machine_line, ratio, time_layer, versions  # the same rules
 from driver import blas_kernels  # the BLAS report (PeerWorker sets the environment)
 from rnn_workloads import RnnWorkload, initial_weights, make_data, make_workloads
@@ -123,14 +123,14 @@ def run_worker(name: str, threads: int, path: str) -> None:
     """Serve the driver's commands, one JSON line in, one JSON line out."""
     import numpy as np
 
-    bt.limit_threads(threads, torch=name == "torch")
+    driver.limit_threads(threads, torch=name == "torch")
     with np.load(path) as npz:
         data = {key: npz[key] for key in npz.files}
     w = RnnWorkload(**json.loads(str(data.pop("workload"))))
     x, y = data.pop("x"), data.pop("y")
     weights = [data[f"w{i}"] for i in range(len(data))]
-    bt.reset_peak_memory()
-    baseline_kb = bt.memory_kb("VmRSS")
+    driver.reset_peak_memory()
+    baseline_kb = driver.memory_kb("VmRSS")
     peer = make_peer(name, w, weights)
     prepared = peer.prepare(x)
     layer_call = None
@@ -161,7 +161,7 @@ def run_worker(name: str, threads: int, path: str) -> None:
         elif command["op"] == "report":
             p = np.asarray(peer.predictions(prepared), dtype=np.float64)
             reply = {
-                "peak_rss_mb": bt.memory_kb("VmHWM") / 1024,
+                "peak_rss_mb": driver.memory_kb("VmHWM") / 1024,
                 "start_rss_mb": baseline_kb / 1024,
                 "loss": cross_entropy(p, y),
                 "accuracy": float(np.mean(p.argmax(axis=-1) == y)),
@@ -209,8 +209,13 @@ def run_workload(
     peers: tuple[str, ...],
     quick: bool = False,
 ) -> dict[str, Any]:
-    gate = bt.QuietGate(threads, 0.0 if quick else bt.BUDGET)  # quick: never wait
-    workers = {name: bt.PeerWorker(name, threads, path, gate, script=__file__) for name in peers}
+    gate = timed_rounds.QuietGate(
+        threads, 0.0 if quick else timed_rounds.BUDGET
+    )  # quick: never wait
+    workers = {
+        name: timed_rounds.PeerWorker(name, threads, path, gate, script=__file__)
+        for name in peers
+    }
     layer_peers = tuple(name for name in LAYER_PEERS if name in peers)
     try:
         first = {name: worker.ask(op="first_step") for name, worker in workers.items()}
@@ -225,7 +230,7 @@ def run_workload(
             if dtypes != ["float32"]:
                 raise SystemExit(f"{name} trains {w.name} in {dtypes}, not float32")
             worker.trained.clear()
-        seconds, quiet = bt.interleave(workers, peers, rounds, op="train")
+        seconds, quiet = timed_rounds.interleave(workers, peers, rounds, op="train")
         layer_rounds = 1 if quick else max(3, rounds // 2)
         layer = measure_layer(workers, layer_peers, layer_rounds, quick)
         reports = {name: workers[name].ask(op="report") for name in peers}
@@ -242,7 +247,7 @@ def run_workload(
     }
     cpu_share = {
         name: statistics.median(
-            bt.clean(
+            timed_rounds.clean(
                 [r["cpu_seconds"] / r["seconds"] for r in workers[name].trained], quiet
             )
         )
@@ -258,7 +263,8 @@ def run_workload(
         "quiet_rounds": sum(quiet),
         "first_step": losses,
         "samples_per_s": {
-            name: statistics.median(bt.clean(v, quiet)) for name, v in rates.items()
+            name: statistics.median(timed_rounds.clean(v, quiet))
+            for name, v in rates.items()
         },
         "rounds_samples_per_s": rates,
         "rounds_quiet": quiet,
@@ -283,7 +289,10 @@ def run_workload(
 
 
 def measure_layer(
-    workers: dict[str, bt.PeerWorker], peers: tuple[str, ...], rounds: int, quick: bool
+    workers: dict[str, timed_rounds.PeerWorker],
+    peers: tuple[str, ...],
+    rounds: int,
+    quick: bool,
 ) -> dict[str, Any]:
     """The recurrent layer alone, forward and backward, interleaved."""
     if not peers:
@@ -291,10 +300,13 @@ def measure_layer(
     timing = {"bursts": 2, "burst_seconds": 0.002} if quick else {
         "bursts": LAYER_BURSTS, "burst_seconds": BURST_SECONDS
     }  # fmt: skip
-    seconds, quiet = bt.interleave(workers, peers, rounds, op="layer", **timing)
+    seconds, quiet = timed_rounds.interleave(
+        workers, peers, rounds, op="layer", **timing
+    )
     row: dict[str, Any] = {
         "seconds": {
-            name: statistics.median(bt.clean(v, quiet)) for name, v in seconds.items()
+            name: statistics.median(timed_rounds.clean(v, quiet))
+            for name, v in seconds.items()
         }
     }
     if "glassnet" in peers and "torch" in peers:  # a speed ratio, like training's
@@ -338,7 +350,9 @@ def format_tables(rows: list[dict[str, Any]], peers: tuple[str, ...]) -> str:
             "|---|" + "---|" * len(others),
         ]
         for row in one_thread:
-            cells = [bt.ratio_text(row["cpu_ratio_vs_torch"][n]) for n in others]
+            cells = [
+                timed_rounds.ratio_text(row["cpu_ratio_vs_torch"][n]) for n in others
+            ]
             lines.append(f"| {row['workload']} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -381,7 +395,7 @@ def format_tables(rows: list[dict[str, Any]], peers: tuple[str, ...]) -> str:
             lines.append(
                 f"| {row['workload']} | {row['threads']} | {shape} | "
                 + " | ".join(times)
-                + f" | {bt.ratio_text(vs) if vs else '-'} |"
+                + f" | {timed_rounds.ratio_text(vs) if vs else '-'} |"
             )
     return "\n".join(lines)
 

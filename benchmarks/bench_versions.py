@@ -32,7 +32,25 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench_train as bt  # the workloads, the data and the quiet gate
+import dense_peers
+import dense_worker
+from dense_peers import GlassnetPeer, Peer
+from dense_workloads import (
+    SEED,
+    Workload,
+    build_glassnet,
+    make_workloads,
+    save_workload,
+)
+from timed_rounds import (  # the worker pipe, the quiet gate, rounds, medians
+    BUDGET,
+    QuietGate,
+    Worker,
+    clean,
+    interleave,
+    ratio_text,
+    summarize,
+)
 
 PEERS = ("base", "head", "functional")
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,11 +67,11 @@ def export_source(commit: str, folder: str) -> str:
     return os.path.join(folder, "src")
 
 
-def build_functional(w: bt.Workload) -> Any:
+def build_functional(w: Workload) -> Any:
     """The workload's network as a functional model: the same layers, called in turn."""
     import glassnet
 
-    sequential = bt.build_glassnet(w)
+    sequential = build_glassnet(w)
     inputs = glassnet.Input((w.units[0],))
     x = inputs
     for layer in sequential.layers:
@@ -61,36 +79,41 @@ def build_functional(w: bt.Workload) -> Any:
         config.pop("input_shape", None)
         config.pop("name", None)
         x = type(layer).from_config(config)(x)
-    model = glassnet.Model(inputs, x, seed=bt.SEED)
+    model = glassnet.Model(inputs, x, seed=SEED)
     model.compile(optimizer=sequential.optimizer, loss=sequential.loss)
     return model
 
 
-class FunctionalPeer(bt.GlassnetPeer):
-    def __init__(self, w: bt.Workload, weights: list[Any]) -> None:
+class FunctionalPeer(GlassnetPeer):
+    def __init__(self, w: Workload, weights: list[Any]) -> None:
         self.w, self.model = w, build_functional(w)
         self.model.set_weights(weights)
 
 
 def run_worker(name: str, threads: int, path: str) -> None:
     """A bench_train worker whose glassnet peer is this version's."""
-    original = bt.make_peer
+    original = dense_peers.make_peer
 
-    def make_peer(_: str, w: bt.Workload, data: dict[str, Any]) -> bt.Peer:
+    def make_peer(_: str, w: Workload, data: dict[str, Any]) -> Peer:
         weights = [data[f"w{i}"] for i in range(2 * (len(w.units) - 1))]
         if name == "functional":
             return FunctionalPeer(w, weights)
         return original("glassnet", w, data)
 
-    bt.make_peer = make_peer
-    bt.run_worker("glassnet", threads, path)
+    dense_worker.make_peer = make_peer  # the name run_worker calls
+    dense_worker.run_worker("glassnet", threads, path)
 
 
-class VersionWorker(bt.Worker):
+class VersionWorker(Worker):
     """A worker process importing glassnet from ``source``."""
 
     def __init__(
-        self, name: str, threads: int, path: str, gate: bt.QuietGate, source: str
+        self,
+        name: str,
+        threads: int,
+        path: str,
+        gate: QuietGate,
+        source: str,
     ) -> None:
         env = {
             k: v
@@ -109,16 +132,16 @@ class VersionWorker(bt.Worker):
 
 
 def compare(
-    w: bt.Workload, threads: int, rounds: int, path: str, sources: dict[str, str]
+    w: Workload, threads: int, rounds: int, path: str, sources: dict[str, str]
 ) -> dict[str, Any]:
-    gate = bt.QuietGate(threads, bt.BUDGET)
+    gate = QuietGate(threads, BUDGET)
     workers = {
         name: VersionWorker(name, threads, path, gate, sources[name]) for name in PEERS
     }
     try:
         for worker in workers.values():
             worker.ask(op="train", chunk=0)
-        seconds, quiet = bt.interleave(workers, PEERS, rounds, op="train")
+        seconds, quiet = interleave(workers, PEERS, rounds, op="train")
     finally:
         for worker in workers.values():
             worker.close()
@@ -126,7 +149,7 @@ def compare(
 
     def ratio(a: str, b: str) -> dict[str, float]:
         per_round = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
-        return bt.summarize(bt.clean(per_round, quiet))
+        return summarize(clean(per_round, quiet))
 
     return {
         "workload": w.name,
@@ -153,23 +176,27 @@ def main(argv: list[str] | None = None) -> None:
         return
     started = time.perf_counter()
     names = args.workloads.split(",")
-    chosen = [w for w in bt.make_workloads(False) if w.name in names]
+    chosen = [w for w in make_workloads(False) if w.name in names]
     rows = []
     with tempfile.TemporaryDirectory(prefix="glassnet-versions-") as folder:
         base_src = export_source(args.base, folder)
         head_src = str(ROOT / "src")
         sources = {"base": base_src, "head": head_src, "functional": head_src}
-        paths = {w.name: bt.save_workload(w, folder) for w in chosen}
+        paths = {w.name: save_workload(w, folder) for w in chosen}
         for count in threads:
             for w in chosen:
                 rows.append(compare(w, count, args.rounds, paths[w.name], sources))
-    print(f"glassnet (this tree) vs glassnet at {args.base}, median of per-round ratios")
-    print("| workload | threads | head / base | functional / Sequential | quiet rounds |")
+    print(
+        f"glassnet (this tree) vs glassnet at {args.base}, median of per-round ratios"
+    )
+    print(
+        "| workload | threads | head / base | functional / Sequential | quiet rounds |"
+    )
     print("|---|---|---|---|---|")
     for row in rows:
         print(
-            f"| {row['workload']} | {row['threads']} | {bt.ratio_text(row['head_vs_base'])}"
-            f" | {bt.ratio_text(row['functional_vs_head'])} | {row['quiet']}/{row['rounds']} |"
+            f"| {row['workload']} | {row['threads']} | {ratio_text(row['head_vs_base'])}"
+            f" | {ratio_text(row['functional_vs_head'])} | {row['quiet']}/{row['rounds']} |"
         )
     print(f"\n({time.perf_counter() - started:.0f} s)")
 

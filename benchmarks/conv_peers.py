@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import bench_train as bt
+import dense_peers
 import numpy as np
 from conv_workloads import SEED, ConvWorkload, layer_shapes, torch_weights
 
@@ -19,7 +19,7 @@ Array = Any
 
 
 class ConvPeer:
-    """What the worker asks of every peer (see bench_train.Peer for the dense one)."""
+    """What the worker asks of every peer (see dense_peers.Peer for the dense one)."""
 
     def prepare(self, x: Array) -> Array:
         """The (N, H, W, 1) images in this peer's layout, made once, untimed."""
@@ -79,7 +79,7 @@ def glassnet_layers(w: ConvWorkload) -> list[Any]:
     return layers
 
 
-class GlassnetPeer(bt.GlassnetPeer, ConvPeer):
+class GlassnetPeer(dense_peers.GlassnetPeer, ConvPeer):
     """``Sequential([Input, Conv2D, MaxPooling2D, ...])`` trained by ``fit``."""
 
     def __init__(self, w: ConvWorkload, weights: list[Array]) -> None:
@@ -124,7 +124,7 @@ class GlassnetPeer(bt.GlassnetPeer, ConvPeer):
 
 
 # -- PyTorch -----------------------------------------------------------------------
-class TorchPeer(bt.TorchPeer, ConvPeer):
+class TorchPeer(dense_peers.TorchPeer, ConvPeer):
     """``nn.Sequential`` of Conv2d/ReLU/MaxPool2d/Flatten/Linear, NCHW or channels_last.
 
     NCHW gets its data transposed to NCHW once, before any timing; channels_last

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import bench_train as bt
 import driver
+from dense_peers import Peer
+from dense_workloads import SEED, Workload
 
 Array = Any
 
 
-def jax_forward(w: bt.Workload) -> Any:
+def jax_forward(w: Workload) -> Any:
     """``forward(params, x) -> output`` for ``w``, written as a JAX user would.
 
     ``params`` is the flat list ``[W0, b0, W1, b1, ...]`` in glassnet's (and Keras')
@@ -40,7 +41,7 @@ def jax_forward(w: bt.Workload) -> Any:
     return forward
 
 
-class JaxPeer(bt.Peer):
+class JaxPeer(Peer):
     """One ``jax.jit``-compiled step: forward, loss, ``value_and_grad``, optax update.
 
     ``optax.sgd`` (with ``momentum`` when the workload has it: optax's trace
@@ -51,7 +52,7 @@ class JaxPeer(bt.Peer):
     does with ``randperm``.
     """
 
-    def __init__(self, w: bt.Workload, weights: list[Array]) -> None:
+    def __init__(self, w: Workload, weights: list[Array]) -> None:
         import jax
         import jax.numpy as jnp
         import numpy as np
@@ -83,7 +84,7 @@ class JaxPeer(bt.Peer):
         self.outputs = jax.jit(outputs)
         self.params = [jnp.asarray(a) for a in weights]
         self.state = optimizer.init(self.params)
-        self.rng = np.random.default_rng(bt.SEED)
+        self.rng = np.random.default_rng(SEED)
 
     def train(self, x: Array, y: Array, epochs: int) -> None:
         if self.w.loss != "mse":
@@ -114,7 +115,7 @@ class JaxPeer(bt.Peer):
         return np.concatenate([np.asarray(p) for p in parts])
 
 
-class KerasPeer(driver.KerasOnJaxState, bt.Peer):
+class KerasPeer(driver.KerasOnJaxState, Peer):
     """Keras 3 on the JAX backend: ``keras.Sequential`` of Dense layers, ``fit``.
 
     Keras' idiom as a user writes it, glassnet's twin: ``Dense(units,
@@ -125,7 +126,7 @@ class KerasPeer(driver.KerasOnJaxState, bt.Peer):
     shuffles each epoch).
     """
 
-    def __init__(self, w: bt.Workload, weights: list[Array]) -> None:
+    def __init__(self, w: Workload, weights: list[Array]) -> None:
         import keras
         from keras import layers
 

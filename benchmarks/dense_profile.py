@@ -86,32 +86,34 @@ def main() -> None:
     os.environ.update(
         driver.worker_env("jax" if args.xla else "glassnet", args.threads)
     )
-    import bench_train as bt
     import numpy  # noqa: F401  (loads OpenBLAS, for the kernel report below)
+    from dense_workloads import make_workloads
 
     print(f"{args.threads} thread(s); BLAS: {', '.join(driver.blas_kernels())}")
-    for w in bt.make_workloads(quick=False):
+    for w in make_workloads(quick=False):
         if w.name in args.workloads.split(","):
-            profile_workload(bt, w, args)
+            profile_workload(w, args)
 
 
-def step_calls(bt: Any, w: Any) -> tuple[dict[str, Any], int]:
+def step_calls(w: Any) -> tuple[dict[str, Any], int]:
     """The four timed calls on glassnet's model of ``w``, and its weight count."""
     import numpy as np
+    from dense_peers import FloorPeer
+    from dense_workloads import build_glassnet, make_data
 
     from glassnet import fused
     from glassnet.training import make_gradient_step, make_train_step
 
-    x, y = bt.make_data(w)
+    x, y = make_data(w)
     xb, yb = np.ascontiguousarray(x[: w.batch_size]), y[: w.batch_size]
-    model = bt.build_glassnet(w)
+    model = build_glassnet(w)
     model.fit(xb, yb, batch_size=w.batch_size, epochs=1, verbose=0)  # builds it
     step = make_train_step(model)
     gradients = make_gradient_step(model, model.loss)
     flat, optimizer = model.flat, model.optimizer
     params, grads = flat.trainable_params, flat.trainable_grads
     layout = flat.trainable_layout
-    floor = bt.FloorPeer(w, xb)
+    floor = FloorPeer(w, xb)
     calls = {
         "step": lambda: step(xb, yb),
         "gradients": lambda: gradients(xb, yb),
@@ -129,16 +131,17 @@ def step_calls(bt: Any, w: Any) -> tuple[dict[str, Any], int]:
     return calls, params.size
 
 
-def xla_calls(bt: Any, w: Any) -> dict[str, Any]:
+def xla_calls(w: Any) -> dict[str, Any]:
     """The JAX peer's step, the step's matmuls and the optax update, jitted."""
     import dense_jax
     import jax
     import numpy as np
     import optax
+    from dense_workloads import build_glassnet, make_data
 
-    x, y = bt.make_data(w)
+    x, y = make_data(w)
     xb, yb = np.ascontiguousarray(x[: w.batch_size]), y[: w.batch_size]
-    weights = bt.build_glassnet(w).get_weights()
+    weights = build_glassnet(w).get_weights()
     peer = dense_jax.JaxPeer(w, weights)
     jax_y = yb if w.loss == "mse" else yb.astype("int32")
 
@@ -211,12 +214,12 @@ def xla_calls(bt: Any, w: Any) -> dict[str, Any]:
 PER_QUEUE = ("jax steps, queued", "xla matmuls, looped")
 
 
-def profile_workload(bt: Any, w: Any, args: argparse.Namespace) -> None:
+def profile_workload(w: Any, args: argparse.Namespace) -> None:
     import numpy as np
 
-    calls, weights = step_calls(bt, w)
+    calls, weights = step_calls(w)
     if args.xla:
-        calls.update(xla_calls(bt, w))
+        calls.update(xla_calls(w))
     with np.errstate(over="ignore"):
         for call in calls.values():
             per_step(call, 5)

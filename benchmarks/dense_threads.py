@@ -18,7 +18,7 @@ workloads on one batch:
   transposed shapes excepted). Only larger products can use the second thread.
 
 Each timing is the mean per call over ``--steps`` calls (what training pays,
-stalls included). Before each round the machine must look idle (bench_train's
+stalls included). Before each round the machine must look idle (timed_rounds.py's
 ``busy_share``: at most 10% of both CPUs busy over 0.1 s, after 0.15 s for
 OpenBLAS's idle thread to stop spinning); the medians are over the quiet rounds
 when there are at least three, else over all rounds, and the header says which
@@ -65,12 +65,14 @@ def mean_per_call(call: Callable[[], Any], calls: int) -> float:
     return (time.perf_counter() - began) / calls
 
 
-def wait_idle(bt: Any, budget: float) -> bool:
+def wait_idle(budget: float) -> bool:
     """Wait (at most ``budget`` seconds) until the machine looks idle; say if it did."""
+    from timed_rounds import busy_share
+
     time.sleep(0.15)  # OpenBLAS's idle thread spins about 0.1 s after its last call
     end = time.time() + budget
     while time.time() < end:
-        if bt.busy_share(0.1) <= QUIET_SHARE:
+        if busy_share(0.1) <= QUIET_SHARE:
             return True
     return False
 
@@ -82,21 +84,23 @@ def product(a: Any, b: Any, out: Any) -> Callable[[], Any]:
     return lambda: np.matmul(a, b, out=out)
 
 
-def workload_calls(bt: Any, w: Any) -> dict[str, tuple[Callable[[], Any], int]]:
+def workload_calls(w: Any) -> dict[str, tuple[Callable[[], Any], int]]:
     """Every timed call of workload ``w``, with its multiply-adds (0: not a product)."""
     import numpy as np
+    from dense_peers import FloorPeer
+    from dense_workloads import build_glassnet, make_data
 
     from glassnet.training import make_gradient_step, make_train_step
 
-    x, y = bt.make_data(w)
+    x, y = make_data(w)
     xb, yb = np.ascontiguousarray(x[: w.batch_size]), y[: w.batch_size]
-    model = bt.build_glassnet(w)
+    model = build_glassnet(w)
     model.fit(xb, yb, batch_size=w.batch_size, epochs=1, verbose=0)  # builds it
     step, gradients = make_train_step(model), make_gradient_step(model, model.loss)
     flat, optimizer = model.flat, model.optimizer
     params, grads = flat.trainable_params, flat.trainable_grads
     layout = flat.trainable_layout
-    floor = bt.FloorPeer(w, xb)
+    floor = FloorPeer(w, xb)
     calls: dict[str, tuple[Callable[[], Any], int]] = {
         "step": (lambda: step(xb, yb), 0),
         "gradients": (lambda: gradients(xb, yb), 0),
@@ -124,17 +128,17 @@ def workload_calls(bt: Any, w: Any) -> dict[str, tuple[Callable[[], Any], int]]:
     return calls
 
 
-def time_workload(bt: Any, w: Any, args: argparse.Namespace) -> None:
+def time_workload(w: Any, args: argparse.Namespace) -> None:
     import threadpoolctl
 
-    calls = workload_calls(bt, w)
+    calls = workload_calls(w)
     controller = threadpoolctl.ThreadpoolController()
     times: dict[tuple[str, int], list[float]] = {
         (name, t): [] for name in calls for t in (1, 2)
     }
     quiet = []
     for r in range(args.rounds):
-        quiet.append(wait_idle(bt, args.budget))
+        quiet.append(wait_idle(args.budget))
         for threads in (1, 2) if r % 2 else (2, 1):
             controller.limit(limits=threads, user_api="blas")
             for name, (call, _) in calls.items():
@@ -169,17 +173,17 @@ def time_workload(bt: Any, w: Any, args: argparse.Namespace) -> None:
             f"({rest / median['step']:.0%} of the step)"
         )
     if args.contention:
-        time_contention(bt, calls["step"][0], args)
+        time_contention(calls["step"][0], args)
 
 
-def time_contention(bt: Any, step: Callable[[], Any], args: argparse.Namespace) -> None:
+def time_contention(step: Callable[[], Any], args: argparse.Namespace) -> None:
     """The step at 1 and 2 threads, alone and beside a busy loop on one CPU."""
     import threadpoolctl
 
     controller = threadpoolctl.ThreadpoolController()
     seconds: dict[tuple[int, bool], list[float]] = {}
     for r in range(args.rounds):
-        wait_idle(bt, args.budget)
+        wait_idle(args.budget)
         for busy in (False, True) if r % 2 else (True, False):
             loop = subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) if busy else None
             try:
@@ -210,15 +214,15 @@ def main() -> None:
 
     os.environ.clear()  # the workers' environment, before NumPy loads OpenBLAS
     os.environ.update(driver.worker_env("glassnet", 2))
-    import bench_train as bt
     import numpy as np
+    from dense_workloads import make_workloads
 
     print(f"BLAS: {', '.join(driver.blas_kernels())}; started at 2 threads")
 
     with np.errstate(over="ignore"):
-        for w in bt.make_workloads(quick=False):
+        for w in make_workloads(quick=False):
             if w.name in args.workloads.split(","):
-                time_workload(bt, w, args)
+                time_workload(w, args)
 
 
 if __name__ == "__main__":

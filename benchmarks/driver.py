@@ -1,9 +1,12 @@
 """What every benchmark driver here shares about its worker processes.
 
 bench_train.py, bench_conv.py and bench_rnn.py run each peer in its own process:
-``worker_env`` is that process's environment, and ``blas_kernels`` what it reports
-about the BLAS it loaded; ``check_first_step`` stops a run whose peers did not start
-from the same network.
+``worker_env`` is that process's environment, ``limit_threads`` limits its threads
+once, ``blas_kernels`` is what it reports about the BLAS it loaded and
+``memory_kb`` (after ``reset_peak_memory``) its memory; ``check_first_step`` stops a
+run whose peers did not start from the same network, and ``check_common_args``
+checks the command line they share. (timed_rounds.py holds the driver's side: the
+worker pipe, the quiet gate, interleaved rounds and their medians.)
 
 >>> env = worker_env("jax", 1)
 >>> env["PJRT_NPROC"], env["JAX_PLATFORMS"], "OPENBLAS_CORETYPE" in env
@@ -12,6 +15,8 @@ from the same network.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -79,6 +84,36 @@ def blas_kernels() -> list[str]:
     ]
 
 
+def memory_kb(field: str) -> int:
+    """A field of /proc/self/status in kB (VmHWM, VmRSS), 0 where unavailable."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak_memory() -> None:
+    """Make VmHWM start again from the current resident size (Linux >= 4.0)."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def limit_threads(threads: int, torch: bool) -> None:
+    # The parent set OMP/OPENBLAS/MKL_NUM_THREADS before this process imported
+    # anything; threadpoolctl and set_num_threads make sure of it, once.
+    import threadpoolctl
+
+    threadpoolctl.threadpool_limits(threads)
+    if torch:
+        import torch as torch_module
+
+        torch_module.set_num_threads(threads)
+
+
 def check_first_step(
     workload: str, threads: int, losses: dict[str, dict[str, float]], tolerance: float
 ) -> None:
@@ -110,6 +145,30 @@ def check_first_step(
         )
 
 
+def check_common_args(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, known: list[str]
+) -> None:
+    """Check --rounds, --threads and --workloads (bench_train's, and bench_conv's and
+    bench_rnn's through ``peer_arguments``).
+
+    Sets ``args.rounds`` (default 1 with --quick, else 12), ``args.thread_counts``
+    and ``args.workload_names``; a bad value ends in ``parser.error``.
+    """
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 12
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    try:
+        args.thread_counts = [int(t) for t in args.threads.split(",")]
+    except ValueError:
+        parser.error(f"--threads must look like 1,2; received {args.threads!r}")
+    if not args.thread_counts or min(args.thread_counts) < 1:
+        parser.error("--threads needs positive thread counts")
+    args.workload_names = args.workloads.split(",")
+    if not set(args.workload_names) <= set(known) or not args.workload_names:
+        parser.error(f"--workloads takes names from {','.join(known)}")
+
+
 def peer_arguments(
     description: str,
     workloads: list[str],
@@ -127,10 +186,6 @@ def peer_arguments(
     >>> args.peer_names, args.thread_counts, args.workload_names
     (('glassnet', 'torch'), [1], ['C1', 'C2'])
     """
-    import argparse
-
-    import bench_train as bt
-
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--rounds", type=int, default=None, help="timed rounds (default 12; 1 quick)"
@@ -150,7 +205,7 @@ def peer_arguments(
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    bt.check_common_args(parser, args, workloads)
+    check_common_args(parser, args, workloads)
     chosen = args.peers.split(",")
     if args.worker is None and (not set(chosen) <= set(peers) or "torch" not in chosen):
         parser.error(f"--peers takes names from {','.join(peers)}, torch among them")
@@ -186,7 +241,7 @@ def ratio_table(
     """``heading``, then a row per workload and thread count: glassnet's samples/s
     and each of ``others``' ratio to PyTorch's (``label(name)`` names its column),
     and how many rounds were quiet. The conv and RNN drivers' first table."""
-    import bench_train as bt
+    import timed_rounds  # it imports this module
 
     lines = [
         heading,
@@ -202,7 +257,7 @@ def ratio_table(
             row["workload"],
             str(row["threads"]),
             f"{glassnet:,.0f}" if glassnet is not None else "-",
-            *(bt.ratio_text(row["ratio_vs_torch"][name]) for name in others),
+            *(timed_rounds.ratio_text(row["ratio_vs_torch"][name]) for name in others),
             f"{row['quiet_rounds']} of {row['rounds']}",
         ]
         lines.append("| " + " | ".join(cells) + " |")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import bench_train as bt
+import dense_peers
 import numpy as np
 from rnn_workloads import (
     SEED,
@@ -71,7 +71,7 @@ def recurrent_weights(w: RnnWorkload, weights: list[Array]) -> list[Array]:
 
 
 # -- glassnet ----------------------------------------------------------------------------
-class GlassnetPeer(bt.GlassnetPeer, RnnPeer):
+class GlassnetPeer(dense_peers.GlassnetPeer, RnnPeer):
     """``Sequential([Input, (Embedding,) LSTM or GRU, Dense])`` trained by ``fit``."""
 
     def __init__(self, w: RnnWorkload, weights: list[Array]) -> None:
