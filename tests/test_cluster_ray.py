@@ -5,7 +5,8 @@ The callback's own behaviour is tested without Ray (a reporter of our own takes
 Tune's place). With Ray installed (``pip install "glassnet[ray]"``), a local Ray
 bound to the loopback interface (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` makes
 every Ray process listen on 127.0.0.1) runs the search and a Tune experiment;
-without Ray those tests are skipped with a message.
+without Ray those tests are skipped with a message, except under CI (which installs
+Ray), where they fail.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from test_cluster_support import (
     check_process_tree_listens_on_loopback,
     classification_data,
     deadline,
+    missing_engine,
 )
 
 from glassnet.callbacks import TuneReport
@@ -151,7 +153,7 @@ def _tune_trial(config):
 @pytest.fixture(scope="module")
 def ray_session():
     if not HAS_RAY:
-        pytest.skip(_NO_RAY)
+        missing_engine(_NO_RAY)
     # Every Ray process listens on 127.0.0.1 only; read when ray is imported.
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     import ray
@@ -241,3 +243,12 @@ def test_tune_receives_each_epoch_of_each_trial(ray_session, tmp_path):
         assert list(reported["mae"]) == local.history["mae"]
     best = results.get_best_result()
     assert best.metrics["loss"] == min(r.metrics["loss"] for r in results)
+
+
+def test_a_missing_engine_fails_under_ci_and_is_skipped_elsewhere(monkeypatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the cluster tests"):
+        missing_engine("Ray is not installed")
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="Ray is not installed"):
+        missing_engine("Ray is not installed")

@@ -6,7 +6,7 @@ table in NumPy batches. The test runs the recipe on ``local[2]`` (two executor
 threads, every socket on 127.0.0.1) and compares the scores with
 ``model.predict`` here. It needs PySpark and a Java runtime
 (``pip install "glassnet[spark]"`` plus a JDK 17 or newer); without them it is
-skipped with a message.
+skipped with a message, except under CI (which installs both), where it fails.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ import warnings
 
 import numpy as np
 import pytest
-from test_cluster_support import check_process_tree_listens_on_loopback, deadline
+from test_cluster_support import (
+    check_process_tree_listens_on_loopback,
+    deadline,
+    missing_engine,
+)
 
 from glassnet.layers import Dense
 from glassnet.models import Sequential
@@ -27,15 +31,13 @@ from glassnet.models import Sequential
 pytestmark = pytest.mark.cluster
 
 if importlib.util.find_spec("pyspark") is None:
-    pytest.skip(
-        'PySpark is not installed: pip install "glassnet[spark]" runs this test',
-        allow_module_level=True,
+    missing_engine(
+        'PySpark is not installed: pip install "glassnet[spark]" runs this test'
     )
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-    pytest.skip(
+    missing_engine(
         "Spark needs a Java runtime (JDK 17+), and none was found: no `java` on "
-        "PATH and no JAVA_HOME",
-        allow_module_level=True,
+        "PATH and no JAVA_HOME"
     )
 
 

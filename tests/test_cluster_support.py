@@ -1,5 +1,6 @@
 """What the cluster tests share (this module holds no tests of its own).
 
+- :func:`missing_engine`: skip without Ray or Spark, except under CI, which fails;
 - :func:`deadline`: every cluster test, and every cluster start, runs under a time
   limit, so a misconfigured cluster fails the test instead of hanging the suite
   (SIGALRM raises ``TimeoutError`` in the test's thread; Dask's and Ray's waits
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 #: the LocalCluster of the acceptance tests (issue 16)
 LOCAL_CLUSTER = {
@@ -36,6 +38,16 @@ LOCAL_CLUSTER = {
     "dashboard_address": None,
     "memory_limit": "1GiB",
 }
+
+
+def missing_engine(reason: str) -> None:
+    """Skip (a developer machine) or fail (CI, set by .ci/run) when a cluster engine
+    the tests need is not installed: CI installs Ray, PySpark and Java, so there a
+    missing one is a broken set-up, not a reason to test less."""
+    ci = os.environ.get("CI", "")
+    if ci and ci.lower() not in ("0", "false", "no"):
+        pytest.fail(f"CI must run the cluster tests, but {reason}")
+    pytest.skip(reason, allow_module_level=True)
 
 
 @contextlib.contextmanager
