@@ -121,14 +121,7 @@ class VersionWorker(Worker):
             if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
         }
         env["PYTHONPATH"] = source
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env[var] = str(threads)
-        command = [sys.executable, os.path.abspath(__file__), "--worker", name]
-        command += ["--threads", str(threads), "--data", path]
-        self.name, self.gate = name, gate
-        self.process = subprocess.Popen(
-            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
+        super().__init__(name, threads, path, gate, script=__file__, env=env)
 
 
 def compare(
