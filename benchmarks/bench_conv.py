@@ -233,12 +233,8 @@ def run_workload(
     }
     layer_peers = tuple(name for name in LAYER_PEERS if name in peers)
     try:
-        for name, worker in workers.items():  # warm-up: compilation, caches
-            worker.ask(op="train", chunk=0)
-            dtypes = worker.ask(op="dtypes")["dtypes"]
-            if dtypes != ["float32"]:
-                raise SystemExit(f"{name} trains {w.name} in {dtypes}, not float32")
-            worker.trained.clear()
+        for worker in workers.values():  # warm-up: compilation, caches
+            worker.warm_up(w.name)
         seconds, quiet = timed_rounds.interleave(workers, peers, rounds, op="train")
         layer_rounds = 1 if quick else max(3, rounds // 2)
         layers = measure_layers(workers, layer_peers, w, layer_rounds, quick)
@@ -247,14 +243,7 @@ def run_workload(
         for worker in workers.values():
             worker.close()
     rates = {name: [w.chunk_samples / s for s in seconds[name]] for name in peers}
-    cpu_share = {
-        name: statistics.median(
-            timed_rounds.clean(
-                [r["cpu_seconds"] / r["seconds"] for r in workers[name].trained], quiet
-            )
-        )
-        for name in peers
-    }
+    cpu_share = {name: workers[name].cpu_per_wall(quiet) for name in peers}
     return {
         "workload": w.name,
         "threads": threads,

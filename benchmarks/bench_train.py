@@ -182,12 +182,7 @@ def run_workload(
         tolerance = FIRST_STEP_TOLERANCE[w.optimizer]
         driver.check_first_step(w.name, threads, first, tolerance)
         for name, worker in workers.items():  # warm-up: caches, lazy init, allocators
-            worker.ask(op="train", chunk=0)
-            if name != "floor":
-                dtypes = worker.ask(op="dtypes")["dtypes"]
-                if dtypes != ["float32"]:
-                    raise SystemExit(f"{name} trains {w.name} in {dtypes}, not float32")
-            worker.trained.clear()
+            worker.warm_up(w.name, check_dtypes=name != "floor")
         seconds, quiet = interleave(workers, peers, rounds, op="train")
         latency = (
             measure_latency(workers, max(5, rounds // 2), min(1024, w.samples))
@@ -240,10 +235,7 @@ def run_workload(
             if name in peers and "floor" in peers
         },
         "cpu_per_wall": {
-            name: statistics.median(
-                clean([r["cpu_seconds"] / r["seconds"] for r in worker.trained], quiet)
-            )
-            for name, worker in workers.items()
+            name: worker.cpu_per_wall(quiet) for name, worker in workers.items()
         },
         "latency": latency,
         "memory_mb": {name: reports[name]["peak_rss_mb"] for name in peers},

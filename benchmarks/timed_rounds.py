@@ -162,6 +162,24 @@ class PeerWorker(Worker):
             self.trained.append(reply)
         return reply
 
+    def warm_up(self, workload: str, check_dtypes: bool = True) -> None:
+        """One untimed chunk (compilation, caches, lazy set-up), then refuse a peer
+        that trains in anything but float32; the chunk's reply is not kept."""
+        self.ask(op="train", chunk=0)
+        if check_dtypes:
+            dtypes = self.ask(op="dtypes")["dtypes"]
+            if dtypes != ["float32"]:
+                raise SystemExit(
+                    f"{self.name} trains {workload} in {dtypes}, not float32"
+                )
+        self.trained.clear()
+
+    def cpu_per_wall(self, quiet: list[bool]) -> float:
+        """The median over quiet rounds of the CPU-seconds (all threads) per
+        wall-second of the timed chunks."""
+        shares = [r["cpu_seconds"] / r["seconds"] for r in self.trained]
+        return statistics.median(clean(shares, quiet))
+
 
 def ratio_text(r: dict[str, float]) -> str:
     return f"{r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f})"
