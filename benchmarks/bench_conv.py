@@ -224,13 +224,7 @@ def run_workload(
     peers: tuple[str, ...],
     quick: bool = False,
 ) -> dict[str, Any]:
-    gate = timed_rounds.QuietGate(
-        threads, 0.0 if quick else timed_rounds.BUDGET
-    )  # quick: never wait
-    workers = {
-        name: timed_rounds.PeerWorker(name, threads, path, gate, script=__file__)
-        for name in peers
-    }
+    workers = timed_rounds.peer_workers(peers, threads, path, __file__, not quick)
     layer_peers = tuple(name for name in LAYER_PEERS if name in peers)
     try:
         for worker in workers.values():  # warm-up: compilation, caches

@@ -132,15 +132,7 @@ from dense_peers import JAX_PEERS
 from dense_report import format_tables, label, machine_line, versions
 from dense_worker import run_worker
 from dense_workloads import Workload, make_workloads, save_workload
-from timed_rounds import (
-    BUDGET,
-    PeerWorker,
-    QuietGate,
-    Worker,
-    clean,
-    interleave,
-    summarize,
-)
+from timed_rounds import Worker, clean, interleave, peer_workers, summarize
 
 PEERS = ("glassnet", "torch", "torch_fused", "sklearn", "numpy", "floor")
 ALL_PEERS = (
@@ -170,8 +162,7 @@ def run_workload(
     wait: bool = True,
     peers: tuple[str, ...] = PEERS,
 ) -> dict[str, Any]:
-    gate = QuietGate(threads, BUDGET if wait else 0.0)
-    workers = {name: PeerWorker(name, threads, path, gate, __file__) for name in peers}
+    workers = peer_workers(peers, threads, path, __file__, wait)
     trainers = tuple(name for name in peers if name != "floor")
     latency_peers = tuple(name for name in LATENCY_PEERS if name in peers)
     try:

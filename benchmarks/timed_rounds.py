@@ -181,5 +181,14 @@ class PeerWorker(Worker):
         return statistics.median(clean(shares, quiet))
 
 
+def peer_workers(
+    peers: tuple[str, ...], threads: int, path: str, script: str, wait: bool = True
+) -> dict[str, PeerWorker]:
+    """A :class:`PeerWorker` of ``script`` per peer, sharing one quiet gate (which
+    never waits with ``wait=False``: the scripts' ``--quick`` runs)."""
+    gate = QuietGate(threads, BUDGET if wait else 0.0)
+    return {name: PeerWorker(name, threads, path, gate, script) for name in peers}
+
+
 def ratio_text(r: dict[str, float]) -> str:
     return f"{r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f})"
